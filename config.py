@@ -1,0 +1,57 @@
+"""Configuration: HUB_* environment variables over defaults that work on a laptop.
+
+Tests never read the environment for these: they pass a mapping to create_app().
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+class Config:
+    INSTANCE_PATH = os.environ.get("HUB_INSTANCE_PATH") or str(ROOT / "instance")
+    # None here means "SQLite file in the instance folder"; create_app fills it in.
+    SQLALCHEMY_DATABASE_URI = os.environ.get("HUB_DATABASE_URL") or None
+    SECRET_KEY = os.environ.get("HUB_SECRET_KEY") or None   # generated and kept if absent
+    REDIS_URL = os.environ.get("HUB_REDIS_URL") or None
+    DEMO = _bool("HUB_DEMO", True)
+    DEMO_COUNTY = os.environ.get("HUB_DEMO_COUNTY", "330802")   # 衢州市柯城区
+    DATA_DIR = os.environ.get("HUB_DATA_DIR") or str(ROOT.parent / "shared" / "data")
+
+    # 等保2.0 level 3 defaults (configurable).
+    LOGIN_MAX_FAILURES = _int("HUB_LOGIN_MAX_FAILURES", 5)
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=_int("HUB_LOGIN_FAILURE_WINDOW_MINUTES", 30))
+    LOGIN_LOCK_DURATION = timedelta(minutes=_int("HUB_LOGIN_LOCK_MINUTES", 30))
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_int("HUB_SESSION_IDLE_MINUTES", 30))
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=_int("HUB_SESSION_ABSOLUTE_HOURS", 12))
+    API_TOKEN_LIFETIME = timedelta(hours=_int("HUB_API_TOKEN_HOURS", 12))
+    PASSWORD_MIN_LENGTH = _int("HUB_PASSWORD_MIN_LENGTH", 8)
+    PASSWORD_MIN_CLASSES = _int("HUB_PASSWORD_MIN_CLASSES", 3)
+    PASSWORD_HASH_PARAMS: dict = {}      # argon2-cffi defaults (RFC 9106 low-memory profile)
+
+    # Risky framework defaults, fixed: no 31-day sessions, no remember-me cookie.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("HUB_SECURE_COOKIES", False)
+    SESSION_COOKIE_NAME = "hub_session"
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    MAX_CONTENT_LENGTH = _int("HUB_MAX_UPLOAD_MB", 20) * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None          # the token lives as long as the session
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    JSON_AS_ASCII = False

@@ -1,0 +1,84 @@
+"""Hub: one place for government units' notices, documents and channels.
+
+create_app() only wires things up; the domains live in the sub-packages.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app. Tests pass a mapping; gunicorn passes nothing."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object("config.Config")
+    if test_config is not None:
+        app.config.update(test_config)
+    _prepare_instance(app)
+
+    from hub.extensions import csrf, db, login_manager, socketio
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    socketio.init_app(app, async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
+                      message_queue=app.config.get("REDIS_URL"),
+                      cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"))
+
+    from hub import admin, auth, org, realtime
+    for domain in (auth, org, admin, realtime):
+        domain.register(app)
+
+    from hub.cli import register_commands
+    from hub.errors import register_error_handlers
+    from hub.openapi import register as register_openapi
+    register_error_handlers(app)
+    register_commands(app)
+    register_openapi(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    return app
+
+
+def _prepare_instance(app: Flask) -> None:
+    """Instance folder, database URL and a secret key that survives restarts."""
+    instance = Path(app.config.get("INSTANCE_PATH") or app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.instance_path = str(instance)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = f"sqlite:///{instance / 'hub.db'}"
+    elif uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]   # psycopg 3 as given
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if not app.config.get("SECRET_KEY"):
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL lets readers and the writer work at once; foreign keys on; wait for locks."""
+    import sqlite3
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

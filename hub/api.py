@@ -1,0 +1,58 @@
+"""Shared pieces of the JSON API: auth decorator, body parsing, pagination."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from flask import g, request
+from flask_login import current_user
+
+from hub.errors import InvalidInput, NotAuthenticated
+from hub.extensions import csrf
+from hub.validation import clean_int
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+def api_login_required(view: Callable) -> Callable:
+    """401 JSON unless signed in by bearer token or session. A session-cookie
+    caller must also send the CSRF token on writes (X-CSRFToken)."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):
+        if not current_user.is_authenticated:
+            raise NotAuthenticated("请先登录或提供有效的令牌")
+        if not g.get("bearer_auth") and request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidInput("请求体必须是 JSON 对象（Content-Type: application/json）", field="body")
+    if not isinstance(data, dict):
+        raise InvalidInput("请求体必须是 JSON 对象", field="body")
+    return data
+
+
+def page_limit() -> int:
+    limit = clean_int(request.args.get("limit"), "limit", "limit", required=False)
+    if limit is None:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit 须在 1 到 {MAX_LIMIT} 之间", field="limit")
+    return limit
+
+
+def cursor_arg(name: str) -> int | None:
+    return clean_int(request.args.get(name), name, name, required=False)
+
+
+def page(items: list, limit: int, cursor_of: Callable[[Any], Any]) -> dict[str, Any]:
+    """Items fetched with limit+1: cut to `limit`, and `next` is the cursor of the last."""
+    more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next": cursor_of(items[-1]) if more and items else None}

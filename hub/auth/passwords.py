@@ -1,0 +1,60 @@
+"""Password hashing (argon2id) and the password policy."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from hub.errors import InvalidInput
+
+_hashers: dict[tuple, PasswordHasher] = {}
+
+
+def _hasher() -> PasswordHasher:
+    params = current_app.config.get("PASSWORD_HASH_PARAMS") or {}
+    key = tuple(sorted(params.items()))
+    if key not in _hashers:
+        _hashers[key] = PasswordHasher(**params)
+    return _hashers[key]
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when `password` matches. Unknown users are checked against a dummy
+    hash by the caller so that timing does not reveal which logins exist."""
+    if not password_hash:
+        return False
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    try:
+        return _hasher().check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return False
+
+
+def check_password_policy(password: str, *, field: str = "password") -> None:
+    """等保 reading by default: at least 8 characters from three classes
+    (lower, upper, digit, symbol). Both numbers are configurable."""
+    if not isinstance(password, str) or not password:
+        raise InvalidInput("请输入密码", field=field)
+    min_length = current_app.config.get("PASSWORD_MIN_LENGTH", 8)
+    min_classes = current_app.config.get("PASSWORD_MIN_CLASSES", 3)
+    if len(password) < min_length:
+        raise InvalidInput(f"密码至少 {min_length} 位", field=field)
+    if len(password) > 128:
+        raise InvalidInput("密码不能超过 128 位", field=field)
+    classes = sum([
+        any(c.islower() for c in password), any(c.isupper() for c in password),
+        any(c.isdigit() for c in password), any(not c.isalnum() for c in password),
+    ])
+    if classes < min_classes:
+        raise InvalidInput(f"密码须包含大写字母、小写字母、数字、符号中的至少 {min_classes} 类",
+                           field=field)

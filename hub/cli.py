@@ -1,0 +1,49 @@
+"""Operations commands: `flask --app wsgi hub ...` (API.md "Operations")."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+hub_cli = AppGroup("hub", help="Hub operations: schema, admins, imports, demo data.")
+
+
+def init_db() -> str:
+    """Create or upgrade the schema to the newest migration (safe to repeat)."""
+    from hub.migrate import upgrade
+    return upgrade(current_app)
+
+
+@hub_cli.command("init")
+def init_command() -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    revision = init_db()
+    click.echo(f"database ready at revision {revision}")
+
+
+@hub_cli.command("create-admin")
+@click.argument("login")
+@click.argument("password")
+@click.option("--name", default="系统管理员", help="Display name.")
+def create_admin_command(login: str, password: str, name: str) -> None:
+    """Create (or reset) a system administrator."""
+    from hub.org.bootstrap import create_admin
+    user, created = create_admin(login, password, name=name)
+    click.echo(f"{'created' if created else 'reset'} system administrator {user.login}")
+
+
+@hub_cli.command("seed-demo")
+@click.option("--county", default=None, help="Administrative code of the demo county.")
+def seed_demo_command(county: str | None) -> None:
+    """Load a real county's units and a cast of demo people (idempotent)."""
+    from hub.demo import seed_demo
+    report = seed_demo(county or current_app.config["DEMO_COUNTY"])
+    click.echo(report.describe())
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(hub_cli)
+    try:
+        from hub.org import imports_cli  # noqa: F401  (attaches import-units / import-people)
+    except ImportError:
+        pass

@@ -1,0 +1,110 @@
+"""HubError and its subclasses, and the handlers that render them.
+
+Actions raise these; the API renders {"error": {"code", "message", "field"?}},
+HTML views flash the message or show errors/error.html.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from hub.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class HubError(Exception):
+    """A failure the user can act on."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_json(self) -> dict:
+        error = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class InvalidInput(HubError):
+    code = "invalid_input"
+
+
+class NotAuthenticated(HubError):
+    status, code = 401, "not_authenticated"
+
+
+class NotAllowed(HubError):
+    status, code = 403, "not_allowed"
+
+
+class NotFound(HubError):
+    status, code = 404, "not_found"
+
+
+class Conflict(HubError):
+    status, code = 409, "conflict"
+
+
+class TooLarge(HubError):
+    status, code = 413, "too_large"
+
+
+class TooSoon(HubError):
+    status, code = 429, "too_soon"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+_HTTP_CODES = {400: "bad_request", 401: "not_authenticated", 403: "not_allowed",
+               404: "not_found", 405: "method_not_allowed", 409: "conflict",
+               413: "too_large", 415: "unsupported_media_type", 422: "unprocessable",
+               429: "too_many_requests"}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HubError)
+    def handle_hub_error(error: HubError):
+        db.session.rollback()
+        if wants_json():
+            return jsonify(error.to_json()), error.status
+        if error.status in (401,):
+            return redirect("/auth/login")
+        if request.method == "POST" and error.status in (400, 409, 413, 429) and request.referrer:
+            flash(error.message, "error")
+            return redirect(request.referrer)
+        return render_template("errors/error.html", status=error.status,
+                               message=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        code = error.code or 500
+        if wants_json():
+            message = "请求过大" if code == 413 else (error.description or error.name)
+            if code == 400 and "CSRF" in (error.description or ""):
+                message = "缺少或无效的 CSRF 令牌"
+            body = {"error": {"code": _HTTP_CODES.get(code, "http_error"), "message": message}}
+            return jsonify(body), code
+        messages = {404: "页面不存在", 405: "不支持该请求方式", 413: "上传的文件过大",
+                    400: "请求无效，请刷新页面后重试"}
+        return render_template("errors/error.html", status=code,
+                               message=messages.get(code, error.name)), code
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if wants_json():
+            return jsonify({"error": {"code": "internal_error",
+                                      "message": "服务器内部错误"}}), 500
+        return render_template("errors/error.html", status=500,
+                               message="服务器内部错误，请稍后重试"), 500

@@ -1,0 +1,4 @@
+"""Every model module, imported once so the metadata is complete (Alembic, tests)."""
+from hub.audit import AuditEntry  # noqa: F401
+from hub.auth.models import ApiToken  # noqa: F401
+from hub.org.models import Membership, RoleGrant, Unit, User  # noqa: F401

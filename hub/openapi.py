@@ -1,0 +1,130 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3 description of the JSON API.
+
+Paths and methods come from the URL map, so nothing that exists is missing;
+the words (summary, body, answers) come from OPERATIONS below. A test fails
+when a route has no entry here.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Flask, current_app
+
+bp = Blueprint("openapi", __name__)
+
+_ERR = {"$ref": "#/components/responses/Error"}
+
+# (method, path) -> summary, and optionally the JSON body's properties.
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/auth/token"): {"summary": "Sign in, get a bearer token",
+                                     "security": [], "body": {"login": "string", "password": "string"}},
+    ("DELETE", "/api/v1/auth/token"): {"summary": "Revoke the bearer token used"},
+    ("GET", "/api/v1/me"): {"summary": "The signed-in person, with roles"},
+    ("POST", "/api/v1/me/password"): {"summary": "Change your own password",
+                                      "body": {"current_password": "string", "new_password": "string"}},
+    ("GET", "/api/v1/units"): {"summary": "Find units: ?code= exact, ?q= name or code; none: the roots"},
+    ("POST", "/api/v1/units"): {"summary": "Create a unit",
+                                "body": {"code": "string", "name": "string", "parent_id": "integer",
+                                         "kind": "string", "sort_order": "integer"}},
+    ("GET", "/api/v1/units/{unit_id}"): {"summary": "A unit with path, member_count, child_count"},
+    ("PATCH", "/api/v1/units/{unit_id}"): {"summary": "Rename, or move (the subtree follows)",
+                                           "body": {"name": "string", "parent_id": "integer",
+                                                    "kind": "string", "sort_order": "integer"}},
+    ("GET", "/api/v1/units/{unit_id}/children"): {"summary": "Active sub-units in order (after=offset)"},
+    ("GET", "/api/v1/units/{unit_id}/people"): {"summary": "People of the unit (?subtree=1: and below)"},
+    ("POST", "/api/v1/units/{unit_id}/merge"): {"summary": "Merge this unit into target_id",
+                                                "body": {"target_id": "integer"}},
+    ("POST", "/api/v1/units/{unit_id}/retire"): {"summary": "Retire a unit with no members or sub-units"},
+    ("POST", "/api/v1/units/import"): {"summary": "Import units from CSV/XLSX (code,name,parent_code[,kind]); ?dry_run=1",
+                                       "multipart": True},
+    ("GET", "/api/v1/people"): {"summary": "Search people by name or login (?q=, ?unit_id= subtree)"},
+    ("POST", "/api/v1/people"): {"summary": "Create a person",
+                                 "body": {"login": "string", "name": "string", "unit_id": "integer",
+                                          "position": "string", "password": "string",
+                                          "roles": "array"}},
+    ("GET", "/api/v1/people/{person_id}"): {"summary": "A person (login and roles for admins in scope)"},
+    ("PATCH", "/api/v1/people/{person_id}"): {"summary": "Rename, disable/enable, or transfer (unit_id)",
+                                              "body": {"name": "string", "active": "boolean",
+                                                       "unit_id": "integer", "position": "string"}},
+    ("POST", "/api/v1/people/{person_id}/memberships"): {"summary": "Add a membership (兼职)",
+                                                         "body": {"unit_id": "integer", "position": "string",
+                                                                  "primary": "boolean"}},
+    ("PATCH", "/api/v1/people/{person_id}/memberships/{membership_id}"): {
+        "summary": "Change position or make primary", "body": {"position": "string", "primary": "boolean"}},
+    ("DELETE", "/api/v1/people/{person_id}/memberships/{membership_id}"): {"summary": "Remove a membership"},
+    ("POST", "/api/v1/people/{person_id}/roles"): {"summary": "Grant a role",
+                                                   "body": {"role": "string", "unit_id": "integer"}},
+    ("DELETE", "/api/v1/people/{person_id}/roles/{grant_id}"): {"summary": "Revoke a role"},
+    ("POST", "/api/v1/people/{person_id}/password"): {"summary": "Admin resets a password",
+                                                      "body": {"password": "string"}},
+    ("POST", "/api/v1/people/import"): {"summary": "Import people from CSV/XLSX (login,name,unit_code,position[,password][,roles]); ?dry_run=1",
+                                        "multipart": True},
+    ("GET", "/api/v1/audit"): {"summary": "The audit log, newest first (action, actor, target_type, since, until, before)"},
+    ("GET", "/api/v1/openapi.json"): {"summary": "This document", "security": []},
+}
+
+_CONVERTER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+def api_operations(app: Flask) -> list[tuple[str, str]]:
+    """(method, path) of every JSON API route, in OpenAPI path syntax."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = _CONVERTER.sub(r"{\1}", rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, path))
+    return sorted(found, key=lambda item: (item[1], item[0]))
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    paths: dict[str, dict] = {}
+    for method, path in api_operations(app):
+        info = OPERATIONS.get((method, path), {"summary": "(undocumented)"})
+        operation: dict[str, Any] = {
+            "summary": info["summary"],
+            "responses": {"200": {"description": "OK"}, "400": _ERR, "401": _ERR,
+                          "403": _ERR, "404": _ERR, "409": _ERR},
+        }
+        if "security" in info:
+            operation["security"] = info["security"]
+        params = re.findall(r"{([a-z_]+)}", path)
+        if params:
+            operation["parameters"] = [{"name": p, "in": "path", "required": True,
+                                        "schema": {"type": "integer"}} for p in params]
+        if info.get("body"):
+            operation["requestBody"] = {"content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {k: {"type": v} for k, v in info["body"].items()}}}}}
+        if info.get("multipart"):
+            operation["requestBody"] = {"content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"]}}}}
+        paths.setdefault(path, {})[method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Hub API", "version": "1",
+                 "description": "政务协同平台 Hub 的集成接口。错误格式：{\"error\": {\"code\", \"message\", \"field\"?}}。"},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {"Error": {"description": "Error", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                   "field": {"type": "string"}}}}}}}}},
+        },
+    }
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi_json():
+    return build_spec(current_app)
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)

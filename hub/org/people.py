@@ -1,0 +1,236 @@
+"""Actions on people: accounts, memberships (with positions), roles, passwords."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hub.audit import record_audit
+from hub.auth.actions import apply_new_password
+from hub.auth.passwords import check_password_policy, hash_password
+from hub.errors import Conflict, InvalidInput, NotAllowed
+from hub.extensions import db
+from hub.org.models import Membership, Role, RoleGrant, Unit, User
+from hub.permissions import can_admin_person, can_admin_unit, can_grant, require_any_admin
+from hub.validation import clean_login, clean_text
+
+NAME_MAX = 64
+POSITION_MAX = 64
+
+
+def person_snapshot(person: User) -> dict:
+    return {
+        "login": person.login, "name": person.name, "active": person.active,
+        "memberships": [{"unit_id": m.unit_id, "position": m.position, "primary": m.is_primary}
+                        for m in person.memberships],
+        "roles": [{"role": g.role, "unit_id": g.unit_id} for g in person.roles],
+    }
+
+
+def _require_admin_of_person(actor: User, person: User) -> None:
+    require_any_admin(actor)
+    if not can_admin_person(actor, person):
+        raise NotAllowed("该人员不在您的管理范围内")
+
+
+def _require_admin_of_unit(actor: User, unit: Unit) -> None:
+    require_any_admin(actor)
+    if not can_admin_unit(actor, unit):
+        raise NotAllowed("该单位不在您的管理范围内", field="unit_id")
+
+
+def create_person(actor: User, *, login: str, name: str, unit: Unit, position: str = "",
+                  password: str | None = None, roles: tuple[str, ...] = ()) -> User:
+    """新建人员 in `unit` (their primary unit). Without a password the account
+    cannot sign in until an admin sets one; a set password must be changed at
+    first sign-in."""
+    _require_admin_of_unit(actor, unit)
+    login = clean_login(login)
+    name = clean_text(name, "name", "姓名", max_length=NAME_MAX)
+    position = clean_text(position, "position", "职务", max_length=POSITION_MAX, required=False)
+    if not unit.active:
+        raise Conflict("该单位已撤销", field="unit_id")
+    if db.session.scalar(select(User.id).where(User.login == login)) is not None:
+        raise Conflict(f"账号 {login} 已存在", field="login")
+    person = User(login=login, name=name)
+    if password:
+        check_password_policy(password)
+        person.password_hash = hash_password(password)
+        person.must_change_password = True
+    person.memberships.append(Membership(unit=unit, position=position, is_primary=True))
+    db.session.add(person)
+    db.session.flush()
+    for role in roles:
+        _grant(actor, person, role, unit)
+    record_audit(actor, "person.created", person, after=person_snapshot(person))
+    db.session.commit()
+    return person
+
+
+def update_person(actor: User, person: User, *, name: str | None = None,
+                  active: bool | None = None) -> User:
+    """修改人员: the name, or disable / enable the account (disabling ends its sessions)."""
+    _require_admin_of_person(actor, person)
+    before = person_snapshot(person)
+    if name is not None:
+        person.name = clean_text(name, "name", "姓名", max_length=NAME_MAX)
+    action = "person.updated"
+    if active is not None and active != person.active:
+        if person.id == actor.id and not active:
+            raise Conflict("不能停用自己的账号", field="active")
+        person.active = active
+        person.session_version = (person.session_version or 0) + 1
+        action = "person.enabled" if active else "person.disabled"
+    if person_snapshot(person) != before:
+        record_audit(actor, action, person, before=before, after=person_snapshot(person))
+    db.session.commit()
+    return person
+
+
+def add_membership(actor: User, person: User, unit: Unit, *, position: str = "",
+                   primary: bool = False) -> Membership:
+    """加入单位: `person` also belongs to `unit` (兼职), or moves there as primary."""
+    _require_admin_of_unit(actor, unit)
+    position = clean_text(position, "position", "职务", max_length=POSITION_MAX, required=False)
+    if not unit.active:
+        raise Conflict("该单位已撤销", field="unit_id")
+    if any(m.unit_id == unit.id for m in person.memberships):
+        raise Conflict("该人员已在此单位", field="unit_id")
+    before = person_snapshot(person)
+    membership = Membership(unit=unit, position=position,
+                            is_primary=primary or not person.memberships)
+    if membership.is_primary:
+        for other in person.memberships:
+            other.is_primary = False
+    person.memberships.append(membership)
+    db.session.flush()
+    record_audit(actor, "membership.added", person, before=before, after=person_snapshot(person))
+    db.session.commit()
+    return membership
+
+
+def update_membership(actor: User, membership: Membership, *, position: str | None = None,
+                      primary: bool | None = None) -> Membership:
+    """修改任职: the position held, or make this the primary unit."""
+    _require_admin_of_unit(actor, membership.unit)
+    person = membership.user
+    before = person_snapshot(person)
+    if position is not None:
+        membership.position = clean_text(position, "position", "职务",
+                                         max_length=POSITION_MAX, required=False)
+    if primary:
+        for other in person.memberships:
+            other.is_primary = other.id == membership.id
+    if person_snapshot(person) != before:
+        record_audit(actor, "membership.updated", person, before=before,
+                     after=person_snapshot(person))
+    db.session.commit()
+    return membership
+
+
+def remove_membership(actor: User, membership: Membership) -> None:
+    """离开单位. The last membership cannot be removed (move the person instead);
+    roles held in that unit end with it."""
+    _require_admin_of_unit(actor, membership.unit)
+    person = membership.user
+    if len(person.memberships) == 1:
+        raise Conflict("这是该人员唯一的单位，请改为调动到其他单位")
+    before = person_snapshot(person)
+    for grant in list(person.roles):
+        if grant.unit_id == membership.unit_id and grant.role != Role.UNIT_ADMIN:
+            person.roles.remove(grant)
+    was_primary = membership.is_primary
+    person.memberships.remove(membership)
+    if was_primary:
+        person.memberships[0].is_primary = True
+    db.session.flush()
+    record_audit(actor, "membership.removed", person, before=before, after=person_snapshot(person))
+    db.session.commit()
+
+
+def transfer_person(actor: User, person: User, unit: Unit, *, position: str = "") -> User:
+    """调动: the primary membership moves to `unit`; roles held in the old unit end."""
+    _require_admin_of_person(actor, person)
+    _require_admin_of_unit(actor, unit)
+    if not unit.active:
+        raise Conflict("该单位已撤销", field="unit_id")
+    current = person.primary_membership
+    if current is None:
+        add_membership(actor, person, unit, position=position, primary=True)
+        return person
+    position = clean_text(position, "position", "职务", max_length=POSITION_MAX, required=False)
+    before = person_snapshot(person)
+    if current.unit_id != unit.id:
+        for grant in list(person.roles):
+            if grant.unit_id == current.unit_id and grant.role != Role.UNIT_ADMIN:
+                person.roles.remove(grant)
+        existing = next((m for m in person.memberships if m.unit_id == unit.id), None)
+        if existing is not None:
+            person.memberships.remove(current)
+            existing.is_primary = True
+            current = existing
+        else:
+            current.unit = unit
+    current.position = position
+    db.session.flush()
+    record_audit(actor, "membership.updated", person, before=before, after=person_snapshot(person))
+    db.session.commit()
+    return person
+
+
+def _grant(actor: User, person: User, role: str, unit: Unit | None) -> RoleGrant | None:
+    if role not in Role.__members__.values():
+        raise InvalidInput(f"未知角色：{role}", field="role")
+    if role == Role.MEMBER:
+        return None                 # everyone is a member of their units
+    if role == Role.ADMIN:
+        unit = None
+    elif unit is None:
+        raise InvalidInput("请选择该角色所在的单位", field="unit_id")
+    if not can_grant(actor, role, unit):
+        raise NotAllowed("您不能授予该角色")
+    if role in (Role.CLERK, Role.LEADER) and not any(m.unit_id == unit.id
+                                                     for m in person.memberships):
+        raise InvalidInput("文书、领导角色只能授予本单位的人员", field="unit_id")
+    unit_id = unit.id if unit else None
+    for grant in person.roles:
+        if grant.role == role and grant.unit_id == unit_id:
+            return grant
+    grant = RoleGrant(role=role, unit=unit)
+    person.roles.append(grant)
+    return grant
+
+
+def grant_role(actor: User, person: User, role: str, unit: Unit | None) -> RoleGrant | None:
+    """授予角色. Only a system admin grants `admin`; unit roles need the unit in scope."""
+    require_any_admin(actor)
+    before = person_snapshot(person)
+    grant = _grant(actor, person, role, unit)
+    db.session.flush()
+    if person_snapshot(person) != before:
+        record_audit(actor, "role.granted", person, before=before, after=person_snapshot(person))
+    db.session.commit()
+    return grant
+
+
+def revoke_role(actor: User, grant: RoleGrant) -> None:
+    """撤销角色. A system admin cannot remove their own admin role (lock-out guard)."""
+    require_any_admin(actor)
+    if not can_grant(actor, grant.role, grant.unit):
+        raise NotAllowed("您不能撤销该角色")
+    person = grant.user
+    if grant.role == Role.ADMIN and person.id == actor.id:
+        raise Conflict("不能撤销自己的系统管理员角色")
+    before = person_snapshot(person)
+    person.roles.remove(grant)
+    db.session.flush()
+    record_audit(actor, "role.revoked", person, before=before, after=person_snapshot(person))
+    db.session.commit()
+
+
+def reset_password(actor: User, person: User, new_password: str) -> None:
+    """重置密码 by an admin: the person must change it at next sign-in; their
+    sessions and tokens end."""
+    _require_admin_of_person(actor, person)
+    check_password_policy(new_password, field="password")
+    apply_new_password(person, new_password, must_change=person.id != actor.id)
+    record_audit(actor, "auth.password_reset", person)
+    db.session.commit()

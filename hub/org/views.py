@@ -1,0 +1,43 @@
+"""Pages for everyone: the start page and the org directory (通讯录)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from hub.org import queries
+from hub.permissions import access_unit, is_any_admin
+
+bp = Blueprint("org", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    return render_template("org/home.html", is_admin=is_any_admin(current_user))
+
+
+@bp.get("/directory")
+@login_required
+def directory():
+    term = request.args.get("q", "")
+    units = queries.search_units(term, limit=30) if term else []
+    found = queries.search_people(term, limit=50) if term else []
+    return render_template("org/directory.html", term=term, units=units, people=found,
+                           roots=queries.children(None) if not term else [])
+
+
+@bp.get("/directory/units/<int:unit_id>")
+@login_required
+def unit(unit_id: int):
+    unit = access_unit(current_user, unit_id)
+    return render_template("org/unit.html", unit=unit, ancestors=queries.ancestors(unit),
+                           children=queries.children(unit.id),
+                           members=sorted(unit_members(unit), key=lambda m: m.user.name))
+
+
+def unit_members(unit):
+    from sqlalchemy import select
+
+    from hub.extensions import db
+    from hub.org.models import Membership
+    return list(db.session.scalars(select(Membership).where(Membership.unit_id == unit.id)))

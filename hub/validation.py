@@ -1,0 +1,90 @@
+"""Checks for text coming in at the edges (forms, API, imports).
+
+Each raises InvalidInput naming the field, so the client gets a 400 it can act on.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from hub.errors import InvalidInput
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]*$")
+
+
+def text_problem(value: Any, *, max_length: int, required: bool = True) -> str | None:
+    """Why `value` is not acceptable as a one-line name, or None if it is.
+
+    Surrounding whitespace must already be stripped. Anything printable is kept
+    exactly as given (quotes, markup, emoji, right-to-left text); control
+    characters and lone surrogates are refused because they cannot be shown or
+    stored faithfully everywhere.
+    """
+    if not isinstance(value, str):
+        return "必须是文本"
+    if not value:
+        return "不能为空" if required else None
+    if len(value) > max_length:
+        return f"不能超过 {max_length} 个字符（现为 {len(value)} 个）"
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return "不能包含控制字符"
+        if category == "Cs":
+            return "包含无效的字符编码"
+    return None
+
+
+def clean_text(value: Any, field: str, label: str, *, max_length: int,
+               required: bool = True) -> str:
+    """Strip and check a one-line name; raise InvalidInput(field=...) if unusable."""
+    if isinstance(value, str):
+        value = value.strip()
+    elif value is None:
+        value = ""
+    problem = text_problem(value, max_length=max_length, required=required)
+    if problem:
+        raise InvalidInput(f"{label}{problem}", field=field)
+    return value
+
+
+def clean_code(value: Any, field: str = "code", label: str = "编码", *, max_length: int = 32) -> str:
+    value = clean_text(value, field, label, max_length=max_length)
+    if not _CODE_RE.match(value):
+        raise InvalidInput(f"{label}只能包含字母、数字、点、下划线和连字符", field=field)
+    return value
+
+
+def clean_login(value: Any, field: str = "login") -> str:
+    value = clean_text(value, field, "账号", max_length=64)
+    if len(value) < 2 or not _LOGIN_RE.match(value):
+        raise InvalidInput("账号须为 2–64 位字母、数字或 _ . @ -，且以字母或数字开头", field=field)
+    return value
+
+
+def clean_int(value: Any, field: str, label: str, *, required: bool = True) -> int | None:
+    if value is None or value == "":
+        if required:
+            raise InvalidInput(f"缺少{label}", field=field)
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput(f"{label}必须是整数", field=field)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{label}必须是整数", field=field) from None
+    if not -2**31 < number < 2**31:
+        raise InvalidInput(f"{label}超出范围", field=field)
+    return number
+
+
+def clean_bool(value: Any, field: str, label: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in ("1", "true", "on", "yes", 1):
+        return True
+    if value in ("0", "false", "off", "no", 0, "", None):
+        return False
+    raise InvalidInput(f"{label}必须是布尔值", field=field)
