@@ -6,10 +6,10 @@ of a unit whose path is "/1/12/" is every path in ["/1/12/", "/1/120").
 from __future__ import annotations
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from hub.extensions import db
-from hub.org.models import Membership, Unit, User
+from hub.org.models import Membership, RoleGrant, Unit, User
 
 
 def subtree_clause(path: str, column=Unit.path):
@@ -127,3 +127,39 @@ def search_people(term: str, *, within: list[str] | None = None, limit: int = 50
 
 def unit_by_code(code: str) -> Unit | None:
     return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+# --- Reads for the admin pages (appended with issue item 7) ---
+
+def unit_memberships(unit_id: int) -> list[Membership]:
+    """The memberships held in the unit itself, with their people, by name."""
+    query = (select(Membership).join(User, User.id == Membership.user_id)
+             .where(Membership.unit_id == unit_id)
+             .options(contains_eager(Membership.user))
+             .order_by(User.name, User.id))
+    return list(db.session.scalars(query))
+
+
+def grants_in_unit(unit_id: int) -> list[RoleGrant]:
+    """Role grants held in the unit itself (they end when the unit is merged)."""
+    return list(db.session.scalars(
+        select(RoleGrant).where(RoleGrant.unit_id == unit_id).order_by(RoleGrant.id)))
+
+
+def scope_roots(paths: list[str]) -> list[Unit]:
+    """The units at the top of the given subtrees, leaving out any subtree that
+    lies inside another one, in tree order."""
+    tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    ids = [int(p.strip("/").split("/")[-1]) for p in tops if p.strip("/")]
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.path)))
+
+
+def trails(units: list[Unit]) -> dict[int, list[Unit]]:
+    """Ancestors (root first) of many units at once, in one query, so that a list
+    of search results can say which 新村 is which."""
+    wanted = {i for unit in units for i in unit.ancestor_ids}
+    found = ({u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(wanted)))}
+             if wanted else {})
+    return {unit.id: [found[i] for i in unit.ancestor_ids if i in found] for unit in units}
