@@ -27,8 +27,12 @@ def init_command() -> None:
 @click.option("--name", default="系统管理员", help="Display name.")
 def create_admin_command(login: str, password: str, name: str) -> None:
     """Create (or reset) a system administrator."""
+    from hub.errors import HubError
     from hub.org.bootstrap import create_admin
-    user, created = create_admin(login, password, name=name)
+    try:
+        user, created = create_admin(login, password, name=name)
+    except HubError as problem:
+        raise click.ClickException(f"{problem.field or ''}: {problem.message}") from None
     click.echo(f"{'created' if created else 'reset'} system administrator {user.login}")
 
 

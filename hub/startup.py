@@ -1,12 +1,15 @@
 """What happens when the hub starts: schema up to date, demo data on first start."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import func, select
 
 from hub import create_app
 
 
-def first_start(*, bind: str) -> str:
+def first_start(*, bind: str, config: Mapping[str, Any] | None = None) -> str:
     """Upgrade the schema; load the demo county if the database has no units and
     HUB_DEMO is not 0. Returns the banner to print (URL and demo logins)."""
     from hub.demo import DEMO_PASSWORD, demo_logins, seed_demo
@@ -14,7 +17,7 @@ def first_start(*, bind: str) -> str:
     from hub.migrate import upgrade
     from hub.org.models import Unit
 
-    app = create_app()
+    app = create_app(config)
     upgrade(app)
     lines = []
     with app.app_context():

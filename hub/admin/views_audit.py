@@ -1,0 +1,86 @@
+"""Admin audit page: the append-only log, newest first, filtered and paged by id."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from flask import render_template, request
+from flask_login import current_user, login_required
+
+from hub.admin.api import audit_query, parse_time
+from hub.admin.views import bp
+from hub.audit import AUDIT_ACTION_LABELS, AuditEntry
+from hub.errors import HubError, InvalidInput, NotAllowed
+from hub.extensions import db
+from hub.validation import clean_int
+
+PAGE_SIZE = 50
+VALUE_MAX = 120
+FILTERS = ("action", "actor", "target_type", "target_id", "from", "to")
+
+
+def _day_bound(value: str, field: str, *, end: bool = False):
+    """A date from the form (a Beijing day) as an aware time; `end` gives the start
+    of the next day, so 'to 2026-11-22' includes all of the 22nd. A full ISO time
+    (as the API takes) passes through parse_time unchanged."""
+    if not value:
+        return None
+    if len(value) == 10:
+        try:
+            moment = parse_time(f"{value}T00:00:00+08:00", field)   # Asia/Shanghai has no DST
+        except InvalidInput:
+            raise InvalidInput("日期格式应为 2026-11-22", field=field) from None
+        return moment + timedelta(days=1) if end else moment
+    return parse_time(value, field)
+
+
+def _short(value: Any) -> Any:
+    """Scalars stay as they are (the template words them); lists and dicts become
+    one line of JSON, cut to a readable length."""
+    if isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return text if len(text) <= VALUE_MAX else text[:VALUE_MAX - 1] + "…"
+    return value
+
+
+def audit_changes(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
+    """The compact diff of an entry: (field, before, after) for each field that differs."""
+    before = json.loads(entry.before) if entry.before else {}
+    after = json.loads(entry.after) if entry.after else {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return [("", _short(before), _short(after))]
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(key, _short(before.get(key)), _short(after.get(key)))
+            for key in keys if before.get(key) != after.get(key)]
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    """审计日志, for system admins (a separate auditor role comes with 三员分立)."""
+    if not current_user.is_admin:
+        raise NotAllowed("只有系统管理员可以查看审计日志")
+    args = {name: request.args.get(name, "").strip()[:100] for name in FILTERS}
+    entries, error, before = [], None, None
+    try:
+        before = clean_int(request.args.get("before"), "before", "分页位置", required=False)
+        query = audit_query(action=args["action"] or None, actor=args["actor"] or None,
+                            target_type=args["target_type"] or None,
+                            target_id=clean_int(args["target_id"], "target_id", "对象编号",
+                                                required=False),
+                            since=_day_bound(args["from"], "from"),
+                            until=_day_bound(args["to"], "to", end=True))
+        if before is not None:
+            query = query.where(AuditEntry.id < before)
+        entries = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
+    except HubError as problem:
+        error = problem
+    more = len(entries) > PAGE_SIZE
+    entries = entries[:PAGE_SIZE]
+    return render_template(
+        "admin/audit.html", entries=[(e, audit_changes(e)) for e in entries], args=args,
+        labels=AUDIT_ACTION_LABELS, error=error, paged=before is not None,
+        filters={k: v for k, v in args.items() if v},
+        earlier=entries[-1].id if more and entries else None,
+    ), error.status if error else 200

@@ -1,0 +1,240 @@
+"""Admin person pages: new person, and one person's account, units, roles and password.
+
+Thin like the unit pages: parse, fetch with permission, one action from
+hub.org.people, flash, redirect; a refusal re-renders the page with the message
+next to the form that caused it.
+"""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from hub.admin.views import bp, search_term, unit_choices, units_in_scope
+from hub.errors import HubError, InvalidInput, NotFound
+from hub.extensions import db
+from hub.org import people
+from hub.org.models import ROLE_LABELS, Membership, Role, RoleGrant, Unit, User
+from hub.permissions import (access_person_for_admin, access_unit_for_admin, can_admin_unit,
+                             can_grant, require_any_admin)
+from hub.validation import clean_bool, clean_int
+
+
+def _grantable_roles() -> dict[str, str]:
+    """Roles offered in the grant form: `member` is implicit, `admin` only for admins."""
+    return {role.value: label for role, label in ROLE_LABELS.items()
+            if role != Role.MEMBER and (role != Role.ADMIN or current_user.is_admin)}
+
+
+def _person_page(person: User, *, failed: str | None = None, error: HubError | None = None):
+    """Render the person page; `failed` names the form whose `error` is shown."""
+    if error is not None:
+        db.session.rollback()
+        person = db.session.get(User, person.id)
+    term = search_term("unit_q")
+    found = units_in_scope(term) if term else []
+    own_units = [m.unit for m in person.memberships
+                 if m.unit.active and can_admin_unit(current_user, m.unit)]
+    return render_template(
+        "admin/person.html", person=person, unit_term=term, found_units=unit_choices(found),
+        role_units=unit_choices(own_units + [u for u in found if u not in own_units]),
+        editable={m.id: can_admin_unit(current_user, m.unit) for m in person.memberships},
+        revocable={g.id: can_grant(current_user, g.role, g.unit) for g in person.roles},
+        roles=_grantable_roles(), failed=failed, error=error,
+        form=request.form if failed else {},
+    ), error.status if error else 200
+
+
+def _picked_unit(field: str = "unit_id") -> Unit:
+    unit_id = clean_int(request.form.get(field), field, "单位")
+    try:
+        return access_unit_for_admin(current_user, unit_id)
+    except HubError as problem:
+        problem.field = field
+        raise
+
+
+def _membership(person: User, membership_id: int) -> Membership:
+    membership = next((m for m in person.memberships if m.id == membership_id), None)
+    if membership is None:
+        raise NotFound("任职记录不存在")
+    return membership
+
+
+def _done(person_id: int, message: str):
+    flash(message)
+    return redirect(url_for("admin.person", person_id=person_id))
+
+
+@bp.get("/people/new")
+@login_required
+def person_new():
+    """新建人员: the form, with a unit picker limited to the admin's scope."""
+    require_any_admin(current_user)
+    return _new_person_page()
+
+
+def _new_person_page(error: HubError | None = None):
+    if error is not None:
+        db.session.rollback()
+    term = search_term("unit_q")
+    units = units_in_scope(term) if term else []
+    chosen_id = request.values.get("unit_id", type=int)
+    if chosen_id is not None:
+        chosen = db.session.get(Unit, chosen_id)
+        if chosen is not None and chosen.active and can_admin_unit(current_user, chosen):
+            units = [chosen] + [u for u in units if u.id != chosen.id]
+    return render_template("admin/person_new.html", units=unit_choices(units), unit_term=term,
+                           chosen_id=chosen_id, error=error, form=request.form
+                           ), error.status if error else 200
+
+
+@bp.post("/people/new")
+@login_required
+def person_create():
+    require_any_admin(current_user)
+    try:
+        form = request.form
+        person = people.create_person(current_user, login=form.get("login", ""),
+                                      name=form.get("name", ""), unit=_picked_unit(),
+                                      position=form.get("position", ""),
+                                      password=form.get("password") or None)
+    except HubError as problem:
+        return _new_person_page(problem)
+    return _done(person.id, f"已新建人员：{person.name}（{person.login}）")
+
+
+@bp.get("/people/<int:person_id>")
+@login_required
+def person(person_id: int):
+    """人员管理: account, units with positions, roles, password."""
+    return _person_page(access_person_for_admin(current_user, person_id))
+
+
+@bp.post("/people/<int:person_id>")
+@login_required
+def person_update(person_id: int):
+    """修改姓名."""
+    person = access_person_for_admin(current_user, person_id)
+    try:
+        people.update_person(current_user, person, name=request.form.get("name", ""))
+    except HubError as problem:
+        return _person_page(person, failed="name", error=problem)
+    return _done(person_id, "姓名已保存")
+
+
+@bp.post("/people/<int:person_id>/active")
+@login_required
+def person_active(person_id: int):
+    """停用 / 启用 the account (停用 ends the person's sessions)."""
+    person = access_person_for_admin(current_user, person_id)
+    try:
+        active = clean_bool(request.form.get("active"), "active", "启用状态")
+        people.update_person(current_user, person, active=active)
+    except HubError as problem:
+        return _person_page(person, failed="active", error=problem)
+    return _done(person_id, "账号已启用" if active else "账号已停用，其登录会话已结束")
+
+
+@bp.post("/people/<int:person_id>/transfer")
+@login_required
+def person_transfer(person_id: int):
+    """调动: the primary unit changes, with the new position."""
+    person = access_person_for_admin(current_user, person_id)
+    try:
+        unit = _picked_unit()
+        people.transfer_person(current_user, person, unit,
+                               position=request.form.get("position", ""))
+    except HubError as problem:
+        return _person_page(person, failed="transfer", error=problem)
+    return _done(person_id, f"已调动到：{unit.name}")
+
+
+@bp.post("/people/<int:person_id>/memberships")
+@login_required
+def membership_add(person_id: int):
+    """兼职: the person also belongs to another unit (or moves there as primary)."""
+    person = access_person_for_admin(current_user, person_id)
+    try:
+        unit = _picked_unit()
+        people.add_membership(current_user, person, unit,
+                              position=request.form.get("position", ""),
+                              primary=clean_bool(request.form.get("primary"), "primary", "主单位"))
+    except HubError as problem:
+        return _person_page(person, failed="membership", error=problem)
+    return _done(person_id, f"已加入：{unit.name}")
+
+
+@bp.post("/people/<int:person_id>/memberships/<int:membership_id>")
+@login_required
+def membership_update(person_id: int, membership_id: int):
+    """修改职务, or 设为主单位 (the form sends primary=1 and no position)."""
+    person = access_person_for_admin(current_user, person_id)
+    membership = _membership(person, membership_id)
+    try:
+        primary = request.form.get("primary") == "1"
+        people.update_membership(current_user, membership, position=request.form.get("position"),
+                                 primary=primary or None)
+    except HubError as problem:
+        return _person_page(person, failed=f"membership-{membership_id}", error=problem)
+    return _done(person_id, "已设为主单位" if primary else "职务已保存")
+
+
+@bp.post("/people/<int:person_id>/memberships/<int:membership_id>/remove")
+@login_required
+def membership_remove(person_id: int, membership_id: int):
+    """离开单位 (not the last one: transfer instead)."""
+    person = access_person_for_admin(current_user, person_id)
+    membership = _membership(person, membership_id)
+    name = membership.unit.name
+    try:
+        people.remove_membership(current_user, membership)
+    except HubError as problem:
+        return _person_page(person, failed=f"membership-{membership_id}", error=problem)
+    return _done(person_id, f"已离开：{name}")
+
+
+@bp.post("/people/<int:person_id>/roles")
+@login_required
+def role_grant(person_id: int):
+    """授予角色; the unit is ignored for 系统管理员."""
+    person = access_person_for_admin(current_user, person_id)
+    role = request.form.get("role", "")
+    try:
+        unit = None
+        if role != Role.ADMIN and request.form.get("unit_id"):
+            unit = _picked_unit()
+        people.grant_role(current_user, person, role, unit)
+    except HubError as problem:
+        return _person_page(person, failed="role", error=problem)
+    return _done(person_id, f"已授予角色：{ROLE_LABELS.get(role, role)}")
+
+
+@bp.post("/people/<int:person_id>/roles/<int:grant_id>/revoke")
+@login_required
+def role_revoke(person_id: int, grant_id: int):
+    """撤销角色."""
+    person = access_person_for_admin(current_user, person_id)
+    grant = db.session.get(RoleGrant, grant_id)
+    if grant is None or grant.user_id != person.id:
+        raise NotFound("角色记录不存在")
+    label = grant.label
+    try:
+        people.revoke_role(current_user, grant)
+    except HubError as problem:
+        return _person_page(person, failed="roles", error=problem)
+    return _done(person_id, f"已撤销角色：{label}")
+
+
+@bp.post("/people/<int:person_id>/password")
+@login_required
+def password_reset(person_id: int):
+    """重置密码: the person must change it at the next sign-in."""
+    person = access_person_for_admin(current_user, person_id)
+    try:
+        password = request.form.get("password", "")
+        if password != request.form.get("confirm_password", ""):
+            raise InvalidInput("两次输入的密码不一致", field="confirm_password")
+        people.reset_password(current_user, person, password)
+    except HubError as problem:
+        return _person_page(person, failed="password", error=problem)
+    return _done(person_id, "密码已重置，该人员下次登录时须修改密码")

@@ -1,0 +1,78 @@
+"""The demo: a real county, its departments and a plausible, deterministic cast."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from hub import create_app
+from hub.demo import DEMO_PASSWORD, demo_logins, seed_demo
+from hub.extensions import db
+from hub.migrate import upgrade
+from hub.org.models import Membership, Unit, UnitKind, User
+from tests.conftest import base_config
+
+
+def fresh_app(tmp_path, name: str):
+    app = create_app(base_config(tmp_path, f"sqlite:///{tmp_path / name}"))
+    upgrade(app)
+    return app
+
+
+def cast_of(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        return list(db.session.execute(select(User.login, User.name).order_by(User.login)))
+
+
+def test_demo_loads_kecheng_with_plausible_people(tmp_path):
+    app = fresh_app(tmp_path, "demo.db")
+    with app.app_context():
+        report = seed_demo("330802")
+        assert report.units > 300 and report.people > 600
+        county = db.session.scalar(select(Unit).where(Unit.code == "330802"))
+        assert county.name == "柯城区"
+        assert [u.name for u in db.session.scalars(select(Unit).where(Unit.depth == 0))] == ["浙江省"]
+        village = db.session.scalar(select(Unit).where(Unit.code == "330802100202"))
+        positions = set(db.session.scalars(select(Membership.position)
+                                           .where(Membership.unit_id == village.id)))
+        assert positions == {"党支部书记", "村委会主任"}
+        town = db.session.scalar(select(Unit).where(Unit.code == "330802100"))
+        town_positions = set(db.session.scalars(select(Membership.position)
+                                                .where(Membership.unit_id == town.id)))
+        assert {"党委书记", "镇长", "党政办文书"} <= town_positions
+        departments = db.session.scalar(select(func.count()).select_from(Unit)
+                                        .where(Unit.kind == UnitKind.DEPARTMENT))
+        assert departments == 9
+        assert seed_demo("330802").already_loaded
+        logins = [login for login, _ in demo_logins()]
+        assert logins[:2] == ["admin", "county.admin"]
+    response = app.test_client().post("/api/v1/auth/token",
+                                      json={"login": "admin", "password": DEMO_PASSWORD})
+    assert response.status_code == 200
+
+
+def test_demo_cast_is_the_same_every_time(tmp_path):
+    first, second = fresh_app(tmp_path, "a.db"), fresh_app(tmp_path, "b.db")
+    for app in (first, second):
+        with app.app_context():
+            seed_demo("330802")
+    assert cast_of(first) == cast_of(second)
+
+
+def test_first_start_loads_the_demo_once_and_prints_url_and_logins(tmp_path):
+    from hub.startup import first_start
+    config = {**base_config(tmp_path, f"sqlite:///{tmp_path / 'start.db'}"), "DEMO": True,
+              "DEMO_COUNTY": "330802"}
+    banner = first_start(bind="0.0.0.0:5000", config=config)
+    assert "http://127.0.0.1:5000/" in banner and "柯城区" in banner
+    assert "admin" in banner and DEMO_PASSWORD in banner
+    again = first_start(bind="127.0.0.1:5000", config=config)
+    assert "已加载演示数据" not in again
+
+
+def test_first_start_without_demo_stays_empty(tmp_path):
+    from hub.startup import first_start
+    config = {**base_config(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}"), "DEMO": False}
+    banner = first_start(bind="127.0.0.1:5000", config=config)
+    assert "演示账号" not in banner
+    app = create_app(config)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
