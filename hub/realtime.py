@@ -26,7 +26,10 @@ def unit_room(unit_id: int) -> str:
 
 def emit_on_commit(event: str, payload: dict[str, Any], *, to: str) -> None:
     """Queue a Socket.IO emit that goes out only if the current transaction commits."""
-    db.session.info.setdefault("pending_emits", []).append((event, payload, to))
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()             # so that a rollback, even before any SQL, drops it
+    session.info.setdefault("pending_emits", []).append((event, payload, to))
 
 
 @sa.event.listens_for(Session, "after_commit")
@@ -35,9 +38,12 @@ def _send_pending(session: Session) -> None:
         socketio.emit(event, payload, to=room)
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop("pending_emits", None)
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    # Every rollback of the outermost transaction, including one that never
+    # reached the database (after_rollback only fires for real DBAPI rollbacks).
+    if previous_transaction.parent is None:
+        session.info.pop("pending_emits", None)
 
 
 def rooms_for(user) -> list[str]:

@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.admin import api, views
+    # The page modules attach their routes to the one `admin` blueprint on import.
+    from hub.admin import api, views, views_audit, views_imports, views_people, views_units  # noqa: F401
     app.register_blueprint(views.bp, url_prefix="/admin")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
