@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from hub.auth import actions
 from hub.db import utcnow
-from hub.errors import HubError
+from hub.errors import HubError, InvalidInput
 
 bp = Blueprint("auth", __name__)
 
@@ -56,7 +56,7 @@ def password():
     if request.method == "POST":
         try:
             if request.form.get("new_password") != request.form.get("confirm_password"):
-                raise actions.InvalidInput("两次输入的新密码不一致", field="confirm_password")
+                raise InvalidInput("两次输入的新密码不一致", field="confirm_password")
             actions.change_own_password(current_user, request.form.get("current_password", ""),
                                         request.form.get("new_password", ""))
         except HubError as problem:

@@ -12,7 +12,7 @@ from hub.org import actions, people, queries
 from hub.org.models import Membership, RoleGrant, Unit, User
 from hub.org.serialize import unit_json, user_json
 from hub.permissions import (access_person, access_person_for_admin, access_unit,
-                             access_unit_for_admin, admin_scope, can_admin_person)
+                             access_unit_for_admin, can_admin_person)
 from hub.validation import clean_bool, clean_int
 
 bp = Blueprint("org_api", __name__)

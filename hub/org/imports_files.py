@@ -1,0 +1,249 @@
+"""Shared pieces of the unit and people imports: the report, reading CSV/XLSX
+files into rows, and the actor's scope.
+
+A file that is neither CSV nor XLSX is an InvalidInput on the field "file"
+(400 from the API). Problems inside a readable file (missing columns, empty
+file, bad rows) are RowErrors in the report, numbered as a spreadsheet shows
+them: header = row 1, first data row = row 2.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import PurePath
+from typing import Any, Callable
+
+from hub.errors import InvalidInput
+from hub.permissions import admin_scope, can_admin_unit, require_any_admin
+
+XLSX_EXTENSIONS = (".xlsx", ".xlsm")
+TEXT_EXTENSIONS = ("", ".csv", ".txt")
+# Magic numbers of files people upload by mistake; each gets a clear 400.
+_BINARY_MAGIC = {
+    b"\xd0\xcf\x11\xe0": "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV",
+    b"%PDF": "不支持 PDF 文件，请上传 CSV 或 XLSX",
+    b"\x89PNG": "不支持图片文件，请上传 CSV 或 XLSX",
+    b"\xff\xd8\xff": "不支持图片文件，请上传 CSV 或 XLSX",
+    b"GIF8": "不支持图片文件，请上传 CSV 或 XLSX",
+}
+NOT_A_TABLE = "只支持 CSV 或 XLSX 文件"
+PROGRESS_CHUNK = 1000
+
+
+@dataclass
+class RowError:
+    row: int            # row number as a spreadsheet shows it: header = 1, first data row = 2
+    message: str        # Chinese, names the column
+    column: str | None = None
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    applied: bool = False       # True only when every row was valid and not a dry run
+    dry_run: bool = False
+
+    def as_json(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "errors": [{"row": e.row, "message": e.message, **({"column": e.column} if e.column else {})}
+                           for e in self.errors],
+                "applied": self.applied, "dry_run": self.dry_run}
+
+    def error(self, row: int, column: str | None, message: str) -> None:
+        self.errors.append(RowError(row=row, message=message, column=column))
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+@dataclass
+class Table:
+    """A sheet read from a file: lower-cased header names and the data rows."""
+
+    header: list[str]
+    rows: list[tuple[int, list[str]]]       # (spreadsheet row number, cells)
+
+    def column(self, name: str) -> int | None:
+        return self.header.index(name) if name in self.header else None
+
+    def records(self, names: tuple[str, ...]) -> list[tuple[int, dict[str, str | None]]]:
+        """Each row as {column: text}; a column absent from the header gives None."""
+        positions = {name: self.column(name) for name in names}
+        out = []
+        for number, cells in self.rows:
+            out.append((number, {name: (cells[i] if i < len(cells) else "") if i is not None
+                                 else None for name, i in positions.items()}))
+        return out
+
+
+class Progress:
+    """Feeds the caller's progress callback with row counts, in chunks."""
+
+    def __init__(self, callback: Callable[[int], None] | None) -> None:
+        self.callback = callback
+
+    def advance(self, rows: int) -> None:
+        if self.callback is not None and rows > 0:
+            self.callback(rows)
+
+
+# --- reading files --------------------------------------------------------------------------
+
+def read_table(filename: str, data: bytes, *, synonyms: dict[str, str] | None = None) -> Table:
+    """Read the first sheet of an XLSX file or a CSV file into a Table.
+
+    Raises InvalidInput(field="file") when the bytes are neither. Header names
+    are stripped and lower-cased; `synonyms` maps extra names onto ours.
+    """
+    extension = PurePath(filename or "").suffix.lower()
+    if data[:4] == b"PK\x03\x04":
+        raw_rows = _xlsx_rows(data)
+    elif extension in XLSX_EXTENSIONS:
+        raise InvalidInput("该文件不是有效的 XLSX 文件", field="file")
+    else:
+        _refuse_binary(data, extension)
+        raw_rows = _csv_rows(decode_text(data))
+    return _table(raw_rows, synonyms or {})
+
+
+def _refuse_binary(data: bytes, extension: str) -> None:
+    for magic, message in _BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise InvalidInput(message, field="file")
+    if data[:4] == b"PK\x03\x04" or extension not in TEXT_EXTENSIONS:
+        raise InvalidInput(NOT_A_TABLE, field="file")
+    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InvalidInput(NOT_A_TABLE, field="file")
+
+
+def decode_text(data: bytes) -> str:
+    """CSV bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030.
+
+    Excel on Chinese Windows saves "CSV" in GB18030 (GBK), so a file that is not
+    UTF-8 and decodes as GB18030 is read that way. A file that is UTF-8 except
+    for a few bad bytes stays UTF-8: the bad bytes become lone surrogates, which
+    the row checks report as errors in the rows where they are.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInput("无法识别文件编码，请另存为 UTF-8 编码的 CSV", field="file") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    lenient = data.decode("utf-8-sig", errors="surrogateescape")
+    bad_bytes = sum(1 for char in lenient if "\udc80" <= char <= "\udcff")
+    non_ascii = len(data) - len(data.translate(None, bytes(range(128))))
+    mostly_utf8 = bad_bytes * 2 < non_ascii
+    if not mostly_utf8:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise InvalidInput("无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV",
+                               field="file") from None
+    return lenient
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    first_line = text.split("\n", 1)[0]
+    dialect = "excel-tab" if "\t" in first_line and "," not in first_line else "excel"
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), dialect=dialect))
+    except csv.Error as problem:
+        raise InvalidInput(f"无法解析 CSV 文件：{problem}", field="file") from None
+
+
+def _xlsx_rows(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            return [[_cell_text(value) for value in row] for row in rows]
+        finally:
+            workbook.close()
+    except Exception as problem:      # BadZipFile, KeyError, openpyxl's own exceptions, ...
+        raise InvalidInput("该文件不是有效的 XLSX 文件", field="file") from problem
+
+
+def _cell_text(value: Any) -> str:
+    """A spreadsheet cell as text. Codes typed as numbers (330802) come back as
+    ints or integral floats; both become their digits."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _table(raw_rows: list[list[str]], synonyms: dict[str, str]) -> Table:
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for number, cells in enumerate(raw_rows, start=1):
+        if header is None:
+            if number == 1:
+                header = [synonyms.get(name, name) for name in
+                          (cell.strip().lstrip("\ufeff").strip().lower() for cell in cells)]
+            continue
+        if any(cell.strip() for cell in cells):       # blank rows keep their number, skipped
+            rows.append((number, cells))
+    return Table(header=header or [], rows=rows)
+
+
+def check_columns(table: Table, required: tuple[str, ...], report: ImportReport) -> bool:
+    """File-level checks (row 1): not empty, required columns present, some data."""
+    if not any(table.header):
+        report.error(1, None, "文件为空，第一行应为列名：" + ",".join(required))
+        return False
+    missing = [name for name in required if name not in table.header]
+    for name in missing:
+        report.error(1, name, f"缺少列：{name}（第一行应包含 {','.join(required)}）")
+    if not missing and not table.rows:
+        report.error(1, None, "文件中没有数据行")
+    return not report.errors
+
+
+def count_rows(filename: str, data: bytes) -> int:
+    """A quick estimate of the data rows in a file, for a progress bar (0 if unknown)."""
+    if data[:4] == b"PK\x03\x04":
+        try:
+            from openpyxl import load_workbook
+            workbook = load_workbook(io.BytesIO(data), read_only=True)
+            rows = workbook.worksheets[0].max_row or 0
+            workbook.close()
+            return max(rows - 1, 0)
+        except Exception:
+            return 0
+    return max(len(data.splitlines()) - 1, 0)
+
+
+# --- who may import what ----------------------------------------------------------------------
+
+class Scope:
+    """What an importing actor may touch. actor None is the console: everything."""
+
+    def __init__(self, actor: Any) -> None:
+        if actor is not None:
+            require_any_admin(actor)            # 403 for someone with no admin role at all
+        self.actor = actor
+        self.is_global = actor is None or admin_scope(actor) is None
+
+    def covers(self, unit: Any) -> bool:
+        """`unit` is anything with a `path` (a Unit, or a row read with Core)."""
+        return self.is_global or can_admin_unit(self.actor, unit)
+
+
+OUT_OF_SCOPE = "不在您的管理范围内"
