@@ -114,3 +114,48 @@ def test_reset_password_forces_a_change_at_next_sign_in(app, api, ids, client):
     assert response.status_code == 200
     client.post("/auth/login", data={"login": "mp_director", "password": "Chong-zhi-2026"})
     assert client.get("/").headers["Location"].endswith("/auth/password")
+
+
+def test_absolute_session_limit_ends_even_an_active_session(app, client, login):
+    login("kc_clerk")
+    assert client.get("/").status_code == 200
+    app.config["SESSION_ABSOLUTE_LIFETIME"] = timedelta(seconds=-1)
+    assert client.get("/").status_code == 302
+
+
+def test_password_change_elsewhere_ends_the_browser_session(client, login, api):
+    login("kc_clerk")
+    api("kc_clerk").post("/api/v1/me/password",
+                         json={"current_password": PASSWORD, "new_password": "Xin-mima-2026"})
+    assert client.get("/").status_code == 302
+
+
+def test_disabling_a_person_ends_their_browser_session(client, login, api, ids):
+    login("mp_director")
+    assert client.get("/").status_code == 200
+    api("kc_admin").patch(f"/api/v1/people/{ids.user('mp_director')}", json={"active": False})
+    assert client.get("/").status_code == 302
+
+
+def test_password_form_explains_a_mismatch(client, login):
+    login("kc_clerk")
+    response = client.post("/auth/password", data={"current_password": PASSWORD,
+                                                   "new_password": "Xin-mima-2026",
+                                                   "confirm_password": "Xin-mima-2027"})
+    assert response.status_code == 400 and "不一致" in response.get_data(as_text=True)
+
+
+def test_password_form_changes_the_password_and_asks_to_sign_in_again(client, login):
+    login("kc_clerk")
+    response = client.post("/auth/password", data={"current_password": PASSWORD,
+                                                   "new_password": "Xin-mima-2026",
+                                                   "confirm_password": "Xin-mima-2026"})
+    assert response.headers["Location"].endswith("/auth/login")
+    again = client.post("/auth/login", data={"login": "kc_clerk", "password": "Xin-mima-2026"})
+    assert again.status_code == 302
+
+
+def test_login_redirect_only_follows_local_paths(client):
+    response = client.post("/auth/login", data={"login": "kc_clerk", "password": PASSWORD,
+                                                 "next": "//evil.example/"})
+    assert response.headers["Location"] == "/"
