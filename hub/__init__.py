@@ -13,6 +13,14 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL: 1 to 2**31 - 1."""
+
+    def __init__(self, url_map, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -30,6 +38,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     socketio.init_app(app, async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
                       message_queue=app.config.get("REDIS_URL"),
                       cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"))
+
+    # Every <int:...> and <id:...> in a URL is a positive id that fits the
+    # database's integer column: an absurd number is a 404, not a driver overflow.
+    app.url_map.converters["int"] = app.url_map.converters["id"] = IdConverter
 
     from hub import admin, auth, org, realtime
     for domain in (auth, org, admin, realtime):

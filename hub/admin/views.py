@@ -18,6 +18,8 @@ from hub.permissions import admin_scope, is_any_admin, require_any_admin
 
 bp = Blueprint("admin", __name__)
 
+
+ID_MAX = 2**31 - 1
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 SEARCH_LIMIT = 30
 TERM_MAX = 100
@@ -35,6 +37,14 @@ def admin_navigation() -> dict:
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A stored UTC time as Beijing time (Asia/Shanghai), which is what people read."""
     return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+def arg_id(name: str) -> int | None:
+    """An id from the query string or form, or None when absent or not a usable id."""
+    value = request.values.get(name, "").strip()
+    if not value.isdigit() or not 0 < int(value) <= ID_MAX:
+        return None
+    return int(value)
 
 
 def search_term(name: str = "q") -> str:
@@ -81,9 +91,7 @@ def unit_picker():
     """JSON for the unit pickers' live search: units in scope matching `q`,
     leaving out the subtree of `exclude` (a unit cannot move under itself)."""
     require_any_admin(current_user)
-    exclude = None
-    exclude_id = request.args.get("exclude", type=int)
-    if exclude_id is not None:
-        exclude = db.session.get(Unit, exclude_id)
+    exclude_id = arg_id("exclude")
+    exclude = db.session.get(Unit, exclude_id) if exclude_id is not None else None
     term = search_term()
     return {"items": unit_choices(units_in_scope(term, exclude=exclude)) if term else []}

@@ -50,7 +50,8 @@ def _keep_upload(kind: str, filename: str, data: bytes) -> str:
     token = secrets.token_urlsafe(24)
     suffix = Path(filename).suffix.lower()
     (folder / f"{token}{suffix}").write_bytes(data)
-    session[PENDING_KEY] = {"token": token, "kind": kind, "filename": filename,
+    # The name's end (with its checked suffix) is enough: it labels the audit entry.
+    session[PENDING_KEY] = {"token": token, "kind": kind, "filename": filename[-120:],
                             "suffix": suffix, "user_id": current_user.id}
     return token
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hub.admin.views import bp, search_term, unit_choices, units_in_scope
+from hub.admin.views import arg_id, bp, search_term, unit_choices, units_in_scope
 from hub.errors import HubError, InvalidInput, NotFound
 from hub.extensions import db
 from hub.org import people
@@ -37,6 +37,7 @@ def _person_page(person: User, *, failed: str | None = None, error: HubError | N
     return render_template(
         "admin/person.html", person=person, unit_term=term, found_units=unit_choices(found),
         role_units=unit_choices(own_units + [u for u in found if u not in own_units]),
+        own_unit_ids=[u.id for u in own_units],
         editable={m.id: can_admin_unit(current_user, m.unit) for m in person.memberships},
         revocable={g.id: can_grant(current_user, g.role, g.unit) for g in person.roles},
         roles=_grantable_roles(), failed=failed, error=error,
@@ -78,7 +79,7 @@ def _new_person_page(error: HubError | None = None):
         db.session.rollback()
     term = search_term("unit_q")
     units = units_in_scope(term) if term else []
-    chosen_id = request.values.get("unit_id", type=int)
+    chosen_id = arg_id("unit_id")
     if chosen_id is not None:
         chosen = db.session.get(Unit, chosen_id)
         if chosen is not None and chosen.active and can_admin_unit(current_user, chosen):
@@ -103,14 +104,14 @@ def person_create():
     return _done(person.id, f"已新建人员：{person.name}（{person.login}）")
 
 
-@bp.get("/people/<int:person_id>")
+@bp.get("/people/<id:person_id>")
 @login_required
 def person(person_id: int):
     """人员管理: account, units with positions, roles, password."""
     return _person_page(access_person_for_admin(current_user, person_id))
 
 
-@bp.post("/people/<int:person_id>")
+@bp.post("/people/<id:person_id>")
 @login_required
 def person_update(person_id: int):
     """修改姓名."""
@@ -122,7 +123,7 @@ def person_update(person_id: int):
     return _done(person_id, "姓名已保存")
 
 
-@bp.post("/people/<int:person_id>/active")
+@bp.post("/people/<id:person_id>/active")
 @login_required
 def person_active(person_id: int):
     """停用 / 启用 the account (停用 ends the person's sessions)."""
@@ -135,7 +136,7 @@ def person_active(person_id: int):
     return _done(person_id, "账号已启用" if active else "账号已停用，其登录会话已结束")
 
 
-@bp.post("/people/<int:person_id>/transfer")
+@bp.post("/people/<id:person_id>/transfer")
 @login_required
 def person_transfer(person_id: int):
     """调动: the primary unit changes, with the new position."""
@@ -149,7 +150,7 @@ def person_transfer(person_id: int):
     return _done(person_id, f"已调动到：{unit.name}")
 
 
-@bp.post("/people/<int:person_id>/memberships")
+@bp.post("/people/<id:person_id>/memberships")
 @login_required
 def membership_add(person_id: int):
     """兼职: the person also belongs to another unit (or moves there as primary)."""
@@ -164,7 +165,7 @@ def membership_add(person_id: int):
     return _done(person_id, f"已加入：{unit.name}")
 
 
-@bp.post("/people/<int:person_id>/memberships/<int:membership_id>")
+@bp.post("/people/<id:person_id>/memberships/<id:membership_id>")
 @login_required
 def membership_update(person_id: int, membership_id: int):
     """修改职务, or 设为主单位 (the form sends primary=1 and no position)."""
@@ -179,7 +180,7 @@ def membership_update(person_id: int, membership_id: int):
     return _done(person_id, "已设为主单位" if primary else "职务已保存")
 
 
-@bp.post("/people/<int:person_id>/memberships/<int:membership_id>/remove")
+@bp.post("/people/<id:person_id>/memberships/<id:membership_id>/remove")
 @login_required
 def membership_remove(person_id: int, membership_id: int):
     """离开单位 (not the last one: transfer instead)."""
@@ -193,7 +194,7 @@ def membership_remove(person_id: int, membership_id: int):
     return _done(person_id, f"已离开：{name}")
 
 
-@bp.post("/people/<int:person_id>/roles")
+@bp.post("/people/<id:person_id>/roles")
 @login_required
 def role_grant(person_id: int):
     """授予角色; the unit is ignored for 系统管理员."""
@@ -209,7 +210,7 @@ def role_grant(person_id: int):
     return _done(person_id, f"已授予角色：{ROLE_LABELS.get(role, role)}")
 
 
-@bp.post("/people/<int:person_id>/roles/<int:grant_id>/revoke")
+@bp.post("/people/<id:person_id>/roles/<id:grant_id>/revoke")
 @login_required
 def role_revoke(person_id: int, grant_id: int):
     """撤销角色."""
@@ -225,7 +226,7 @@ def role_revoke(person_id: int, grant_id: int):
     return _done(person_id, f"已撤销角色：{label}")
 
 
-@bp.post("/people/<int:person_id>/password")
+@bp.post("/people/<id:person_id>/password")
 @login_required
 def password_reset(person_id: int):
     """重置密码: the person must change it at the next sign-in."""

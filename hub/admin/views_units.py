@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hub.admin.views import bp, search_term, unit_choices, units_in_scope
+from hub.admin.views import arg_id, bp, search_term, unit_choices, units_in_scope
 from hub.errors import HubError, InvalidInput
 from hub.extensions import db
 from hub.org import actions, queries
@@ -48,14 +48,14 @@ def _picked_unit(field: str, label: str) -> Unit:
         raise
 
 
-@bp.get("/units/<int:unit_id>")
+@bp.get("/units/<id:unit_id>")
 @login_required
 def unit(unit_id: int):
     """单位管理: details, breadcrumbs, children, members and the change forms."""
     return _unit_page(access_unit_for_admin(current_user, unit_id))
 
 
-@bp.post("/units/<int:unit_id>")
+@bp.post("/units/<id:unit_id>")
 @login_required
 def unit_update(unit_id: int):
     """改名 / change the kind or sort order."""
@@ -70,7 +70,7 @@ def unit_update(unit_id: int):
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
 
-@bp.post("/units/<int:unit_id>/children")
+@bp.post("/units/<id:unit_id>/children")
 @login_required
 def unit_create_child(unit_id: int):
     """新建下级单位 under this unit."""
@@ -87,7 +87,7 @@ def unit_create_child(unit_id: int):
     return redirect(url_for("admin.unit", unit_id=child.id))
 
 
-@bp.post("/units/<int:unit_id>/move")
+@bp.post("/units/<id:unit_id>/move")
 @login_required
 def unit_move(unit_id: int):
     """移动单位 with its whole subtree under the chosen parent."""
@@ -101,12 +101,12 @@ def unit_move(unit_id: int):
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
 
-@bp.get("/units/<int:unit_id>/merge")
+@bp.get("/units/<id:unit_id>/merge")
 @login_required
 def unit_merge_confirm(unit_id: int):
     """合并 — the confirmation step: what will move, what will end."""
     source = access_unit_for_admin(current_user, unit_id)
-    target_id = request.args.get("target_id", type=int)
+    target_id = arg_id("target_id")
     if target_id is None:
         flash("请先选择要合并到的单位", "error")
         return redirect(url_for("admin.unit", unit_id=unit_id, _anchor="merge"))
@@ -121,7 +121,7 @@ def _merge_page(source: Unit, target: Unit, error: HubError | None = None):
     ), error.status if error else 200
 
 
-@bp.post("/units/<int:unit_id>/merge")
+@bp.post("/units/<id:unit_id>/merge")
 @login_required
 def unit_merge(unit_id: int):
     """合并单位: people and sub-units move to the target; this unit is retired."""
@@ -137,7 +137,7 @@ def unit_merge(unit_id: int):
     return redirect(url_for("admin.unit", unit_id=target.id))
 
 
-@bp.post("/units/<int:unit_id>/retire")
+@bp.post("/units/<id:unit_id>/retire")
 @login_required
 def unit_retire(unit_id: int):
     """撤销单位 (refused while it still has members or active sub-units)."""
@@ -150,3 +150,15 @@ def unit_retire(unit_id: int):
         return _unit_page(unit, failed="retire", error=problem)
     flash(f"已撤销单位：{unit.name}")
     return redirect(url_for("admin.unit", unit_id=unit_id))
+
+
+@bp.post("/units")
+@login_required
+def unit_create_root():
+    """新建顶级单位 (system admins only; the action refuses everyone else).
+    A refusal is flashed on the tree page by the HubError handler."""
+    unit = actions.create_unit(current_user, code=request.form.get("code", ""),
+                               name=request.form.get("name", ""), parent=None,
+                               kind=request.form.get("kind") or None)
+    flash(f"已新建顶级单位：{unit.name}")
+    return redirect(url_for("admin.unit", unit_id=unit.id))

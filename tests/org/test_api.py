@@ -137,3 +137,10 @@ def test_disabled_person_can_no_longer_sign_in(api, ids):
 def test_people_search_within_a_unit(api, ids):
     found = api("mp_secretary").get(f"/api/v1/people?q=王&unit_id={ids.unit('330802')}").get_json()
     assert [p["name"] for p in found["items"]] == ["王建军"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/units/99999999999999999999", "/api/v1/units/0",
+                                  "/api/v1/people/2147483648"])
+def test_absurd_ids_are_404_not_500(api, path):
+    response = api("admin").get(path)
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
