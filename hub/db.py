@@ -57,3 +57,15 @@ class Base(DeclarativeBase):
         "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
         "pk": "pk_%(table_name)s",
     }), type_annotation_map={datetime: UTCDateTime()})
+
+
+def insert_ignore(session, model, values: dict) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True if a row
+    was inserted. The unique constraint decides, so concurrent callers race safely
+    (and no SAVEPOINT is needed, which pysqlite handles badly)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return result.rowcount == 1

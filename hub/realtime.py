@@ -2,9 +2,15 @@
 
 The database is the record; an emit is only a push. Emits queued during a
 transaction go out after it commits, and are dropped if it rolls back.
+
+Rooms: `user:<id>` for each person; `unit:<id>` for each unit a person belongs to
+*and its ancestors* (so a notice to a subtree is one emit to its root's room);
+`channel:<id>` for each channel they read. When memberships change, the live
+sockets of the people concerned move rooms without reconnecting.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +21,11 @@ from sqlalchemy.orm import Session
 
 from hub.extensions import db, socketio
 
+NAMESPACE = "/"
+# Domains add the rooms a person belongs to (channels adds channel rooms).
+room_providers: list[Callable[[Any], Iterable[str]]] = []
+_MANAGED = ("unit:", "channel:")
+
 
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
@@ -22,6 +33,10 @@ def user_room(user_id: int) -> str:
 
 def unit_room(unit_id: int) -> str:
     return f"unit:{unit_id}"
+
+
+def channel_room(channel_id: int) -> str:
+    return f"channel:{channel_id}"
 
 
 def emit_on_commit(event: str, payload: dict[str, Any], *, to: str) -> None:
@@ -32,8 +47,57 @@ def emit_on_commit(event: str, payload: dict[str, Any], *, to: str) -> None:
     session.info.setdefault("pending_emits", []).append((event, payload, to))
 
 
+def rooms_for(user) -> set[str]:
+    """Every room a person's sockets belong in."""
+    rooms = {user_room(user.id)}
+    for membership in user.memberships:
+        if membership.unit.active:
+            rooms.update(unit_room(unit_id) for unit_id in membership.unit.path_ids)
+    for provider in room_providers:
+        rooms.update(provider(user))
+    return rooms
+
+
+def connected_user_ids() -> set[int]:
+    """People with a live socket on this process."""
+    server = getattr(socketio, "server", None)
+    if server is None:
+        return set()
+    rooms = server.manager.rooms.get(NAMESPACE, {})
+    return {int(room[5:]) for room, sids in rooms.items()
+            if isinstance(room, str) and room.startswith("user:") and sids}
+
+
+def resync_rooms_on_commit(user_ids: Iterable[int]) -> None:
+    """Call after flush, before commit: work out the rooms of the people concerned
+    who have live sockets here, and move those sockets once the commit succeeds."""
+    from hub.org.models import User
+    session = db.session()
+    wanted = set(user_ids) & connected_user_ids()
+    if not wanted:
+        return
+    if not session.in_transaction():
+        session.begin()
+    plans = session.info.setdefault("pending_rooms", {})
+    for user_id in wanted:
+        user = session.get(User, user_id)
+        plans[user_id] = rooms_for(user) if user is not None and user.active else {user_room(user_id)}
+
+
+def _move_sockets(user_id: int, rooms: set[str]) -> None:
+    manager = socketio.server.manager
+    for sid, _ in list(manager.get_participants(NAMESPACE, user_room(user_id))):
+        current = {r for r in manager.get_rooms(sid, NAMESPACE) if r.startswith(_MANAGED)}
+        for room in current - rooms:
+            manager.leave_room(sid, NAMESPACE, room)
+        for room in rooms - current:
+            manager.enter_room(sid, NAMESPACE, room)
+
+
 @sa.event.listens_for(Session, "after_commit")
-def _send_pending(session: Session) -> None:
+def _after_commit(session: Session) -> None:
+    for user_id, rooms in session.info.pop("pending_rooms", {}).items():
+        _move_sockets(user_id, rooms)
     for event, payload, room in session.info.pop("pending_emits", []):
         socketio.emit(event, payload, to=room)
 
@@ -44,27 +108,35 @@ def _drop_pending(session: Session, previous_transaction) -> None:
     # reached the database (after_rollback only fires for real DBAPI rollbacks).
     if previous_transaction.parent is None:
         session.info.pop("pending_emits", None)
+        session.info.pop("pending_rooms", None)
 
 
-def rooms_for(user) -> list[str]:
-    """The user's own room and a room for every unit they belong to and its ancestors."""
-    rooms = {user_room(user.id)}
-    for membership in user.memberships:
-        for unit_id in membership.unit.path_ids:
-            rooms.add(unit_room(unit_id))
-    return sorted(rooms)
+def socket_user():
+    """The person behind the current Socket.IO event (set at connect)."""
+    from flask import session as flask_session
+
+    from hub.org.models import User
+    user_id = flask_session.get("socket_user_id")
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        raise ConnectionRefusedError("unauthorized")
+    return user
 
 
 def register(app: Flask) -> None:
     @socketio.on("connect")
     def on_connect(auth: dict | None = None):
+        from flask import session as flask_session
         user = current_user if current_user.is_authenticated else None
-        token = (auth or {}).get("token") if isinstance(auth, dict) else None
+        token = auth.get("token") if isinstance(auth, dict) else None
         if token:
             from hub.auth.actions import user_for_token
             user = user_for_token(str(token))
         if user is None:
             raise ConnectionRefusedError("unauthorized")
-        for room in rooms_for(user):
+        # Flask-SocketIO keeps a per-connection copy of the session: remember who
+        # this socket is, whichever way it authenticated.
+        flask_session["socket_user_id"] = user.id
+        for room in sorted(rooms_for(user)):
             join_room(room)
         return True

@@ -6,8 +6,9 @@ report and the actor's scope in imports_files.py.
 
 Both imports are all or nothing and idempotent: a file with any row error
 writes nothing, and re-importing the same file reports every row unchanged.
-`progress`, when given, is called with the number of rows just finished; the
-calls add up to the number of data rows.
+When there are errors the counts describe the valid rows (what would have been
+done). `progress`, when given, is called with the number of rows just
+finished; the calls add up to the number of data rows.
 """
 from __future__ import annotations
 

@@ -2,8 +2,11 @@
 
 Columns login,name,unit_code,position[,password][,roles]. A new login becomes an
 account with a primary membership in unit_code and role grants there; an
-existing login is brought in line with its row (name, primary unit, position,
-and — when the file has a roles column — its roles at that unit).
+existing login is brought in line with its row: name, primary unit (a
+transfer, as people.transfer_person: clerk and leader roles in the old unit
+end), position, and — only when the file has a roles column — its roles at
+that unit. Grants at other units stay; `admin` is added when listed but never
+removed by an import.
 
 Passwords are used only to create accounts: such accounts must change the
 password at first sign-in. For an existing login the password cell is
@@ -26,10 +29,10 @@ from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput
 from hub.extensions import db
 from hub.org.imports_files import (OUT_OF_SCOPE, ImportReport, Progress, Scope, Table,
-                                   check_columns, read_table)
-from hub.org.models import ROLE_LABELS, Membership, Role, RoleGrant, Unit, User
+                                   check_columns, read_table, shown)
+from hub.org.models import ROLE_LABELS, UNIT_CODE_MAX, Membership, Role, RoleGrant, Unit, User
 from hub.org.people import NAME_MAX, POSITION_MAX
-from hub.validation import clean_login, clean_text
+from hub.validation import clean_code, clean_login, clean_text
 
 REQUIRED = ("login", "name", "unit_code", "position")
 UNIT_ROLES = frozenset({Role.UNIT_ADMIN.value, Role.CLERK.value, Role.LEADER.value})
@@ -112,9 +115,9 @@ def import_people(actor: User | None, filename: str, data: bytes, *, dry_run: bo
     except IntegrityError:
         db.session.rollback()
         raise Conflict("导入期间人员数据被其他操作修改，请重新导入", field="file") from None
-    record_audit(actor, "person.imported", target_label=filename or "(file)",
+    record_audit(actor, "person.imported", target_label=shown(filename or "(file)", 200),
                  actor_login=None if actor is not None else "(console)",
-                 after={**report.counts(), "file": filename})
+                 after={**report.counts(), "file": shown(filename, 200)})
     db.session.commit()
     report.applied = True
     return report
@@ -143,9 +146,8 @@ def _parse_row(number: int, cells: dict[str, str | None], report: ImportReport) 
                     lambda: clean_text(cells["name"], "name", "姓名", max_length=NAME_MAX))
     position = _checked(report, number, "position", lambda: clean_text(
         cells["position"], "position", "职务", max_length=POSITION_MAX, required=False))
-    unit_code = (cells["unit_code"] or "").strip()
-    if not unit_code:
-        report.error(number, "unit_code", "单位编码不能为空")
+    unit_code = _checked(report, number, "unit_code", lambda: clean_code(
+        cells["unit_code"], "unit_code", "单位编码", max_length=UNIT_CODE_MAX))
     roles = _roles(number, cells["roles"], report)
     row = PersonRow(row=number, login=login, name=name, unit_code=unit_code, position=position,
                     password=cells["password"] or "", roles=roles)   # passwords kept exactly
@@ -173,7 +175,7 @@ def _roles(number: int, value: str | None, report: ImportReport) -> frozenset[st
         role = ROLES.get(text) or ROLES.get(text.lower())
         if role is None:
             allowed = ", ".join(r.value for r in Role)
-            report.error(number, "roles", f"未知角色：{text}（可选：{allowed}）")
+            report.error(number, "roles", f"未知角色：{shown(text)}（可选：{allowed}）")
         else:
             roles.add(role)
     return frozenset(roles)
@@ -287,9 +289,10 @@ def _apply(rows: list[PersonRow], units: dict[str, Any], people: dict[str, Perso
            ticker: Progress) -> None:
     ticker.advance(sum(1 for row in rows if row.status == UNCHANGED))
     new_rows = [row for row in rows if row.status == CREATED]
+    hashes = _initial_hashes(new_rows)
     for start in range(0, len(new_rows), INSERT_BATCH):
         batch = new_rows[start:start + INSERT_BATCH]
-        _create_people(batch, units)
+        _create_people(batch, units, hashes)
         ticker.advance(len(batch))
     changed = [row for row in rows if row.status == UPDATED]
     for start in range(0, len(changed), CHUNK):
@@ -298,14 +301,21 @@ def _apply(rows: list[PersonRow], units: dict[str, Any], people: dict[str, Perso
         ticker.advance(len(batch))
 
 
-def _create_people(rows: list[PersonRow], units: dict[str, Any]) -> None:
+def _initial_hashes(rows: list[PersonRow]) -> dict[str, str]:
+    """One argon2 hash per distinct initial password in the file.
+
+    argon2 costs 50-130 ms per hash: 10,000 people with one initial password
+    would take 8-20 minutes hashed one by one. Accounts sharing an initial
+    password share its hash (and salt), which tells nothing the file's author
+    did not know, and each of them must choose a new password (a fresh hash)
+    at first sign-in.
+    """
+    return {password: hash_password(password)
+            for password in sorted({row.password for row in rows if row.password})}
+
+
+def _create_people(rows: list[PersonRow], units: dict[str, Any], hashes: dict[str, str]) -> None:
     """Accounts, primary memberships and role grants of new people, in three executemanys."""
-    # argon2 costs ~50 ms per hash: 10,000 people with one initial password
-    # would take 8 minutes hashed one by one. Each distinct initial password is
-    # hashed once per import and the hash reused; accounts sharing it share a
-    # salt, which tells nothing the file's author did not know, and every one
-    # of them must choose a new password (fresh hash) at first sign-in.
-    hashes = {row.password: hash_password(row.password) for row in rows if row.password}
     now = utcnow()
     users = User.__table__
     values = [{"login": row.login, "name": row.name, "password_hash": hashes.get(row.password),

@@ -25,7 +25,7 @@ from hub.errors import Conflict, InvalidInput
 from hub.extensions import db
 from hub.org.actions import _reparent, unit_moved
 from hub.org.imports_files import (OUT_OF_SCOPE, ImportReport, Progress, Scope, Table,
-                                   check_columns, read_table)
+                                   check_columns, read_table, shown)
 from hub.org.models import UNIT_CODE_MAX, UNIT_KIND_LABELS, UNIT_NAME_MAX, Unit, UnitKind, User
 from hub.org.queries import subtree_clause
 from hub.validation import clean_code, clean_text
@@ -90,9 +90,9 @@ def import_units(actor: User | None, filename: str, data: bytes, *, dry_run: boo
     except IntegrityError:
         db.session.rollback()
         raise Conflict("导入期间单位数据被其他操作修改，请重新导入", field="file") from None
-    record_audit(actor, "unit.imported", target_label=filename or "(file)",
+    record_audit(actor, "unit.imported", target_label=shown(filename or "(file)", 200),
                  actor_login=None if actor is not None else "(console)",
-                 after={**report.counts(), "file": filename})
+                 after={**report.counts(), "file": shown(filename, 200)})
     db.session.commit()
     report.applied = True
     return report
@@ -165,7 +165,7 @@ def _kind(number: int, value: str | None, report: ImportReport) -> str | None:
     kind = KINDS.get(text) or KINDS.get(text.lower())
     if kind is None:
         allowed = ", ".join(k.value for k in UnitKind)
-        report.error(number, "kind", f"单位类型 {text} 无效，可选：{allowed}")
+        report.error(number, "kind", f"单位类型 {shown(text)} 无效，可选：{allowed}")
     return kind
 
 
@@ -177,7 +177,8 @@ def _classify(row: UnitRow, plan: UnitPlan, scope: Scope, report: ImportReport) 
     if row.parent_code == row.code:
         problems.append(("parent_code", "上级单位不能是它自己"))
     elif row.parent_code and row.parent_code not in plan.by_code and parent is None:
-        problems.append(("parent_code", f"上级单位编码 {row.parent_code} 不存在（文件和系统中都没有）"))
+        problems.append(("parent_code",
+                         f"上级单位编码 {shown(row.parent_code)} 不存在（文件和系统中都没有）"))
     if current is None:
         row.status = CREATED
     else:

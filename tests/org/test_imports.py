@@ -16,7 +16,7 @@ from hub.audit import AuditEntry
 from hub.auth.passwords import verify_password
 from hub.extensions import db
 from hub.org.imports import import_units
-from hub.org.models import Membership, RoleGrant, Unit, User
+from hub.org.models import Unit, User
 from hub.validation import text_problem
 from tests.naughty import BLNS, naughty_strings
 
@@ -171,6 +171,16 @@ def test_every_error_is_reported_with_its_row_and_nothing_is_applied(app, api):
     assert units_snapshot(app) == before and audit_actions(app, "unit.imported") == []
 
 
+def test_unknown_kind_is_a_row_error_and_chinese_labels_are_kinds(app, api):
+    header = ("code", "name", "parent_code", "kind")
+    report = report_of(upload(api("admin"), "units", csv_bytes(
+        [("K7", "甲", "330802", "乡镇（街道）"), ("K8", "乙", "330802", "hamlet")], header)))
+    assert errors_at(report) == {(3, "kind")} and "hamlet" in report["errors"][0]["message"]
+    assert report_of(upload(api("admin"), "units", csv_bytes(
+        [("K7", "甲", "330802", "乡镇（街道）")], header)))["created"] == 1
+    assert unit_of(app, "K7")["kind"] == "town"
+
+
 def test_moving_a_unit_under_its_own_descendant_is_refused(app, api):
     before = units_snapshot(app)
     report = report_of(upload(api("admin"), "units", csv_bytes([
@@ -292,6 +302,20 @@ def test_empty_file_or_missing_column_is_a_row_1_error(api, data, column):
     assert errors_at(report) == {(1, column)} and report["applied"] is False
 
 
+def test_stray_bytes_in_a_utf8_file_are_row_errors(app, api):
+    admin = api("admin")
+    units = ("code,name,parent_code\nU1,柯城区测试单位,330802\nU2,坏".encode() + b"\xff"
+             + ",330802\nU3,好名字,33".encode() + b"\xfe\n")
+    report = report_of(upload(admin, "units", units))
+    assert errors_at(report) == {(3, "name"), (4, "parent_code")} and not report["applied"]
+    people = (",".join(PEOPLE_HEADER) + "\nzhao_liu,赵六,330802\udcff,科员,,\n").encode(
+        "utf-8", errors="surrogateescape") + "qian_qi,钱七,330802,科员,,\n".encode()
+    report = report_of(upload(admin, "people", people))
+    assert errors_at(report) == {(2, "unit_code")}
+    nul = upload(admin, "units", b"code,name,parent_code\nU1,a\x00b,33\n")
+    assert nul.status_code == 400 and nul.get_json()["error"]["field"] == "file"
+
+
 # --- units: who may import ---------------------------------------------------------------------
 
 def test_unit_admin_imports_inside_their_county(app, api):
@@ -347,7 +371,11 @@ NEW_PEOPLE = [
 ]
 
 
-def test_people_are_created_with_membership_roles_and_one_hash(app, api):
+def test_people_are_created_with_membership_roles_and_one_hash(app, api, monkeypatch):
+    import hub.org.imports_people as importer
+    hashed: list[str] = []
+    real_hash = importer.hash_password
+    monkeypatch.setattr(importer, "hash_password", lambda pw: hashed.append(pw) or real_hash(pw))
     report = report_of(upload(api("admin"), "people", csv_bytes(NEW_PEOPLE, PEOPLE_HEADER)))
     assert (report["created"], report["updated"], report["errors"]) == (3, 0, [])
     zhang, li, wang = person(app, "zhang_san"), person(app, "li_si"), person(app, "wang_wu")
@@ -356,7 +384,7 @@ def test_people_are_created_with_membership_roles_and_one_hash(app, api):
     assert li["roles"] == [] and wang["roles"] == []
     with app.app_context():
         assert zhang["must_change"] and verify_password(zhang["hash"], STRONG)
-    assert zhang["hash"] == li["hash"]             # one argon2 hash per distinct password
+    assert hashed == [STRONG] and zhang["hash"] == li["hash"]    # one argon2 hash per password
     assert wang["hash"] is None and not wang["must_change"]
     [entry] = audit_actions(app, "person.imported")
     assert json.loads(entry.after)["created"] == 3
@@ -386,6 +414,15 @@ def test_people_update_position_unit_and_roles(app, api):
     assert zhang["roles"] == [("clerk", "330802-GOV"), ("unit_admin", "330802-GOV")]
     assert person(app, "li_si")["roles"] == [("leader", "330802100202")]
     assert person(app, "sl_clerk")["units"] == [("330802100", "党政办主任", True)]
+
+
+def test_without_a_roles_column_roles_are_left_alone(app, api):
+    data = csv_bytes([("sl_clerk", "周晓梅", "330802100", "办公室主任")], PEOPLE_HEADER[:4])
+    report = report_of(upload(api("admin"), "people", data))
+    assert report["updated"] == 1
+    sl_clerk = person(app, "sl_clerk")
+    assert sl_clerk["units"] == [("330802100", "办公室主任", True)]
+    assert sl_clerk["roles"] == [("clerk", "330802100")]
 
 
 def test_people_errors_are_numbered_and_nothing_is_applied(app, api):

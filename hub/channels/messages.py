@@ -1,0 +1,257 @@
+"""Actions on messages: post (or acknowledge), edit, withdraw, mark read.
+
+Each commits once and emits after the commit (hub.realtime.emit_on_commit).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from hub.channels import queries
+from hub.channels.models import (BODY_MAX, TOPIC_MAX, Attachment, Channel, ChannelRead,
+                                 ChannelState, Mention, Message, MessageAck, MessageEdit)
+from hub.channels.serialize import message_json
+from hub.channels.text import is_acknowledgement, sanitize_html
+from hub.db import insert_ignore, utcnow
+from hub.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
+from hub.extensions import db
+from hub.org.models import Unit, User
+from hub.realtime import channel_room, emit_on_commit, unit_room, user_room
+
+
+@dataclass
+class MessageDraft:
+    """A message as a client sends it, checked at the edge (from_json)."""
+
+    body: str
+    client_msg_id: str | None = None
+    topic: str = ""
+    html: str | None = None
+    reply_to: int | None = None
+    mention_users: list[int] = field(default_factory=list)
+    mention_units: list[int] = field(default_factory=list)
+    attachment_ids: list[int] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> MessageDraft:
+        if not isinstance(data, dict):
+            raise InvalidInput("消息必须是 JSON 对象", field="body")
+        body = data.get("body")
+        if not isinstance(body, str):
+            raise InvalidInput("缺少消息内容", field="body")
+        if len(body) > BODY_MAX:
+            raise TooLarge(f"消息不能超过 {BODY_MAX} 个字符（现为 {len(body)} 个）", field="body")
+        client_msg_id = data.get("client_msg_id")
+        if client_msg_id is not None and (not isinstance(client_msg_id, str)
+                                          or not 0 < len(client_msg_id) <= 64):
+            raise InvalidInput("client_msg_id 须为 1–64 个字符的文本", field="client_msg_id")
+        topic = data.get("topic") or ""
+        if not isinstance(topic, str) or len(topic.strip()) > TOPIC_MAX:
+            raise InvalidInput(f"话题须为不超过 {TOPIC_MAX} 个字符的文本", field="topic")
+        html = data.get("html")
+        if html is not None and (not isinstance(html, str) or len(html) > BODY_MAX * 2):
+            raise InvalidInput("富文本内容无效或过长", field="html")
+        return cls(body=body, client_msg_id=client_msg_id, topic=topic.strip(), html=html,
+                   reply_to=_optional_id(data, "reply_to"),
+                   mention_users=_id_list(data, "mention_user_ids"),
+                   mention_units=_id_list(data, "mention_unit_ids"),
+                   attachment_ids=_id_list(data, "attachment_ids"))
+
+
+def _optional_id(data: dict, name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise InvalidInput(f"{name} 必须是有效的 id", field=name)
+    return value
+
+
+def _id_list(data: dict, name: str) -> list[int]:
+    value = data.get(name) or []
+    if not isinstance(value, list) or len(value) > 100 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
+        raise InvalidInput(f"{name} 必须是 id 列表（最多 100 个）", field=name)
+    return list(dict.fromkeys(value))
+
+
+@dataclass
+class Acknowledged:
+    """A bare "收到" was recorded as an acknowledgement of `message`."""
+
+    message: Message
+
+
+def post_message(author: User, channel: Channel, draft: MessageDraft) -> tuple[Message | Acknowledged, bool]:
+    """发消息. Returns (message, created). A retry with the same client_msg_id
+    returns the first message with created=False. A body that is only an
+    acknowledgement becomes an ack of the message it answers instead."""
+    _require_can_post(author, channel)
+    if draft.client_msg_id:
+        existing = _by_client_id(author, draft.client_msg_id)
+        if existing is not None:
+            return existing, False
+    if not draft.html and not draft.attachment_ids and is_acknowledgement(draft.body):
+        return Acknowledged(_acknowledge_reply(author, channel, draft.reply_to)), True
+    if not draft.body.strip() and not draft.attachment_ids:
+        raise InvalidInput("消息内容不能为空", field="body")
+    reply_to = _reply_target(channel, draft.reply_to) if draft.reply_to else None
+    message = Message(channel_id=channel.id, author_id=author.id, body=draft.body,
+                      html=sanitize_html(draft.html) if draft.html else None,
+                      topic=draft.topic or (reply_to.topic if reply_to else ""),
+                      client_msg_id=draft.client_msg_id,
+                      reply_to_id=reply_to.id if reply_to else None)
+    db.session.add(message)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same client id committed by a concurrent retry: the constraint,
+        # not a lookup, decides; hand back the row that won.
+        db.session.rollback()
+        existing = _by_client_id(author, draft.client_msg_id or "")
+        if existing is None:
+            raise
+        return existing, False
+    _attach(author, message, draft.attachment_ids)
+    _mention(author, channel, message, draft)
+    channel.last_message_id, channel.last_message_at = message.id, message.created_at
+    emit_on_commit("message", message_json(message), to=channel_room(channel.id))
+    db.session.commit()
+    return message, True
+
+
+def _require_can_post(author: User, channel: Channel) -> None:
+    if channel.state == ChannelState.ARCHIVED:
+        raise Conflict("该频道已归档，只能查看", field="channel_id")
+    if channel.state != ChannelState.ACTIVE:
+        raise Conflict("该频道尚未通过审批", field="channel_id")
+    if not queries.can_post(author, channel):
+        raise NotAllowed("您不能在该频道发言")
+
+
+def _by_client_id(author: User, client_msg_id: str) -> Message | None:
+    return db.session.scalar(select(Message).where(Message.author_id == author.id,
+                                                   Message.client_msg_id == client_msg_id))
+
+
+def _reply_target(channel: Channel, message_id: int) -> Message:
+    target = db.session.get(Message, message_id)
+    if target is None or target.channel_id != channel.id:
+        raise InvalidInput("回复的消息不在该频道", field="reply_to")
+    return target
+
+
+def _acknowledge_reply(author: User, channel: Channel, reply_to: int | None) -> Message:
+    target = _reply_target(channel, reply_to) if reply_to else queries.latest_by_others(channel, author)
+    if target is None:
+        raise InvalidInput("没有可以确认收到的消息", field="body")
+    _record_ack(author, target)
+    db.session.commit()
+    return target
+
+
+def acknowledge(user: User, message: Message) -> Message:
+    """确认收到 a message (the button, or a bare "收到"): one per person, idempotent."""
+    channel = db.session.get(Channel, message.channel_id)
+    if not queries.can_read(user, channel):
+        raise NotFound("消息不存在")
+    _record_ack(user, message)
+    db.session.commit()
+    return message
+
+
+def _record_ack(user: User, message: Message) -> None:
+    if message.author_id == user.id:
+        return
+    if not insert_ignore(db.session, MessageAck, {"message_id": message.id, "user_id": user.id,
+                                                  "created_at": utcnow()}):
+        return                                      # already acknowledged: nothing changes
+    db.session.execute(update(Message).where(Message.id == message.id)
+                       .values(ack_count=Message.ack_count + 1))
+    db.session.refresh(message)
+    emit_on_commit("ack", {"channel_id": message.channel_id, "message_id": message.id,
+                           "acks": message.ack_count}, to=channel_room(message.channel_id))
+
+
+def _attach(author: User, message: Message, attachment_ids: list[int]) -> None:
+    for attachment_id in attachment_ids:
+        attachment = db.session.get(Attachment, attachment_id)
+        if attachment is None or attachment.uploader_id != author.id or attachment.message_id:
+            raise InvalidInput("附件不存在或已被使用", field="attachment_ids")
+        attachment.message_id = message.id
+
+
+def _mention(author: User, channel: Channel, message: Message, draft: MessageDraft) -> None:
+    """@person reaches only people who can read the channel; @unit only units
+    whose people are in it (the channel's own unit or a unit below it)."""
+    reader_ids = queries.member_ids(channel) if (draft.mention_users or draft.mention_units) else set()
+    for user_id in draft.mention_users:
+        if user_id not in reader_ids:
+            raise InvalidInput("只能 @ 本频道的成员", field="mention_user_ids")
+        db.session.add(Mention(message_id=message.id, user_id=user_id))
+        emit_on_commit("mention", {"channel_id": channel.id, "message_id": message.id},
+                       to=user_room(user_id))
+    for unit_id in draft.mention_units:
+        unit = db.session.get(Unit, unit_id)
+        if unit is None or not _unit_in_channel(unit, reader_ids):
+            raise InvalidInput("只能 @ 本频道成员所在的单位", field="mention_unit_ids")
+        db.session.add(Mention(message_id=message.id, unit_id=unit_id))
+        emit_on_commit("mention", {"channel_id": channel.id, "message_id": message.id},
+                       to=unit_room(unit_id))
+
+
+def _unit_in_channel(unit: Unit, reader_ids: set[int]) -> bool:
+    from hub.org.models import Membership
+    people = set(db.session.scalars(select(Membership.user_id).where(Membership.unit_id == unit.id)))
+    return bool(people) and people <= reader_ids
+
+
+def edit_message(author: User, message: Message, *, body: str, html: str | None = None) -> Message:
+    """编辑: only the author, not after withdrawal; the old text is kept as history."""
+    if message.author_id != author.id:
+        raise NotAllowed("只能编辑自己的消息")
+    if message.withdrawn_at is not None:
+        raise Conflict("消息已撤回")
+    channel = db.session.get(Channel, message.channel_id)
+    if channel.state != ChannelState.ACTIVE:
+        raise Conflict("该频道已归档，只能查看")
+    draft = MessageDraft.from_json({"body": body, "html": html})
+    if not draft.body.strip():
+        raise InvalidInput("消息内容不能为空", field="body")
+    db.session.add(MessageEdit(message_id=message.id, body=message.body, html=message.html))
+    message.body = draft.body
+    message.html = sanitize_html(draft.html) if draft.html else None
+    message.edited_at = utcnow()
+    emit_on_commit("message_changed", message_json(message), to=channel_room(message.channel_id))
+    db.session.commit()
+    return message
+
+
+def withdraw_message(actor: User, message: Message) -> Message:
+    """撤回: by the author. The record stays (for the archive) but nobody sees its text."""
+    if message.author_id != actor.id:
+        raise NotAllowed("只能撤回自己的消息")
+    if message.withdrawn_at is None:
+        message.withdrawn_at = utcnow()
+        emit_on_commit("message_changed", message_json(message), to=channel_room(message.channel_id))
+        db.session.commit()
+    return message
+
+
+def mark_read(user: User, channel: Channel, up_to: int) -> int:
+    """Move the person's read pointer forward to `up_to` (never back). Returns it."""
+    pointer = db.session.get(ChannelRead, (user.id, channel.id))
+    if pointer is None:
+        pointer = ChannelRead(user_id=user.id, channel_id=channel.id, last_read_id=0)
+        db.session.add(pointer)
+    latest = channel.last_message_id or 0
+    pointer.last_read_id = max(pointer.last_read_id or 0, min(up_to, latest))
+    try:
+        db.session.commit()
+    except IntegrityError:                       # a concurrent first read: retry once
+        db.session.rollback()
+        return mark_read(user, channel, up_to)
+    return pointer.last_read_id

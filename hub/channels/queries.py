@@ -1,0 +1,157 @@
+"""Reads over channels: who is in a channel, which channels a person reads,
+unread counts and pages of messages. Membership is resolved through the tree
+each time, so moving a person moves their channels with no extra writes."""
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, false, func, or_, select
+
+from hub.channels.models import (Channel, ChannelKind, ChannelRead, ChannelState, ChannelTarget,
+                                 Message)
+from hub.extensions import db
+from hub.org.models import Membership, Role, Unit, User
+from hub.org.queries import subtree_clause
+
+
+def _unit_ids(user: User) -> list[int]:
+    return [m.unit_id for m in user.memberships if m.unit.active]
+
+
+def _reach_ids(user: User) -> list[int]:
+    """The user's units and all their ancestors (for subtree targets and
+    announcement channels of the units above)."""
+    ids: set[int] = set()
+    for membership in user.memberships:
+        ids.update(membership.unit.path_ids)
+    return sorted(ids)
+
+
+def _targets_matching(user: User):
+    """ChannelTarget rows that include `user`."""
+    return or_(ChannelTarget.user_id == user.id,
+               and_(ChannelTarget.subtree.is_(False), ChannelTarget.unit_id.in_(_unit_ids(user))),
+               and_(ChannelTarget.subtree.is_(True), ChannelTarget.unit_id.in_(_reach_ids(user))))
+
+
+def readable_channels(user: User, *, include_archived: bool = True) -> Select:
+    """Every channel `user` may read: their units' channels, the announcement
+    channels of their units and those above, task channels that reach them,
+    their direct channels."""
+    targeted = select(ChannelTarget.channel_id).where(_targets_matching(user))
+    states = [ChannelState.ACTIVE] + ([ChannelState.ARCHIVED] if include_archived else [])
+    return select(Channel).where(
+        Channel.state.in_(states),
+        or_(and_(Channel.kind == ChannelKind.UNIT, Channel.unit_id.in_(_unit_ids(user))),
+            and_(Channel.kind == ChannelKind.ANNOUNCE, Channel.unit_id.in_(_reach_ids(user))),
+            and_(Channel.kind.in_([ChannelKind.TASK, ChannelKind.DIRECT]),
+                 Channel.id.in_(targeted))))
+
+
+def can_read(user: User, channel: Channel) -> bool:
+    query = readable_channels(user).where(Channel.id == channel.id)
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) > 0
+
+
+def can_post(user: User, channel: Channel) -> bool:
+    """Members post in unit, task and direct channels; only the unit's leaders
+    post in its announcement channel."""
+    if channel.state != ChannelState.ACTIVE:
+        return False
+    if channel.kind == ChannelKind.ANNOUNCE:
+        return user.has_role(Role.LEADER, channel.unit_id)
+    return can_read(user, channel)
+
+
+def members(channel: Channel) -> Select:
+    """The active people of a channel, as a query (resolved through the tree)."""
+    if channel.kind == ChannelKind.UNIT:
+        condition = User.id.in_(select(Membership.user_id).where(Membership.unit_id == channel.unit_id))
+    elif channel.kind == ChannelKind.ANNOUNCE:
+        unit = db.session.get(Unit, channel.unit_id)
+        condition = User.id.in_(select(Membership.user_id).join(Unit, Unit.id == Membership.unit_id)
+                                .where(subtree_clause(unit.path)))
+    else:
+        condition = User.id.in_(_target_members(channel.id))
+    return select(User).where(condition, User.active.is_(True))
+
+
+def _target_members(channel_id: int) -> Select:
+    people = select(ChannelTarget.user_id.label("user_id")).where(
+        ChannelTarget.channel_id == channel_id, ChannelTarget.user_id.is_not(None))
+    units = (select(Membership.user_id).join(ChannelTarget, ChannelTarget.unit_id == Membership.unit_id)
+             .where(ChannelTarget.channel_id == channel_id, ChannelTarget.subtree.is_(False)))
+    target_unit = Unit.__table__.alias("target_unit")
+    member_unit = Unit.__table__.alias("member_unit")
+    subtrees = (select(Membership.user_id)
+                .join(member_unit, member_unit.c.id == Membership.unit_id)
+                .join(target_unit, and_(member_unit.c.path >= target_unit.c.path,
+                                        member_unit.c.path < func.substr(
+                                            target_unit.c.path, 1,
+                                            func.length(target_unit.c.path) - 1) + "0"))
+                .join(ChannelTarget, ChannelTarget.unit_id == target_unit.c.id)
+                .where(ChannelTarget.channel_id == channel_id, ChannelTarget.subtree.is_(True)))
+    return people.union(units, subtrees)
+
+
+def member_count(channel: Channel) -> int:
+    return db.session.scalar(select(func.count()).select_from(members(channel).subquery())) or 0
+
+
+def member_ids(channel: Channel) -> set[int]:
+    return set(db.session.scalars(select(User.id).select_from(members(channel).subquery())))
+
+
+def unread_counts(user: User, channel_ids: list[int]) -> dict[int, int]:
+    """Messages by others after the person's last-read pointer, per channel (one query)."""
+    if not channel_ids:
+        return {}
+    pointer = (select(ChannelRead.last_read_id).where(ChannelRead.user_id == user.id,
+                                                      ChannelRead.channel_id == Message.channel_id)
+               .scalar_subquery())
+    rows = db.session.execute(
+        select(Message.channel_id, func.count())
+        .where(Message.channel_id.in_(channel_ids), Message.author_id != user.id,
+               Message.withdrawn_at.is_(None), Message.id > func.coalesce(pointer, 0))
+        .group_by(Message.channel_id))
+    return {channel_id: count for channel_id, count in rows}
+
+
+def messages_after(channel: Channel, after: int, limit: int, *, topic: str | None = None) -> list[Message]:
+    """Oldest first after `after` (API.md: how a reconnecting client catches up)."""
+    query = select(Message).where(Message.channel_id == channel.id, Message.id > after)
+    if topic is not None:
+        query = query.where(Message.topic == topic)
+    return list(db.session.scalars(query.order_by(Message.id).limit(limit)))
+
+
+def messages_before(channel: Channel, before: int | None, limit: int, *,
+                    topic: str | None = None) -> list[Message]:
+    """Newest first before `before`: scrolling back."""
+    query = select(Message).where(Message.channel_id == channel.id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    if topic is not None:
+        query = query.where(Message.topic == topic)
+    return list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit)))
+
+
+def topics(channel: Channel, limit: int = 50) -> list[tuple[str, int, int]]:
+    """(topic, message count, last message id), most recently active first."""
+    rows = db.session.execute(
+        select(Message.topic, func.count(), func.max(Message.id))
+        .where(Message.channel_id == channel.id, Message.withdrawn_at.is_(None))
+        .group_by(Message.topic).order_by(func.max(Message.id).desc()).limit(limit))
+    return [(topic, count, last) for topic, count, last in rows]
+
+
+def latest_by_others(channel: Channel, user: User) -> Message | None:
+    return db.session.scalar(
+        select(Message).where(Message.channel_id == channel.id, Message.author_id != user.id,
+                              Message.withdrawn_at.is_(None))
+        .order_by(Message.id.desc()).limit(1))
+
+
+def unit_channel(unit_id: int) -> Channel | None:
+    return db.session.scalar(select(Channel).where(Channel.kind == ChannelKind.UNIT,
+                                                   Channel.unit_id == unit_id))
+
+
