@@ -67,5 +67,7 @@ def insert_ignore(session, model, values: dict) -> bool:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return result.rowcount == 1
+    # RETURNING, not rowcount: psycopg reports -1 for this statement.
+    statement = insert(model).values(**values).on_conflict_do_nothing()
+    primary_key = model.__table__.primary_key.columns.values()[0]
+    return session.execute(statement.returning(primary_key)).first() is not None

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from hub.audit import record_audit
 from hub.auth.passwords import hash_password
 from hub.extensions import db
+from hub.org.actions import units_created
 from hub.org.models import Membership, Role, RoleGrant, Unit, UnitKind, User
 
 DEMO_PASSWORD = "Demo@2026"
@@ -107,6 +108,7 @@ def seed_demo(county: str) -> DemoReport:
     db.session.add_all(people)
     db.session.flush()
     report.people = len(people)
+    units_created.send(None)
     record_audit(None, "unit.imported", actor_login="(demo)", target_label=report.county,
                  after={"units": report.units, "people": report.people})
     db.session.commit()

@@ -66,5 +66,7 @@ def seed_cast(password_hash: str) -> Cast:
             user.roles.append(RoleGrant(role=role, unit=units[role_unit] if role_unit else None))
         db.session.add(user)
         people[login] = user
+    from hub.channels.actions import ensure_unit_channels
+    ensure_unit_channels()
     db.session.commit()
     return Cast(units=units, people=people)

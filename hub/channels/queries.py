@@ -97,7 +97,7 @@ def member_count(channel: Channel) -> int:
 
 
 def member_ids(channel: Channel) -> set[int]:
-    return set(db.session.scalars(select(User.id).select_from(members(channel).subquery())))
+    return set(db.session.scalars(members(channel).with_only_columns(User.id)))
 
 
 def unread_counts(user: User, channel_ids: list[int]) -> dict[int, int]:

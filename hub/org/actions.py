@@ -13,7 +13,8 @@ from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed
 from hub.extensions import db
 from hub.org.models import UNIT_CODE_MAX, UNIT_NAME_MAX, Membership, RoleGrant, Unit, UnitKind, User
-from hub.org.queries import subtree_clause
+from hub.org.queries import people_under, subtree_clause
+from hub.realtime import resync_rooms_on_commit
 from hub.permissions import can_admin_unit, require_any_admin
 from hub.validation import clean_code, clean_int, clean_text
 
@@ -22,6 +23,8 @@ signals = Namespace()
 # follow a merge or a move in the same unit of work: (sender=source, target=...).
 units_merged = signals.signal("units-merged")
 unit_moved = signals.signal("unit-moved")
+# Sent before commit whenever units were added (one by one, by import, by the demo).
+units_created = signals.signal("units-created")
 
 
 def unit_snapshot(unit: Unit) -> dict:
@@ -71,6 +74,7 @@ def create_unit(actor: User, *, code: str, name: str, parent: Unit | None,
     db.session.add(unit)
     db.session.flush()
     _place(unit, parent)
+    units_created.send(None)
     record_audit(actor, "unit.created", unit, after=unit_snapshot(unit))
     db.session.commit()
     return unit
@@ -127,6 +131,8 @@ def move_unit(actor: User, unit: Unit, new_parent: Unit) -> Unit:
     old_parent_id = unit.parent_id
     _reparent(unit, new_parent)
     unit_moved.send(unit, old_parent_id=old_parent_id, new_parent_id=new_parent.id)
+    # Everyone below now sits under other ancestors: their live sockets move rooms.
+    resync_rooms_on_commit(db.session.scalars(people_under(unit).with_only_columns(User.id)))
     record_audit(actor, "unit.moved", unit, before=before, after=unit_snapshot(unit))
     db.session.commit()
     return unit
@@ -158,6 +164,7 @@ def merge_units(actor: User, source: Unit, target: Unit) -> Unit:
     source.retired_at = utcnow()
     source.merged_into_id = target.id
     units_merged.send(source, target=target)
+    resync_rooms_on_commit(db.session.scalars(people_under(target).with_only_columns(User.id)))
     record_audit(actor, "unit.merged", source, before=before,
                  after={"merged_into": target.id, "target_name": target.name,
                         "people_moved": moved_people, "children_moved": len(child_ids),

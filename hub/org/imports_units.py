@@ -23,7 +23,7 @@ from hub.audit import record_audit
 from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput
 from hub.extensions import db
-from hub.org.actions import _reparent, unit_moved
+from hub.org.actions import _reparent, unit_moved, units_created
 from hub.org.imports_files import (OUT_OF_SCOPE, ImportReport, Progress, Scope, Table,
                                    check_columns, read_table, shown)
 from hub.org.models import UNIT_CODE_MAX, UNIT_KIND_LABELS, UNIT_NAME_MAX, Unit, UnitKind, User
@@ -90,6 +90,8 @@ def import_units(actor: User | None, filename: str, data: bytes, *, dry_run: boo
     except IntegrityError:
         db.session.rollback()
         raise Conflict("导入期间单位数据被其他操作修改，请重新导入", field="file") from None
+    if report.created:
+        units_created.send(None)
     record_audit(actor, "unit.imported", target_label=shown(filename or "(file)", 200),
                  actor_login=None if actor is not None else "(console)",
                  after={**report.counts(), "file": shown(filename, 200)})

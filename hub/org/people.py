@@ -9,6 +9,7 @@ from hub.auth.passwords import check_password_policy, hash_password
 from hub.errors import Conflict, InvalidInput, NotAllowed
 from hub.extensions import db
 from hub.org.models import Membership, Role, RoleGrant, Unit, User
+from hub.realtime import resync_rooms_on_commit
 from hub.permissions import can_admin_person, can_admin_unit, can_grant, require_any_admin
 from hub.validation import clean_login, clean_text
 
@@ -78,6 +79,7 @@ def update_person(actor: User, person: User, *, name: str | None = None,
             raise Conflict("不能停用自己的账号", field="active")
         person.active = active
         person.session_version = (person.session_version or 0) + 1
+        resync_rooms_on_commit([person.id])
         action = "person.enabled" if active else "person.disabled"
     if person_snapshot(person) != before:
         record_audit(actor, action, person, before=before, after=person_snapshot(person))
@@ -102,6 +104,7 @@ def add_membership(actor: User, person: User, unit: Unit, *, position: str = "",
             other.is_primary = False
     person.memberships.append(membership)
     db.session.flush()
+    resync_rooms_on_commit([person.id])
     record_audit(actor, "membership.added", person, before=before, after=person_snapshot(person))
     db.session.commit()
     return membership
@@ -142,6 +145,7 @@ def remove_membership(actor: User, membership: Membership) -> None:
     if was_primary:
         person.memberships[0].is_primary = True
     db.session.flush()
+    resync_rooms_on_commit([person.id])
     record_audit(actor, "membership.removed", person, before=before, after=person_snapshot(person))
     db.session.commit()
 
@@ -171,6 +175,7 @@ def transfer_person(actor: User, person: User, unit: Unit, *, position: str = ""
             current.unit = unit
     current.position = position
     db.session.flush()
+    resync_rooms_on_commit([person.id])
     record_audit(actor, "membership.updated", person, before=before, after=person_snapshot(person))
     db.session.commit()
     return person

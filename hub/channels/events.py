@@ -1,0 +1,34 @@
+"""Socket.IO handlers for channels: thin — parse, access, one action, answer."""
+from __future__ import annotations
+
+from typing import Any
+
+from hub.channels import messages
+from hub.channels.access import access_channel
+from hub.channels.messages import Acknowledged, MessageDraft
+from hub.errors import HubError, InvalidInput
+from hub.extensions import db, socketio
+from hub.realtime import socket_user
+
+
+def on_send(data: Any) -> dict[str, Any]:
+    """Post a message. The answer carries the id only after the commit; an
+    error answers {"error": {...}} instead."""
+    try:
+        user = socket_user()
+        if not isinstance(data, dict) or not isinstance(data.get("channel_id"), int):
+            raise InvalidInput("缺少 channel_id", field="channel_id")
+        channel = access_channel(user, data["channel_id"])
+        result, _ = messages.post_message(user, channel, MessageDraft.from_json(data))
+        if isinstance(result, Acknowledged):
+            return {"acknowledged": result.message.id}
+        return {"id": result.id, "client_msg_id": result.client_msg_id}
+    except HubError as problem:
+        db.session.rollback()
+        return problem.to_json()
+
+
+def register_events() -> None:
+    """Attach the handlers to the current Socket.IO server (each create_app makes
+    a new one, so decorating at import time would bind only the first)."""
+    socketio.on_event("send", on_send)

@@ -1,0 +1,81 @@
+"""Real time: who receives which event, and who must not."""
+from __future__ import annotations
+
+from hub.extensions import socketio
+from tests.cast import PASSWORD
+
+
+def connect(app, login: str):
+    token = app.test_client().post("/api/v1/auth/token",
+                                   json={"login": login, "password": PASSWORD}).get_json()["token"]
+    client = socketio.test_client(app, auth={"token": token})
+    assert client.is_connected()
+    return client
+
+
+def events(client, name: str) -> list[dict]:
+    # The test client hands "message" events over unwrapped (it is Socket.IO's send()).
+    return [e["args"] if name == "message" else e["args"][0]
+            for e in client.get_received() if e["name"] == name]
+
+
+def unit_channel(api, login: str, name: str) -> int:
+    return next(c["id"] for c in api(login).get("/api/v1/channels").get_json()["items"] if c["name"] == name)
+
+
+def test_send_is_acknowledged_with_the_id_and_reaches_members_only(app, api):
+    channel = unit_channel(api, "mp_secretary", "麻蓬村委会")
+    sender, member, outsider = (connect(app, "mp_secretary"), connect(app, "mp_director"),
+                                connect(app, "sl_clerk"))
+    ack = sender.emit("send", {"channel_id": channel, "body": "今晚巡河", "client_msg_id": "s1"},
+                      callback=True)
+    assert isinstance(ack["id"], int)
+    received = events(member, "message")
+    assert [(m["id"], m["body"], m["client_msg_id"]) for m in received] == [(ack["id"], "今晚巡河", "s1")]
+    assert events(outsider, "message") == []
+    retry = sender.emit("send", {"channel_id": channel, "body": "今晚巡河", "client_msg_id": "s1"},
+                        callback=True)
+    assert retry["id"] == ack["id"] and events(member, "message") == []
+
+
+def test_send_to_a_foreign_channel_gets_an_error_ack(app, api):
+    channel = unit_channel(api, "mp_secretary", "麻蓬村委会")
+    outsider = connect(app, "sf_member")
+    answer = outsider.emit("send", {"channel_id": channel, "body": "hi"}, callback=True)
+    assert answer["error"]["code"] == "not_found"
+    bad = outsider.emit("send", {"body": "hi"}, callback=True)
+    assert bad["error"]["field"] == "channel_id"
+
+
+def test_ack_event_carries_the_new_count(app, api):
+    channel = unit_channel(api, "mp_secretary", "麻蓬村委会")
+    sender, member = connect(app, "mp_secretary"), connect(app, "mp_director")
+    first = sender.emit("send", {"channel_id": channel, "body": "明早八点集合"}, callback=True)
+    answer = member.emit("send", {"channel_id": channel, "body": "收到"}, callback=True)
+    assert answer == {"acknowledged": first["id"]}
+    acks = events(sender, "ack")
+    assert acks == [{"channel_id": channel, "message_id": first["id"], "acks": 1}]
+    assert events(sender, "message") == [] or all(m["id"] == first["id"] for m in events(sender, "message"))
+
+
+def test_a_transferred_person_changes_rooms_without_reconnecting(app, api, ids):
+    village = unit_channel(api, "mp_secretary", "麻蓬村委会")
+    town = unit_channel(api, "sl_clerk", "石梁镇")
+    moved = connect(app, "mp_director")
+    api("kc_admin").patch(f"/api/v1/people/{ids.user('mp_director')}",
+                          json={"unit_id": ids.unit("330802100"), "position": "镇干部"})
+    moved.get_received()
+    api("mp_secretary").post(f"/api/v1/channels/{village}/messages", json={"body": "村里的事"})
+    api("sl_clerk").post(f"/api/v1/channels/{town}/messages", json={"body": "镇里的事"})
+    assert [m["body"] for m in events(moved, "message")] == ["镇里的事"]
+
+
+def test_an_approved_task_channel_joins_live_sockets(app, api, ids):
+    from datetime import date, timedelta
+    member = connect(app, "sf_member")
+    created = api("sl_leader").post("/api/v1/channels", json={
+        "name": "联防", "purpose": "两地联防", "ends_on": (date.today() + timedelta(days=9)).isoformat(),
+        "user_ids": [ids.user("sf_member")]}).get_json()
+    api("kc_admin").post(f"/api/v1/channels/{created['id']}/decision", json={"approve": True})
+    api("sl_leader").post(f"/api/v1/channels/{created['id']}/messages", json={"body": "今晚联防"})
+    assert [m["body"] for m in events(member, "message")] == ["今晚联防"]
