@@ -51,6 +51,7 @@ class Config:
     SESSION_COOKIE_NAME = "hub_session"
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     MAX_CONTENT_LENGTH = _int("HUB_MAX_UPLOAD_MB", 20) * 1024 * 1024
+    ATTACHMENT_MAX_BYTES = _int("HUB_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None          # the token lives as long as the session
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}

@@ -86,6 +86,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                                          "body": {"approve": "boolean"}},
     ("POST", "/api/v1/channels/{channel_id}/merge"): {"summary": "Merge this task channel into target_id",
                                                       "body": {"target_id": "integer"}},
+    ("POST", "/api/v1/attachments"): {"summary": "Upload an attachment (type checked from content)",
+                                      "multipart": True},
+    ("GET", "/api/v1/attachments/{attachment_id}"): {"summary": "Download an attachment (access re-checked)"},
     ("GET", "/api/v1/openapi.json"): {"summary": "This document", "security": []},
 }
 
