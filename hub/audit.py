@@ -58,6 +58,9 @@ AUDIT_ACTION_LABELS = {
     "person.imported": "导入人员", "role.granted": "授予角色", "role.revoked": "撤销角色",
     "membership.added": "加入单位", "membership.removed": "离开单位",
     "membership.updated": "修改任职",
+    "unit.working_hours": "设置工作时间", "holiday.added": "设置节假日",
+    "channel.created": "新建频道", "channel.approved": "批准频道", "channel.rejected": "驳回频道",
+    "channel.archived": "归档频道", "channel.merged": "合并频道",
 }
 
 

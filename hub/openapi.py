@@ -89,6 +89,15 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/attachments"): {"summary": "Upload an attachment (type checked from content)",
                                       "multipart": True},
     ("GET", "/api/v1/attachments/{attachment_id}"): {"summary": "Download an attachment (access re-checked)"},
+    ("GET", "/api/v1/me/schedule"): {"summary": "alerts_now, working_now and your schedule (quiet hours)"},
+    ("PUT", "/api/v1/me/quiet"): {"summary": "Set (or clear with nulls) your own extra quiet window",
+                                  "body": {"start": "string", "end": "string"}},
+    ("GET", "/api/v1/units/{unit_id}/working-hours"): {"summary": "Working hours in force for a unit"},
+    ("PUT", "/api/v1/units/{unit_id}/working-hours"): {"summary": "Set a unit's working hours (inherited below)",
+                                                       "body": {"days": "string", "start": "string", "end": "string"}},
+    ("POST", "/api/v1/holidays"): {"summary": "Add a holiday or adjusted working day (all, or a subtree)",
+                                   "body": {"day": "string", "name": "string", "unit_id": "integer",
+                                            "workday": "boolean"}},
     ("GET", "/api/v1/openapi.json"): {"summary": "This document", "security": []},
 }
 

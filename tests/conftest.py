@@ -180,6 +180,9 @@ class ApiClient:
     def patch(self, path: str, **kw):
         return self.client.patch(path, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def put(self, path: str, **kw):
+        return self.client.put(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
     def delete(self, path: str, **kw):
         return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
 

@@ -7,7 +7,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.org import api, imports_api, views
+    from hub.org import api, imports_api, schedule_api, views
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(imports_api.bp, url_prefix="/api/v1")
+    app.register_blueprint(schedule_api.bp, url_prefix="/api/v1")
