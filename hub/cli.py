@@ -45,6 +45,14 @@ def seed_demo_command(county: str | None) -> None:
     click.echo(report.describe())
 
 
+@hub_cli.command("run-jobs")
+def run_jobs_command() -> None:
+    """Run the background jobs once (archive ended task channels)."""
+    from hub.jobs import run_due_jobs
+    for job, count in run_due_jobs().items():
+        click.echo(f"{job}: {count}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(hub_cli)
     try:

@@ -138,3 +138,21 @@ def test_direct_channel_between_two_people(api, ids):
     secretary.post(f"/api/v1/channels/{channel['id']}/messages", json={"body": "徐书记好"})
     assert api("sl_leader").get(f"/api/v1/channels/{channel['id']}").get_json()["unread"] == 1
     assert api("mp_director").get(f"/api/v1/channels/{channel['id']}").status_code == 404
+
+
+def test_task_channels_past_their_end_date_are_archived_by_the_job(app, api, ids):
+    from hub.channels.actions import archive_ended_channels
+    from hub.extensions import db
+    from hub.channels.models import Channel
+    clerk = api("sl_clerk")
+    created = clerk.post("/api/v1/channels", json={
+        "name": "秋收", "purpose": "秋收进度", "ends_on": date.today().isoformat(),
+        "unit_ids": [ids.unit("330802100")]}).get_json()
+    with app.app_context():
+        assert archive_ended_channels(date.today()) == 0
+        assert archive_ended_channels(date.today() + timedelta(days=1)) == 1
+        assert db.session.get(Channel, created["id"]).state == "archived"
+    result = app.test_cli_runner().invoke(args=["hub", "run-jobs"])
+    assert result.exit_code == 0 and "archived_channels" in result.output
+    found = clerk.get(f"/api/v1/channels/{created['id']}").get_json()
+    assert found["state"] == "archived" and found["can_post"] is False
