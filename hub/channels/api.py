@@ -28,7 +28,8 @@ def list_channels():
     channels = list(db.session.scalars(queries.readable_channels(current_user)))
     unread = queries.unread_counts(current_user, [c.id for c in channels])
     channels.sort(key=lambda c: (c.last_message_id or 0, c.id), reverse=True)
-    return {"items": [channel_json(c, unread=unread.get(c.id, 0)) for c in channels], "next": None}
+    return {"items": [channel_json(c, unread=unread.get(c.id, 0), viewer=current_user) for c in channels],
+            "next": None}
 
 
 @bp.post("/channels")
@@ -43,7 +44,8 @@ def create_task_channel():
 def get_channel(channel_id: int):
     channel = access_channel(current_user, channel_id)
     unread = queries.unread_counts(current_user, [channel.id]).get(channel.id, 0)
-    data = channel_json(channel, unread=unread, member_count=queries.member_count(channel))
+    data = channel_json(channel, unread=unread, member_count=queries.member_count(channel),
+                        viewer=current_user)
     data["can_post"] = queries.can_post(current_user, channel)
     data["topics"] = [{"topic": t, "count": n, "last_id": last} for t, n, last in queries.topics(channel)]
     return data
@@ -53,7 +55,7 @@ def get_channel(channel_id: int):
 @api_login_required
 def open_direct():
     other = access_person(current_user, clean_int(json_body().get("user_id"), "user_id", "对方"))
-    return channel_json(actions.direct_channel(current_user, other))
+    return channel_json(actions.direct_channel(current_user, other), viewer=current_user)
 
 
 @bp.post("/units/<int:unit_id>/announcements")

@@ -27,10 +27,28 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
-def channel_json(channel: Channel, *, unread: int | None = None,
-                 member_count: int | None = None) -> dict[str, Any]:
+def channel_name(channel: Channel, viewer=None) -> str:
+    """Unit channels are named after their unit (and follow a rename); a direct
+    channel is named after the other person."""
+    if channel.kind == "unit" and channel.unit is not None:
+        return channel.unit.name
+    if channel.kind == "announce" and channel.unit is not None:
+        return f"{channel.unit.name}公告"
+    if channel.kind == "direct" and viewer is not None:
+        other = next((t.user_id for t in channel.targets if t.user_id != viewer.id), None)
+        if other is not None:
+            from hub.extensions import db
+            from hub.org.models import User
+            person = db.session.get(User, other)
+            return person.name if person else channel.name
+    return channel.name
+
+
+def channel_json(channel: Channel, *, unread: int | None = None, member_count: int | None = None,
+                 viewer=None) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": channel.id, "kind": channel.kind, "name": channel.name, "state": channel.state,
+        "id": channel.id, "kind": channel.kind, "name": channel_name(channel, viewer),
+        "state": channel.state,
         "unit_id": channel.unit_id, "purpose": channel.purpose, "owner_id": channel.owner_id,
         "ends_on": channel.ends_on.isoformat() if channel.ends_on else None,
         "last_message_id": channel.last_message_id,

@@ -156,3 +156,13 @@ def test_task_channels_past_their_end_date_are_archived_by_the_job(app, api, ids
     assert result.exit_code == 0 and "archived_channels" in result.output
     found = clerk.get(f"/api/v1/channels/{created['id']}").get_json()
     assert found["state"] == "archived" and found["can_post"] is False
+
+
+def test_unit_channel_follows_a_rename_and_direct_channels_show_the_other_person(api, ids):
+    api("kc_admin").patch(f"/api/v1/units/{ids.unit('330802100202')}", json={"name": "麻蓬村"})
+    names = [c["name"] for c in api("mp_secretary").get("/api/v1/channels").get_json()["items"]]
+    assert names == ["麻蓬村"]
+    channel = api("mp_secretary").post("/api/v1/channels/direct",
+                                       json={"user_id": ids.user("sl_leader")}).get_json()
+    assert channel["name"] == "徐志强"
+    assert api("sl_leader").get(f"/api/v1/channels/{channel['id']}").get_json()["name"] == "王建军"
