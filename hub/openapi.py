@@ -98,6 +98,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/holidays"): {"summary": "Add a holiday or adjusted working day (all, or a subtree)",
                                    "body": {"day": "string", "name": "string", "unit_id": "integer",
                                             "workday": "boolean"}},
+    ("POST", "/api/v1/messages/{message_id}/reply-privately"): {
+        "summary": "Reply to a message's author in your direct channel (announcements)",
+        "body": {"body": "string", "client_msg_id": "string"}},
     ("GET", "/api/v1/openapi.json"): {"summary": "This document", "security": []},
 }
 

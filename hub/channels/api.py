@@ -182,3 +182,14 @@ def download_attachment(attachment_id: int):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.post("/messages/<int:message_id>/reply-privately")
+@api_login_required
+def reply_privately(message_id: int):
+    """Answer a message (typically an announcement) in a direct channel with its author."""
+    message = access_message(current_user, message_id)
+    result, created = messages.reply_privately(current_user, message, MessageDraft.from_json(json_body()))
+    if isinstance(result, Acknowledged):
+        return {"acknowledged": result.message.id, "acks": result.message.ack_count}
+    return message_json(result), 201 if created else 200

@@ -255,3 +255,12 @@ def mark_read(user: User, channel: Channel, up_to: int) -> int:
         db.session.rollback()
         return mark_read(user, channel, up_to)
     return pointer.last_read_id
+
+
+def reply_privately(user: User, message: Message, draft: MessageDraft) -> tuple[Message | Acknowledged, bool]:
+    """私信回复: an answer to an announcement goes to its author, not the channel."""
+    from hub.channels.actions import direct_channel
+    author = db.session.get(User, message.author_id)
+    channel = direct_channel(user, author)
+    draft.reply_to = None
+    return post_message(user, channel, draft)
