@@ -7,8 +7,9 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.channels import api, events
+    from hub.channels import api, events, views
     from hub.channels.hooks import connect_hooks
+    app.register_blueprint(views.bp, url_prefix="/channels")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     events.register_events()
     connect_hooks()

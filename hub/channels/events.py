@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import inspect
+
 from hub.channels import messages
 from hub.channels.access import access_channel
 from hub.channels.messages import Acknowledged, MessageDraft
@@ -19,10 +21,12 @@ def on_send(data: Any) -> dict[str, Any]:
         if not isinstance(data, dict) or not isinstance(data.get("channel_id"), int):
             raise InvalidInput("缺少 channel_id", field="channel_id")
         channel = access_channel(user, data["channel_id"])
-        result, _ = messages.post_message(user, channel, MessageDraft.from_json(data))
+        draft = MessageDraft.from_json(data)
+        result, _ = messages.post_message(user, channel, draft)
         if isinstance(result, Acknowledged):
             return {"acknowledged": result.message.id}
-        return {"id": result.id, "client_msg_id": result.client_msg_id}
+        # post_message committed, which expired `result`: its id needs no reload.
+        return {"id": inspect(result).identity[0], "client_msg_id": draft.client_msg_id}
     except HubError as problem:
         db.session.rollback()
         return problem.to_json()

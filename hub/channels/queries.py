@@ -4,6 +4,7 @@ each time, so moving a person moves their channels with no extra writes."""
 from __future__ import annotations
 
 from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from hub.channels.models import (Channel, ChannelKind, ChannelRead, ChannelState, ChannelTarget,
                                  Message)
@@ -47,8 +48,18 @@ def readable_channels(user: User, *, include_archived: bool = True) -> Select:
 
 
 def can_read(user: User, channel: Channel) -> bool:
-    query = readable_channels(user).where(Channel.id == channel.id)
-    return db.session.scalar(select(func.count()).select_from(query.subquery())) > 0
+    """The rule of readable_channels() for one channel. Checked on every message
+    sent and every page read, so unit and announcement channels are decided from
+    the memberships already loaded, and task and direct channels with one small
+    query, rather than by building and running readable_channels() each time."""
+    if channel.state not in (ChannelState.ACTIVE, ChannelState.ARCHIVED):
+        return False
+    if channel.kind == ChannelKind.UNIT:
+        return channel.unit_id in _unit_ids(user)
+    if channel.kind == ChannelKind.ANNOUNCE:
+        return channel.unit_id in _reach_ids(user)
+    return db.session.scalar(select(ChannelTarget.id).where(
+        ChannelTarget.channel_id == channel.id, _targets_matching(user)).limit(1)) is not None
 
 
 def can_post(user: User, channel: Channel) -> bool:
@@ -115,9 +126,15 @@ def unread_counts(user: User, channel_ids: list[int]) -> dict[int, int]:
     return {channel_id: count for channel_id, count in rows}
 
 
+# A page's attachments in one query instead of one per message (message_json
+# reads them; see docs/PERFORMANCE.md "Real time").
+_PAGE_LOADS = selectinload(Message.attachments)
+
+
 def messages_after(channel: Channel, after: int, limit: int, *, topic: str | None = None) -> list[Message]:
     """Oldest first after `after` (API.md: how a reconnecting client catches up)."""
-    query = select(Message).where(Message.channel_id == channel.id, Message.id > after)
+    query = select(Message).options(_PAGE_LOADS).where(Message.channel_id == channel.id,
+                                                       Message.id > after)
     if topic is not None:
         query = query.where(Message.topic == topic)
     return list(db.session.scalars(query.order_by(Message.id).limit(limit)))
@@ -126,7 +143,7 @@ def messages_after(channel: Channel, after: int, limit: int, *, topic: str | Non
 def messages_before(channel: Channel, before: int | None, limit: int, *,
                     topic: str | None = None) -> list[Message]:
     """Newest first before `before`: scrolling back."""
-    query = select(Message).where(Message.channel_id == channel.id)
+    query = select(Message).options(_PAGE_LOADS).where(Message.channel_id == channel.id)
     if before is not None:
         query = query.where(Message.id < before)
     if topic is not None:

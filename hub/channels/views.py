@@ -1,0 +1,419 @@
+"""Channel pages (频道): the list, the message pane grouped by topic (话题), and
+the register (频道台账) for admins.
+
+Thin: parse, fetch with permission, one action, flash in Chinese, redirect. A
+refused action re-renders the page with its message (never a 500). Every page
+works without JavaScript; static/js/channels.js adds live updates on top.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import case, select
+
+from hub.channels import actions, messages, queries
+from hub.channels import register_reads
+from hub.channels.access import access_channel, access_message
+from hub.channels.actions import TaskDraft
+from hub.channels.messages import Acknowledged, MessageDraft
+from hub.channels.models import (TOPIC_MAX, Channel, ChannelKind, ChannelRead, ChannelState,
+                                 Message, MessageAck)
+from hub.errors import HubError, InvalidInput
+from hub.extensions import db
+from hub.org import queries as org_queries
+from hub.org.models import Role, Unit, User
+from hub.org.schedule import TZ
+from hub.permissions import access_person, access_unit, admin_scope, require_any_admin
+
+bp = Blueprint("channels", __name__)
+
+PAGE = 50                 # messages on the first screen of the pane
+REGISTER_PAGE = 100       # lines of the register per page
+SEARCH_LIMIT = 20
+TERM_MAX = 100
+ID_MAX = 2**31 - 1
+REGISTER_FILTERS = {"task": (ChannelKind.TASK,), "announce": (ChannelKind.ANNOUNCE,),
+                    "unit": (ChannelKind.UNIT,), "all": register_reads.REGISTER_KINDS}
+
+
+@bp.app_template_filter("msg_time")
+def msg_time(value: datetime | None) -> str:
+    """A stored UTC time as Beijing time, "11月22日 14:05" (with the year when
+    it is not this year). channels.js formats live messages the same way."""
+    if value is None:
+        return ""
+    local = value.astimezone(TZ)
+    text = f"{local.month}月{local.day}日 {local:%H:%M}"
+    return text if local.year == datetime.now(TZ).year else f"{local.year}年{text}"
+
+
+@bp.app_template_filter("day")
+def day(value) -> str:
+    """A date as "1月31日", with the year when it is not this year."""
+    if value is None:
+        return ""
+    text = f"{value.month}月{value.day}日"
+    return text if value.year == datetime.now(TZ).year else f"{value.year}年{text}"
+
+
+# ---- Small parsers ------------------------------------------------------------
+
+def _term(name: str) -> str:
+    return request.args.get(name, "").strip()[:TERM_MAX]
+
+
+def _terms(term: str) -> list[str]:
+    """Several names at once ("石梁镇 上方镇"), so one search can pick several."""
+    return [t for t in re.split(r"[\s,，、;；]+", term) if t][:5]
+
+
+def _as_id(value: str) -> int | None:
+    """A database id typed as ASCII digits, or None (no int() on odd input)."""
+    value = value.strip()
+    ok = value.isascii() and value.isdigit() and len(value) <= 10 and 0 < int(value) <= ID_MAX
+    return int(value) if ok else None
+
+
+def _arg_id(name: str) -> int | None:
+    return _as_id(request.args.get(name, ""))
+
+
+def _form_ids(name: str, *, strict: bool = True) -> list[int]:
+    """Ids ticked or chosen in a form; a value that is not an id is refused
+    (or, when re-rendering a refused form, left out)."""
+    values = [_as_id(v) for v in request.form.getlist(name)]
+    if strict and None in values:
+        raise InvalidInput("所选项目无效，请重新选择", field=name)
+    return list(dict.fromkeys(v for v in values if v is not None))
+
+
+def _view_topic() -> str | None:
+    """The topic the pane is narrowed to (None: 全部). Forms carry it in their URL."""
+    topic = request.args.get("topic")
+    return topic.strip()[:TOPIC_MAX] if topic is not None else None
+
+
+def _refused(problem: HubError) -> None:
+    db.session.rollback()
+    flash(problem.message, "error")
+
+
+# ---- Reads the pages need -------------------------------------------------------
+
+def _direct_names(channels: list[Channel]) -> dict[int, str]:
+    """A direct channel is named after the other person (its key is "min:max")."""
+    others = {}
+    for c in channels:
+        if c.kind == ChannelKind.DIRECT and c.direct_key:
+            a, b = (int(part) for part in c.direct_key.split(":"))
+            others[c.id] = b if a == current_user.id else a
+    wanted = select(User.id, User.name).where(User.id.in_(set(others.values())))
+    names = dict(db.session.execute(wanted).all()) if others else {}
+    return {channel_id: names.get(user_id, "（已删除）") for channel_id, user_id in others.items()}
+
+
+def _own_waiting(user: User) -> list[Channel]:
+    """Task channels the person asked for that are pending or were rejected."""
+    return list(db.session.scalars(select(Channel).where(
+        Channel.kind == ChannelKind.TASK, Channel.owner_id == user.id,
+        Channel.state.in_([ChannelState.PENDING, ChannelState.REJECTED]))))
+
+
+def _unit_choices(units: list[Unit]) -> list[dict]:
+    trail = org_queries.trails(units)
+    return [{"id": u.id, "name": u.name, "trail": " › ".join(a.name for a in trail[u.id])} for u in units]
+
+
+def _person_choices(people: list[User]) -> list[dict]:
+    def where(p: User) -> str:
+        m = p.primary_membership
+        return f"{m.unit.name} {m.position or ''}".strip() if m else ""
+    return [{"id": p.id, "name": p.name, "where": where(p)}
+            for p in people if p.active and p.id != current_user.id]
+
+
+def _found(model, term: str, chosen: list[int], search) -> list:
+    """The rows already ticked, then what each of the search terms finds."""
+    rows = list(db.session.scalars(select(model).where(model.id.in_(chosen)))) if chosen else []
+    for t in _terms(term):
+        rows += search(t, limit=SEARCH_LIMIT)
+    return list({row.id: row for row in rows}.values())
+
+
+def _acked(shown: list[Message]) -> set[int]:
+    """Which of the shown messages the person has already confirmed."""
+    ids = [m.id for m in shown]
+    return set(db.session.scalars(select(MessageAck.message_id).where(
+        MessageAck.user_id == current_user.id, MessageAck.message_id.in_(ids)))) if ids else set()
+
+
+# ---- The list ---------------------------------------------------------------------
+
+@bp.get("/")
+@login_required
+def index():
+    """频道: the person's channels by kind, unread counts where there are some,
+    and the forms that open a direct message or ask for a task channel."""
+    return _index_page()
+
+
+def _index_page(*, error: HubError | None = None):
+    if error is not None:
+        db.session.rollback()
+    channels = [*db.session.scalars(queries.readable_channels(current_user)), *_own_waiting(current_user)]
+    channels.sort(key=lambda c: (c.last_message_id or 0, c.id), reverse=True)
+    groups: dict[str, list[Channel]] = {"unit": [], "announce": [], "task": [], "direct": [], "archived": []}
+    for c in channels:
+        groups["archived" if c.state in (ChannelState.ARCHIVED, ChannelState.REJECTED) else c.kind].append(c)
+    have_announce = {c.unit_id for c in groups["announce"]}
+    leads = [g.unit for g in current_user.roles if g.role == Role.LEADER and g.unit is not None
+             and g.unit.active and g.unit_id not in have_announce]
+    form = request.form if error is not None else {}
+    chosen = {key: _form_ids(key, strict=False) if error is not None else []
+              for key in ("unit_ids", "subtree_ids", "user_ids")}
+    terms = {"person_q": _term("person_q"), "unit_q": _term("unit_q"), "people_q": _term("people_q")}
+    live = [c.id for c in channels if c.state == ChannelState.ACTIVE]
+    return render_template(
+        "channels/index.html", groups=groups, names=_direct_names(channels),
+        unread=queries.unread_counts(current_user, live),
+        leads=leads, terms=terms,
+        dm_people=_person_choices(_found(User, terms["person_q"], [], org_queries.search_people)),
+        task_units=_unit_choices(_found(Unit, terms["unit_q"], chosen["unit_ids"] + chosen["subtree_ids"],
+                                        org_queries.search_units)),
+        task_people=_person_choices(_found(User, terms["people_q"], chosen["user_ids"],
+                                           org_queries.search_people)),
+        chosen=chosen, form=form, error=error,
+    ), error.status if error else 200
+
+
+@bp.get("/units/choices")
+@login_required
+def unit_choices():
+    """JSON for the task form's live unit search: active units matching `q`
+    (several names allowed), each with its ancestors so that two 新村 differ."""
+    return {"items": _unit_choices(_found(Unit, _term("q"), [], org_queries.search_units))}
+
+
+@bp.post("/direct")
+@login_required
+def open_direct():
+    """私信: open (or make) the direct channel with the chosen person."""
+    try:
+        ids = _form_ids("user_id")
+        if not ids:
+            raise InvalidInput("请先查找并选择要私信的人", field="user_id")
+        channel = actions.direct_channel(current_user, access_person(current_user, ids[0]))
+    except HubError as problem:
+        _refused(problem)
+        return redirect(url_for("channels.index", _anchor="direct"))
+    return redirect(url_for("channels.show", channel_id=channel.id))
+
+
+@bp.post("/announce/<int:unit_id>")
+@login_required
+def open_announcements(unit_id: int):
+    """开设公告频道 for a unit the person leads."""
+    try:
+        channel = actions.announcement_channel(current_user, access_unit(current_user, unit_id))
+    except HubError as problem:
+        _refused(problem)
+        return redirect(url_for("channels.index"))
+    return redirect(url_for("channels.show", channel_id=channel.id))
+
+
+@bp.post("/tasks")
+@login_required
+def create_task():
+    """建专项工作群: active at once within one's own units, else waits for approval."""
+    try:
+        subtrees = _form_ids("subtree_ids")
+        draft = TaskDraft.from_json({
+            "name": request.form.get("name", ""), "purpose": request.form.get("purpose", ""),
+            "ends_on": request.form.get("ends_on", ""), "subtree_ids": subtrees,
+            "unit_ids": [i for i in _form_ids("unit_ids") if i not in subtrees],
+            "user_ids": _form_ids("user_ids")})
+        channel = actions.create_task_channel(current_user, draft)
+    except HubError as problem:
+        return _index_page(error=problem)
+    if channel.state == ChannelState.PENDING:
+        flash(f"已提交「{channel.name}」，等待管理员审批后启用")
+        return redirect(url_for("channels.index"))
+    flash(f"专项工作群「{channel.name}」已建立")
+    return redirect(url_for("channels.show", channel_id=channel.id))
+
+
+# ---- The message pane --------------------------------------------------------------
+
+@bp.get("/<int:channel_id>")
+@login_required
+def show(channel_id: int):
+    """The message pane: the last 50 messages (of one topic, or 全部), newest at
+    the bottom, the topics on the side, and the composer."""
+    return _pane(access_channel(current_user, channel_id))
+
+
+def _pane(channel: Channel, *, error: HubError | None = None, draft: dict | None = None):
+    if error is not None:
+        db.session.rollback()
+        channel = db.session.get(Channel, channel.id)
+    topic, before = _view_topic(), _arg_id("before")
+    found = queries.messages_before(channel, before, PAGE + 1, topic=topic)
+    shown = list(reversed(found[:PAGE]))
+    pointer = db.session.get(ChannelRead, (current_user.id, channel.id))
+    return render_template(
+        "channels/show.html", channel=channel, title=_direct_names([channel]).get(channel.id, channel.name),
+        messages=shown, older=found[PAGE - 1].id if len(found) > PAGE else None, latest=before is None,
+        topic=topic, topics=queries.topics(channel), acked=_acked(shown),
+        can_post=queries.can_post(current_user, channel), member_count=queries.member_count(channel),
+        merged_into=db.session.get(Channel, channel.merged_into_id) if channel.merged_into_id else None,
+        last_read=pointer.last_read_id if pointer else 0, error=error, draft=draft or {},
+        client_msg_id=(draft or {}).get("client_msg_id") or uuid.uuid4().hex,
+    ), error.status if error else 200
+
+
+@bp.post("/<int:channel_id>/messages")
+@login_required
+def send(channel_id: int):
+    """发消息 from the composer. The hidden client_msg_id makes a double submit
+    harmless; a bare "收到" is recorded as an acknowledgement instead."""
+    channel = access_channel(current_user, channel_id)
+    form = {"body": request.form.get("body", "").replace("\r\n", "\n"),
+            "topic": request.form.get("topic", ""),
+            "client_msg_id": request.form.get("client_msg_id") or None}
+    try:
+        result, _ = messages.post_message(current_user, channel, MessageDraft.from_json(form))
+    except HubError as problem:
+        return _pane(channel, error=problem, draft=form)
+    if isinstance(result, Acknowledged):
+        flash("已记为确认收到")
+        return redirect(url_for("channels.show", channel_id=channel.id, topic=_view_topic(),
+                                _anchor=f"m-{result.message.id}"))
+    topic = result.topic if _view_topic() is not None else None
+    return redirect(url_for("channels.show", channel_id=channel.id, topic=topic, _anchor=f"m-{result.id}"))
+
+
+def _back_to(message: Message):
+    return redirect(url_for("channels.show", channel_id=message.channel_id, topic=_view_topic(),
+                            _anchor=f"m-{message.id}"))
+
+
+@bp.post("/messages/<int:message_id>/ack")
+@login_required
+def ack(message_id: int):
+    """确认收到 a message (instead of typing "收到")."""
+    message = access_message(current_user, message_id)
+    try:
+        messages.acknowledge(current_user, message)
+        flash("已确认收到")
+    except HubError as problem:
+        _refused(problem)
+    return _back_to(message)
+
+
+@bp.post("/messages/<int:message_id>/edit")
+@login_required
+def edit(message_id: int):
+    """编辑 one's own message (the old text is kept as history)."""
+    message = access_message(current_user, message_id)
+    try:
+        messages.edit_message(current_user, message, body=request.form.get("body", "").replace("\r\n", "\n"))
+        flash("消息已修改")
+    except HubError as problem:
+        _refused(problem)
+    return _back_to(message)
+
+
+@bp.post("/messages/<int:message_id>/withdraw")
+@login_required
+def withdraw(message_id: int):
+    """撤回 one's own message."""
+    message = access_message(current_user, message_id)
+    try:
+        messages.withdraw_message(current_user, message)
+        flash("消息已撤回")
+    except HubError as problem:
+        _refused(problem)
+    return _back_to(message)
+
+
+# ---- The register (频道台账) ----------------------------------------------------------
+
+@bp.get("/register")
+@login_required
+def register_page():
+    """频道台账 for admins: channels in their scope with members, activity and the
+    闲置 / 重叠 flags; pending task channels to approve."""
+    require_any_admin(current_user)
+    scope = admin_scope(current_user)
+    kind = request.args.get("kind", "task")
+    kind = kind if kind in REGISTER_FILTERS else "task"
+    archived, page = request.args.get("archived") == "1", _arg_id("page") or 1
+    states = (ChannelState.ACTIVE, ChannelState.ARCHIVED) if archived else (ChannelState.ACTIVE,)
+    order = case({"task": 0, "announce": 1, "unit": 2}, value=Channel.kind)
+    query = register_reads.register_channels(scope, kinds=REGISTER_FILTERS[kind], states=states)
+    found = list(db.session.scalars(query.order_by(order, Channel.state, Channel.id)
+                                    .offset((page - 1) * REGISTER_PAGE).limit(REGISTER_PAGE + 1)))
+    rows = register_reads.register_rows(found[:REGISTER_PAGE])
+    pending = register_reads.pending_channels(scope)
+    return render_template(
+        "channels/register.html", rows=rows, pending=pending,
+        counts={c.id: queries.member_count(c) for c in pending},
+        merge_targets=[r.channel for r in rows if r.channel.kind == ChannelKind.TASK
+                       and r.channel.state == ChannelState.ACTIVE],
+        kind=kind, archived=archived, page=page, more=len(found) > REGISTER_PAGE,
+        here=request.full_path.rstrip("?"))
+
+
+def _back_to_register():
+    target = request.form.get("next", "")
+    if not target.startswith("/channels/register") or "//" in target or "\\" in target:
+        target = url_for("channels.register_page")
+    return redirect(target)
+
+
+@bp.post("/register/<int:channel_id>/archive")
+@login_required
+def register_archive(channel_id: int):
+    """归档 a task channel from the register."""
+    channel = register_reads.access_register_channel(current_user, channel_id)
+    try:
+        actions.archive_channel(current_user, channel)
+        flash(f"已归档「{channel.name}」")
+    except HubError as problem:
+        _refused(problem)
+    return _back_to_register()
+
+
+@bp.post("/register/<int:channel_id>/merge")
+@login_required
+def register_merge(channel_id: int):
+    """合并: the chosen task channel takes over this one's members; this one is archived."""
+    source = register_reads.access_register_channel(current_user, channel_id)
+    try:
+        target_ids = _form_ids("target_id")
+        if not target_ids:
+            raise InvalidInput("请选择要并入的频道", field="target_id")
+        target = register_reads.access_register_channel(current_user, target_ids[0])
+        actions.merge_task_channels(current_user, source, target)
+        flash(f"已将「{source.name}」并入「{target.name}」")
+    except HubError as problem:
+        _refused(problem)
+    return _back_to_register()
+
+
+@bp.post("/register/<int:channel_id>/decision")
+@login_required
+def register_decide(channel_id: int):
+    """审批 a pending task channel: approve (启用) or reject (不批准)."""
+    channel = register_reads.access_register_channel(current_user, channel_id)
+    approve = request.form.get("approve") == "1"
+    try:
+        actions.decide_task_channel(current_user, channel, approve=approve)
+        flash(f"已批准「{channel.name}」" if approve else f"未批准「{channel.name}」")
+    except HubError as problem:
+        _refused(problem)
+    return _back_to_register()

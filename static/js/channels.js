@@ -1,0 +1,597 @@
+/* Channels (频道): live messages over Socket.IO, topic switching, the pickers of
+ * the list page, and the one quiet alert.
+ *
+ * Progressive enhancement only: without this script every page works with plain
+ * links and forms. Message text is only ever set with textContent; the one thing
+ * inserted as HTML is a message's `html`, which the server cleaned with nh3.
+ * Alerts respect working hours, are a title marker and nothing else: no sound,
+ * no Notification prompt, nothing about who is online.
+ */
+(function () {
+  "use strict";
+
+  var TZ = "Asia/Shanghai";
+  var CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  var WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function request(method, url, body) {
+    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (method !== "GET") { init.headers["X-CSRFToken"] = CSRF; }
+    return fetch(url, init).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var problem = new Error((data.error && data.error.message) || String(response.status));
+          problem.status = response.status;
+          throw problem;
+        }
+        return data;
+      });
+    });
+  }
+
+  // crypto.randomUUID needs a secure context; getRandomValues does not.
+  function newClientId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function splitTerms(term) {
+    return term.split(/[\s,，、;；]+/).filter(Boolean).slice(0, 5);
+  }
+
+  // ---- Beijing time, formatted as the server formats it ("11月22日 14:05") ----
+
+  var clock = new Intl.DateTimeFormat("en-US", {
+    timeZone: TZ, year: "numeric", month: "numeric", day: "numeric", weekday: "short",
+    hour: "2-digit", minute: "2-digit", hour12: false });
+
+  function beijing(date) {
+    var p = {};
+    clock.formatToParts(date).forEach(function (part) { p[part.type] = part.value; });
+    return { year: +p.year, month: +p.month, day: +p.day, hour: p.hour === "24" ? 0 : +p.hour,
+             minute: +p.minute, weekday: WEEKDAYS.indexOf(p.weekday) + 1 };
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function formatTime(iso) {
+    var t = beijing(new Date(String(iso).replace(/(\.\d{3})\d+/, "$1")));
+    var text = t.month + "月" + t.day + "日 " + pad(t.hour) + ":" + pad(t.minute);
+    return t.year === beijing(new Date()).year ? text : t.year + "年" + text;
+  }
+
+  // ---- Quiet hours: alerts only in working time (DESIGN.md principle 5) ----
+
+  // Until /api/v1/me/schedule answers: Mon–Fri 08:30–17:30 Beijing time.
+  var schedule = { days: "12345", start: "08:30", end: "17:30", holidays: [] };
+
+  request("GET", "/api/v1/me/schedule").then(function (data) {
+    if (data && data.schedule) { schedule = data.schedule; }
+  }).catch(function () { /* keep the default hours */ });
+
+  function minutes(hhmm) {
+    var parts = String(hhmm || "0:0").split(":");
+    return +parts[0] * 60 + +parts[1];
+  }
+
+  function alertsAllowed() {
+    var t = beijing(new Date()), now = t.hour * 60 + t.minute;
+    var day = t.year + "-" + pad(t.month) + "-" + pad(t.day);
+    var workday = String(schedule.days || "").indexOf(String(t.weekday)) !== -1;
+    (schedule.holidays || []).forEach(function (h) { if (h.day === day) { workday = !!h.workday; } });
+    if (!workday || now < minutes(schedule.start) || now >= minutes(schedule.end)) { return false; }
+    if (schedule.quiet_start && schedule.quiet_end) {
+      var from = minutes(schedule.quiet_start), to = minutes(schedule.quiet_end);
+      if (from <= to ? (now >= from && now < to) : (now >= from || now < to)) { return false; }
+    }
+    return true;
+  }
+
+  // The one alert: "（新消息）" before the title while the page is in the background.
+  var MARK = "（新消息）", marked = false;
+
+  function alertNew() {
+    if (!document.hidden || marked || !alertsAllowed()) { return; }
+    marked = true;
+    document.title = MARK + document.title;
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && marked) {
+      marked = false;
+      document.title = document.title.replace(MARK, "");
+    }
+  });
+
+  function connect() {
+    // Same origin: the session cookie authenticates the socket.
+    return typeof window.io === "function" ? window.io() : null;
+  }
+
+  // ---- Pickers on the list page (units and people) ----
+
+  function personWhere(person) {
+    var m = (person.memberships || []).filter(function (x) { return x.primary; })[0] || (person.memberships || [])[0];
+    return m ? (m.unit_name + " " + (m.position || "")).trim() : "";
+  }
+
+  function choiceItem(kind, item) {
+    var li = el("li", { "data-choice": item.id });
+    var prefix = kind === "units" ? "tu-" : "tp-";
+    var main = el("span", { "class": "check" });
+    main.appendChild(el("input", { type: "checkbox", id: prefix + item.id,
+                                   name: kind === "units" ? "unit_ids" : "user_ids", value: item.id }));
+    var label = el("label", { "for": prefix + item.id }, item.name);
+    var extra = kind === "units" ? item.trail : personWhere(item);
+    if (extra) {
+      label.appendChild(document.createTextNode(" "));
+      label.appendChild(el("span", { "class": "muted" }, extra));
+    }
+    main.appendChild(label);
+    li.appendChild(main);
+    if (kind === "units") {
+      var sub = el("span", { "class": "check sub" });
+      sub.appendChild(el("input", { type: "checkbox", id: "ts-" + item.id, name: "subtree_ids", value: item.id }));
+      sub.appendChild(el("label", { "for": "ts-" + item.id }, "含下级单位"));
+      li.appendChild(sub);
+    }
+    return li;
+  }
+
+  function fillChoices(list, kind, items) {
+    // Ticked choices stay; the rest are replaced by the new results.
+    Array.prototype.slice.call(list.querySelectorAll("li[data-choice]")).forEach(function (li) {
+      if (!li.querySelector("input:checked")) { li.remove(); }
+    });
+    items.forEach(function (item) {
+      if (!list.querySelector('li[data-choice="' + item.id + '"]')) { list.appendChild(choiceItem(kind, item)); }
+    });
+    var empty = list.querySelector("[data-empty]");
+    if (empty) { empty.hidden = !!list.querySelector("li[data-choice]"); }
+  }
+
+  function fillSelect(select, items) {
+    var chosen = select.value;
+    Array.prototype.slice.call(select.options, 1).forEach(function (option) { option.remove(); });
+    items.forEach(function (person) {
+      var where = personWhere(person);
+      select.appendChild(el("option", { value: person.id }, person.name + (where ? "（" + where + "）" : "")));
+    });
+    select.options[0].textContent = items.length ? "请选择" : "请先在上方查找人员";
+    select.value = chosen;
+    if (select.value !== chosen || !select.value) { select.value = items.length === 1 ? String(items[0].id) : ""; }
+  }
+
+  function setupPicker(form, me) {
+    var kind = form.getAttribute("data-picker");
+    var input = form.querySelector("input[type=search]");
+    var status = form.querySelector("[data-picker-status]");
+    var target = document.getElementById(form.getAttribute("data-target"));
+    var base = form.getAttribute("data-search-url");
+    var timer = null, asked = "";
+
+    function find(term) {
+      if (kind === "units") {
+        return request("GET", base + "?q=" + encodeURIComponent(term)).then(function (page) { return page.items; });
+      }
+      // The people API takes one name at a time.
+      return Promise.all(splitTerms(term).map(function (name) {
+        return request("GET", base + "?limit=20&q=" + encodeURIComponent(name));
+      })).then(function (pages) {
+        var seen = {}, found = [];
+        pages.forEach(function (page) {
+          page.items.forEach(function (p) {
+            if (!seen[p.id] && String(p.id) !== me) { seen[p.id] = true; found.push(p); }
+          });
+        });
+        return found;
+      });
+    }
+
+    function search() {
+      var term = input.value.trim();
+      if (term === asked) { return; }
+      asked = term;
+      if (!term) { status.textContent = ""; return; }
+      status.textContent = "正在查找…";
+      find(term).then(function (items) {
+        if (asked !== term) { return; }              // a newer search is under way
+        if (kind === "person") { fillSelect(target, items); } else { fillChoices(target, kind, items); }
+        var noun = kind === "units" ? "个单位" : "人";
+        status.textContent = items.length
+          ? "找到 " + items.length + " " + noun + (kind === "person" ? "，请在下方选择。" : "，勾选后加入。")
+          : "没有找到匹配的" + (kind === "units" ? "单位" : "人员") + "。";
+      }).catch(function () {
+        asked = "";
+        status.textContent = "查找失败，请重试。";
+      });
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(search, 300);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearTimeout(timer);
+      asked = "";
+      search();
+    });
+  }
+
+  function setupTaskChoices(list) {
+    // "含下级单位" implies the unit itself; unticking the unit unticks it too.
+    list.addEventListener("change", function (event) {
+      var box = event.target, li = box.closest("li[data-choice]");
+      if (!li) { return; }
+      var unit = li.querySelector('input[name="unit_ids"]'), sub = li.querySelector('input[name="subtree_ids"]');
+      if (box === sub && sub.checked) { unit.checked = true; }
+      if (box === unit && !unit.checked && sub) { sub.checked = false; }
+    });
+  }
+
+  // ---- The channel list: unread numbers follow live messages ----
+
+  function setupList(page) {
+    var me = page.getAttribute("data-user-id");
+    page.querySelectorAll("form[data-picker]").forEach(function (form) { setupPicker(form, me); });
+    var units = document.getElementById("task-units");
+    if (units) { setupTaskChoices(units); }
+    var socket = connect();
+    if (!socket) { return; }
+    socket.on("message", function (m) {
+      if (!m || !m.author || String(m.author.id) === me) { return; }
+      var item = page.querySelector('.channel-item[data-channel-id="' + m.channel_id + '"]');
+      var badge = item && item.querySelector(".unread");
+      if (badge) {
+        var n = (+badge.getAttribute("data-unread") || 0) + 1;
+        badge.setAttribute("data-unread", n);
+        badge.textContent = "";
+        badge.appendChild(el("span", { "class": "sr-only" }, "未读消息"));
+        badge.appendChild(document.createTextNode(String(n)));
+        badge.hidden = false;
+      }
+      alertNew();
+    });
+  }
+
+  // ---- The message pane ----
+
+  function setupPane(pane) {
+    var channelId = +pane.getAttribute("data-channel-id");
+    var me = +pane.getAttribute("data-user-id");
+    var showUrl = pane.getAttribute("data-show-url");
+    var pageBase = showUrl.replace(/\d+$/, "");                 // "/channels/"
+    var messagesUrl = pane.getAttribute("data-messages-url");
+    var readUrl = pane.getAttribute("data-read-url");
+    var directUrl = pane.getAttribute("data-direct-url");
+    var list = document.getElementById("messages");
+    var empty = pane.querySelector("[data-empty]");
+    var olderLink = pane.querySelector("a[data-older]");
+    var composer = pane.querySelector("form[data-composer]");
+    var topics = pane.querySelector("details[data-topics]");
+    var state = {
+      topic: pane.hasAttribute("data-topic") ? pane.getAttribute("data-topic") : null,
+      latest: pane.hasAttribute("data-latest"),
+      active: pane.hasAttribute("data-active"),
+      replyDirect: pane.hasAttribute("data-reply-direct"),
+      lastRead: +pane.getAttribute("data-last-read") || 0,
+      lastId: 0
+    };
+    var socket = null;
+
+    Array.prototype.forEach.call(list.children, function (li) {
+      state.lastId = Math.max(state.lastId, +li.getAttribute("data-id"));
+    });
+
+    function topicQuery(sep) {
+      return state.topic === null ? "" : sep + "topic=" + encodeURIComponent(state.topic);
+    }
+
+    function postForm(action, name, label) {
+      var form = el("form", { method: "post", action: action, "class": "inline" });
+      if (name) { form.setAttribute("data-action", name); }
+      form.appendChild(el("input", { type: "hidden", name: "csrf_token", value: CSRF }));
+      form.appendChild(el("button", { type: "submit", "class": "link" }, label));
+      return form;
+    }
+
+    function ackText(n) { return n ? n + " 人已确认收到" : ""; }
+
+    function renderFoot(m, own) {
+      var foot = el("div", { "class": "msg-foot" });
+      foot.appendChild(el("span", { "class": "msg-acks", "data-acks": m.acks || 0 }, ackText(m.acks)));
+      if (!state.active || m.withdrawn) { return foot; }
+      var base = pageBase + "messages/" + m.id;
+      if (!own) {
+        foot.appendChild(postForm(base + "/ack" + topicQuery("?"), "ack", "确认收到"));
+        if (state.replyDirect && m.author) {
+          var reply = postForm(directUrl, null, "私信回复");
+          reply.insertBefore(el("input", { type: "hidden", name: "user_id", value: m.author.id }), reply.lastChild);
+          foot.appendChild(reply);
+        }
+        return foot;
+      }
+      var details = el("details", { "class": "msg-edit" });
+      details.appendChild(el("summary", {}, "编辑"));
+      var edit = el("form", { method: "post", action: base + "/edit" + topicQuery("?"), "data-action": "edit" });
+      edit.appendChild(el("input", { type: "hidden", name: "csrf_token", value: CSRF }));
+      edit.appendChild(el("label", { "for": "edit-" + m.id }, "修改消息"));
+      var area = el("textarea", { id: "edit-" + m.id, name: "body", rows: "3", maxlength: "10000", required: "" });
+      area.value = m.body;
+      edit.appendChild(area);
+      edit.appendChild(el("button", { type: "submit" }, "保存"));
+      details.appendChild(edit);
+      foot.appendChild(details);
+      foot.appendChild(postForm(base + "/withdraw" + topicQuery("?"), "withdraw", "撤回"));
+      return foot;
+    }
+
+    function renderMessage(m) {
+      var own = !!m.author && m.author.id === me;
+      var li = el("li", { "class": "msg" + (own ? " msg-own" : ""), id: "m-" + m.id, "data-id": m.id,
+                          "data-author-id": m.author ? m.author.id : "" });
+      if (m.client_msg_id) { li.setAttribute("data-client-msg-id", m.client_msg_id); }
+      var head = el("p", { "class": "msg-head" });
+      head.appendChild(el("span", { "class": "msg-author" }, (m.author && m.author.name) || "（未知）"));
+      head.appendChild(document.createTextNode(" "));
+      head.appendChild(el("time", { datetime: m.created_at }, formatTime(m.created_at)));
+      if (state.topic === null && m.topic) {
+        head.appendChild(document.createTextNode(" "));
+        head.appendChild(el("a", { "class": "tag msg-topic", href: showUrl + "?topic=" + encodeURIComponent(m.topic),
+                                   "data-topic": m.topic }, m.topic));
+      }
+      if (m.edited_at && !m.withdrawn) {
+        head.appendChild(document.createTextNode(" "));
+        head.appendChild(el("span", { "class": "muted msg-edited" }, "已编辑"));
+      }
+      li.appendChild(head);
+      var body;
+      if (m.withdrawn) {
+        body = el("p", { "class": "msg-body msg-withdrawn" }, "此消息已撤回");
+      } else if (m.html) {
+        body = el("div", { "class": "msg-body msg-rich" });
+        body.innerHTML = m.html;                 // sanitized by the server (nh3) before it was stored
+      } else {
+        body = el("p", { "class": "msg-body" }, m.body);
+      }
+      li.appendChild(body);
+      li.appendChild(renderFoot(m, own));
+      return li;
+    }
+
+    function nearBottom() {
+      return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 160;
+    }
+
+    function toBottom() { window.scrollTo(0, document.documentElement.scrollHeight); }
+
+    function appendMessage(m, live) {
+      if (!m || m.channel_id !== channelId) { return; }
+      if (document.getElementById("m-" + m.id)) { return; }
+      if (m.client_msg_id && m.author && list.querySelector('[data-author-id="' + m.author.id +
+          '"][data-client-msg-id="' + CSS.escape(m.client_msg_id) + '"]')) { return; }
+      if (state.topic !== null && m.topic !== state.topic) { return; }
+      var follow = live && nearBottom();
+      list.appendChild(renderMessage(m));
+      state.lastId = Math.max(state.lastId, m.id);
+      empty.hidden = true;
+      if (follow) { toBottom(); }
+      if (live && m.author && m.author.id !== me) { alertNew(); }
+      markRead();
+    }
+
+    function replaceMessage(m) {
+      var old = document.getElementById("m-" + m.id);
+      if (old) { old.replaceWith(renderMessage(m)); }
+    }
+
+    function setAcks(li, n) {
+      var span = li.querySelector(".msg-acks");
+      if (span) { span.setAttribute("data-acks", n); span.textContent = ackText(n); }
+    }
+
+    function markAcked(li) {
+      var form = li.querySelector('form[data-action="ack"]');
+      if (form) { form.replaceWith(el("span", { "class": "muted msg-acked" }, "您已确认")); }
+    }
+
+    // Mark read once the pane is on screen, up to the last message shown.
+    var readTimer = null;
+    function markRead() {
+      if (document.hidden || !state.latest) { return; }
+      clearTimeout(readTimer);
+      readTimer = setTimeout(function () {
+        var upTo = state.lastId;
+        if (upTo <= state.lastRead) { return; }
+        request("POST", readUrl, { up_to: upTo }).then(function (data) {
+          state.lastRead = Math.max(state.lastRead, data.last_read_id || 0);
+        }).catch(function () { /* the next visit marks it */ });
+      }, 400);
+    }
+    document.addEventListener("visibilitychange", markRead);
+
+    // After a (re)connect: fetch what was missed, oldest first, page by page.
+    function catchUp() {
+      if (!state.latest) { return Promise.resolve(); }
+      function from(after) {
+        return request("GET", messagesUrl + "?limit=200&after=" + after + topicQuery("&")).then(function (page) {
+          page.items.forEach(function (m) { appendMessage(m, true); });
+          if (page.next) { return from(page.next); }
+        });
+      }
+      return from(state.lastId).catch(function () { /* the socket will try again */ });
+    }
+
+    function setOlder(next) {
+      olderLink.parentNode.hidden = !next;
+      olderLink.setAttribute("data-older", next || "");
+      olderLink.href = next ? showUrl + "?before=" + next + topicQuery("&") : "#";
+    }
+
+    olderLink.addEventListener("click", function (event) {
+      var before = olderLink.getAttribute("data-older");
+      if (!before) { return; }
+      event.preventDefault();
+      request("GET", messagesUrl + "?limit=50&before=" + before + topicQuery("&")).then(function (page) {
+        var height = document.documentElement.scrollHeight, first = list.firstChild;
+        page.items.forEach(function (m) {
+          if (!document.getElementById("m-" + m.id)) { list.insertBefore(renderMessage(m), first); }
+        });
+        window.scrollBy(0, document.documentElement.scrollHeight - height);   // keep the reader's place
+        setOlder(page.next);
+      }).catch(function () { window.location.href = olderLink.href; });
+    });
+
+    // Choosing a topic (话题) shows only its messages, without leaving the page.
+    function showTopic(topic, href) {
+      var url = messagesUrl + "?limit=50" + (topic === null ? "" : "&topic=" + encodeURIComponent(topic));
+      request("GET", url).then(function (page) {
+        state.topic = topic;
+        state.latest = true;
+        list.textContent = "";
+        state.lastId = 0;
+        page.items.forEach(function (m) { appendMessage(m, false); });
+        empty.hidden = page.items.length > 0;
+        setOlder(page.next);
+        pane.querySelectorAll("[data-newest]").forEach(function (p) { p.hidden = true; });
+        pane.querySelectorAll(".topic-list a").forEach(function (a) {
+          var mine = topic === null ? a.hasAttribute("data-topic-all") : a.getAttribute("data-topic") === topic;
+          if (mine) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
+        });
+        var label = pane.querySelector("[data-topic-label]");
+        if (label) { label.textContent = topic === null ? "全部" : (topic || "未分话题"); }
+        if (composer) {
+          composer.action = composer.action.split("?")[0] + topicQuery("?");
+          composer.querySelector("input[name=topic]").value = topic || "";
+          var status = composer.querySelector("[data-composer-status]");
+          status.textContent = status.getAttribute("data-hint") || "";
+        }
+        history.pushState({ topic: topic }, "", href);
+        if (topics && !window.matchMedia("(min-width: 800px)").matches) { topics.open = false; }
+        toBottom();
+      }).catch(function () { window.location.href = href; });
+    }
+
+    pane.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-topic], a[data-topic-all]");
+      if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
+      event.preventDefault();
+      showTopic(link.hasAttribute("data-topic-all") ? null : link.getAttribute("data-topic"), link.href);
+    });
+    window.addEventListener("popstate", function () { window.location.reload(); });
+
+    // 确认收到, 编辑, 撤回 through the API; the form posts itself if the API can't be reached.
+    list.addEventListener("submit", function (event) {
+      var form = event.target, action = form.getAttribute("data-action");
+      if (!action) { return; }
+      var li = form.closest(".msg"), id = li.getAttribute("data-id");
+      event.preventDefault();
+      var call;
+      if (action === "ack") {
+        call = request("POST", "/api/v1/messages/" + id + "/ack").then(function (data) {
+          setAcks(li, data.acks);
+          markAcked(li);
+        });
+      } else if (action === "withdraw") {
+        if (!window.confirm("撤回这条消息？撤回后大家只能看到“此消息已撤回”。")) { return; }
+        call = request("POST", "/api/v1/messages/" + id + "/withdraw").then(replaceMessage);
+      } else {
+        call = request("PATCH", "/api/v1/messages/" + id,
+                       { body: form.querySelector("textarea").value }).then(replaceMessage);
+      }
+      call.catch(function (problem) {
+        if (!problem.status) { form.submit(); return; }
+        var foot = li.querySelector(".msg-foot"), note = foot.querySelector(".error");
+        if (!note) { note = el("span", { "class": "error", role: "alert" }); foot.appendChild(note); }
+        note.textContent = problem.message;
+      });
+    });
+
+    // The composer sends over the socket and waits for the server's answer;
+    // while the socket is down the form posts itself (the same client_msg_id
+    // means a retry never makes a second message).
+    function setupComposer(form) {
+      var body = form.querySelector("textarea[name=body]");
+      var topicInput = form.querySelector("input[name=topic]");
+      var clientId = form.querySelector("input[name=client_msg_id]");
+      var status = form.querySelector("[data-composer-status]");
+      var button = form.querySelector("button[type=submit]");
+      var hint = status.textContent, sending = false;
+      status.setAttribute("data-hint", hint);
+
+      body.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+          event.preventDefault();
+          if (form.requestSubmit) { form.requestSubmit(); } else { button.click(); }
+        }
+      });
+
+      form.addEventListener("submit", function (event) {
+        if (!socket || !socket.connected) { return; }
+        event.preventDefault();
+        if (sending) { return; }
+        if (!body.value.trim()) { status.textContent = "消息内容不能为空"; return; }
+        var payload = { channel_id: channelId, body: body.value, topic: topicInput.value.trim(),
+                        client_msg_id: clientId.value };
+        sending = true;
+        button.disabled = true;
+        status.textContent = "正在发送…";
+        socket.timeout(10000).emit("send", payload, function (err, answer) {
+          sending = false;
+          button.disabled = false;
+          if (err) { form.submit(); return; }          // no answer in time: post the form instead
+          if (answer && answer.error) { status.textContent = answer.error.message; return; }
+          body.value = "";
+          clientId.value = newClientId();
+          if (answer && answer.acknowledged) {
+            var acked = document.getElementById("m-" + answer.acknowledged);
+            if (acked) { markAcked(acked); }
+            status.textContent = "已记为确认收到";
+          } else if (state.topic !== null && payload.topic !== state.topic) {
+            status.textContent = "已发送到话题“" + (payload.topic || "未分话题") + "”";
+          } else {
+            status.textContent = hint;
+            catchUp().then(toBottom);
+          }
+          body.focus();
+        });
+      });
+    }
+
+    if (composer) { setupComposer(composer); }
+    if (topics && window.matchMedia("(min-width: 800px)").matches) { topics.open = true; }
+    if (!window.location.hash) { toBottom(); }
+    markRead();
+
+    socket = connect();
+    if (!socket) { return; }
+    socket.on("connect", catchUp);
+    socket.on("message", function (m) {
+      if (m && m.channel_id === channelId) { appendMessage(m, true); }
+      else if (m && m.author && m.author.id !== me) { alertNew(); }
+    });
+    socket.on("ack", function (a) {
+      var li = a && a.channel_id === channelId && document.getElementById("m-" + a.message_id);
+      if (li) { setAcks(li, a.acks); }
+    });
+    socket.on("message_changed", function (m) {
+      if (m && m.channel_id === channelId) { replaceMessage(m); }
+    });
+  }
+
+  document.querySelectorAll("[data-channel-list]").forEach(setupList);
+  document.querySelectorAll("[data-channel-pane]").forEach(setupPane);
+})();
