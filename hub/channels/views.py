@@ -11,10 +11,11 @@ import re
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
 
+from hub.channels.attachments import store_attachment
 from hub.channels import actions, messages, queries
 from hub.channels import register_reads
 from hub.channels.access import access_channel, access_message
@@ -285,8 +286,14 @@ def send(channel_id: int):
             "topic": request.form.get("topic", ""),
             "client_msg_id": request.form.get("client_msg_id") or None}
     try:
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            attachment = store_attachment(current_user, upload.filename,
+                                          upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1))
+            form["attachment_ids"] = [attachment.id]
         result, _ = messages.post_message(current_user, channel, MessageDraft.from_json(form))
     except HubError as problem:
+        form.pop("attachment_ids", None)
         return _pane(channel, error=problem, draft=form)
     if isinstance(result, Acknowledged):
         flash("已记为确认收到")

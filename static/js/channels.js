@@ -368,6 +368,17 @@
         body = el("p", { "class": "msg-body" }, m.body);
       }
       li.appendChild(body);
+      if (!m.withdrawn && m.attachments && m.attachments.length) {
+        var files = el("ul", { "class": "msg-files" });
+        m.attachments.forEach(function (a) {
+          var item = el("li");
+          item.appendChild(el("a", { href: "/api/v1/attachments/" + a.id, download: "" }, a.filename));
+          item.appendChild(document.createTextNode(" "));
+          item.appendChild(el("span", { "class": "muted" }, Math.ceil(a.size / 1024) + " KB"));
+          files.appendChild(item);
+        });
+        li.appendChild(files);
+      }
       li.appendChild(renderFoot(m, own));
       return li;
     }
@@ -539,8 +550,10 @@
         }
       });
 
+      var fileInput = form.querySelector("input[type=file]");
       form.addEventListener("submit", function (event) {
         if (!socket || !socket.connected) { return; }
+        if (fileInput && fileInput.files.length) { return; }   // files go with the form post
         event.preventDefault();
         if (sending) { return; }
         if (!body.value.trim()) { status.textContent = "消息内容不能为空"; return; }

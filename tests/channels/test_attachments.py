@@ -91,3 +91,29 @@ def test_over_the_limit_is_413(make_app, database_uri):
                            data={"file": (io.BytesIO(PDF + b"0" * 2048), "big.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 413
+
+
+def test_the_channel_page_links_the_attachment(api, client, login):
+    secretary = api("mp_secretary")
+    attachment = upload(secretary, "名单.pdf", PDF).get_json()
+    channel = village_channel(secretary)
+    secretary.post(f"/api/v1/channels/{channel}/messages",
+                   json={"body": "名单见附件", "attachment_ids": [attachment["id"]]})
+    login("mp_director")
+    page = client.get(f"/channels/{channel}").get_data(as_text=True)
+    assert f"/api/v1/attachments/{attachment['id']}" in page and "名单.pdf" in page
+
+
+def test_the_composer_form_sends_a_file_with_the_message(api, client, login):
+    login("mp_secretary")
+    channel = village_channel(api("mp_secretary"))
+    response = client.post(f"/channels/{channel}/messages", data={
+        "body": "请看方案", "client_msg_id": "form-file-1", "file": (io.BytesIO(docx_bytes()), "方案.docx")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    items = api("mp_director").get(f"/api/v1/channels/{channel}/messages").get_json()["items"]
+    assert [(m["body"], [a["filename"] for a in m["attachments"]]) for m in items] == [("请看方案", ["方案.docx"])]
+    refused = client.post(f"/channels/{channel}/messages", data={
+        "body": "坏文件", "client_msg_id": "form-file-2", "file": (io.BytesIO(b"<html>"), "x.pdf")},
+        content_type="multipart/form-data")
+    assert refused.status_code == 400 and "不符" in refused.get_data(as_text=True)
