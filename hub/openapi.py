@@ -101,6 +101,28 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/messages/{message_id}/reply-privately"): {
         "summary": "Reply to a message's author in your direct channel (announcements)",
         "body": {"body": "string", "client_msg_id": "string"}},
+    ("GET", "/api/v1/search"): {"summary": "Search messages in your channels: ?q= (1–100 characters), channel_id, author_id, since, until; newest first, before=ID pages"},
+    ("POST", "/api/v1/notices/preview"): {"summary": "Preview an audience: {people, units} it reaches now",
+                                          "body": {"audience": "object"}},
+    ("POST", "/api/v1/notices"): {
+        "summary": "Publish a notice (audience: subtrees, units, users, positions)",
+        "body": {"title": "string", "summary": "string", "body": "string", "html": "string",
+                 "audience": "object", "urgent": "boolean", "urgent_reason": "string",
+                 "requires_ack": "boolean", "deadline": "string", "publish_at": "string"}},
+    ("GET", "/api/v1/notices/{notice_id}"): {"summary": "Open a notice (writes your read receipt)"},
+    ("POST", "/api/v1/notices/{notice_id}/read"): {"summary": "Mark read (idempotent)"},
+    ("POST", "/api/v1/notices/{notice_id}/ack"): {"summary": "Acknowledge, 签收 (idempotent)"},
+    ("GET", "/api/v1/notices/{notice_id}/receipts"): {
+        "summary": "Coverage for the publisher: counts by unit in tree order, unread people (after=)"},
+    ("POST", "/api/v1/notices/{notice_id}/remind"): {"summary": "Remind the unread (once per 4 hours, else 429)"},
+    ("POST", "/api/v1/notices/{notice_id}/correct"): {"summary": "Publish a correction (更正) as a new version",
+                                                      "body": {"title": "string", "summary": "string",
+                                                               "body": "string", "audience": "object"}},
+    ("POST", "/api/v1/notices/{notice_id}/revoke"): {"summary": "Revoke (撤回) with a note; the record stays",
+                                                     "body": {"note": "string"}},
+    ("POST", "/api/v1/notices/{notice_id}/feedback"): {"summary": "Anonymous feedback: duplicate, unclear, unnecessary",
+                                                       "body": {"kind": "string"}},
+    ("GET", "/api/v1/inbox"): {"summary": "One inbox: notices, mentions, direct messages; newest first (before=cursor)"},
     ("GET", "/api/v1/openapi.json"): {"summary": "This document", "security": []},
 }
 

@@ -24,7 +24,7 @@ from hub.extensions import db, socketio
 NAMESPACE = "/"
 # Domains add the rooms a person belongs to (channels adds channel rooms).
 room_providers: list[Callable[[Any], Iterable[str]]] = []
-_MANAGED = ("unit:", "channel:")
+_MANAGED = ("unit:", "member:", "channel:")
 
 
 def user_room(user_id: int) -> str:
@@ -33,6 +33,11 @@ def user_room(user_id: int) -> str:
 
 def unit_room(unit_id: int) -> str:
     return f"unit:{unit_id}"
+
+
+def member_room(unit_id: int) -> str:
+    """The people of one unit itself (not of the units below it)."""
+    return f"member:{unit_id}"
 
 
 def channel_room(channel_id: int) -> str:
@@ -53,6 +58,7 @@ def rooms_for(user) -> set[str]:
     for membership in user.memberships:
         if membership.unit.active:
             rooms.update(unit_room(unit_id) for unit_id in membership.unit.path_ids)
+            rooms.add(member_room(membership.unit_id))
     for provider in room_providers:
         rooms.update(provider(user))
     return rooms

@@ -36,10 +36,17 @@ def test_sqlite_runs_in_wal_mode(app, backend):
         assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
+def _modelled(name, type_, parent_names) -> bool:
+    """Message search's FTS5 table (and its shadow tables) and its trigram
+    index are dialect-specific, made by migration 0004, not by the models."""
+    return not (name or "").startswith(("message_search", "ix_messages_body_trgm"))
+
+
 def test_migrations_match_the_models(app):
     import hub.models  # noqa: F401
     with app.app_context(), db.engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": _modelled})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
 
 

@@ -193,3 +193,24 @@ def reply_privately(message_id: int):
     if isinstance(result, Acknowledged):
         return {"acknowledged": result.message.id, "acks": result.message.ack_count}
     return message_json(result), 201 if created else 200
+
+
+@bp.get("/search")
+@api_login_required
+def search_messages():
+    """Messages containing q in the channels the caller reads, newest first;
+    filters channel_id, author_id, since, until; before=ID pages back."""
+    # Imported here so that this route stays one self-contained addition.
+    from hub.admin.api import parse_time
+    from hub.api import page
+    from hub.channels.search import MessageSearch, clean_query, search_messages as find
+    text, limit, channel_id = clean_query(request.args.get("q")), page_limit(), cursor_arg("channel_id")
+    if channel_id is not None:
+        access_channel(current_user, channel_id)         # not readable: 404, as everywhere
+    found = find(current_user, MessageSearch(
+        text, channel_id=channel_id, author_id=cursor_arg("author_id"),
+        since=parse_time(request.args.get("since"), "since"),
+        until=parse_time(request.args.get("until"), "until"),
+        before=cursor_arg("before"), limit=limit + 1))
+    return page([{**message_json(m), "channel_name": name} for m, name in found], limit,
+                lambda item: item["id"])

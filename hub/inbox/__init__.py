@@ -1,0 +1,10 @@
+"""One inbox: notices, mentions and direct messages (documents later), newest first.
+
+See DESIGN.md principle 1 and API.md "Notices and the inbox".
+"""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from hub.inbox import api
+    app.register_blueprint(api.bp, url_prefix="/api/v1")

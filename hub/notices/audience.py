@@ -1,0 +1,125 @@
+"""Resolving a notice's audience through the tree — never by writing a row per
+recipient. Both directions: who is in an audience (coverage, preview), and which
+notices reach a person (inbox)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, false, func, or_, select
+
+from hub.errors import InvalidInput
+from hub.extensions import db
+from hub.notices.models import NoticeAudience
+from hub.org.models import Membership, Unit, User
+from hub.org.queries import subtree_clause
+from hub.validation import clean_text
+
+
+@dataclass
+class Audience:
+    """An audience as chosen: subtrees, single units, people, and positions
+    within a subtree ({"unit_id": .., "position": "村党组织书记"})."""
+
+    subtrees: list[int] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+    users: list[int] = field(default_factory=list)
+    positions: list[tuple[int, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Audience:
+        if not isinstance(data, dict):
+            raise InvalidInput("请选择发送范围", field="audience")
+        lists = {}
+        for key in ("subtrees", "units", "users"):
+            value = data.get(key) or []
+            if not isinstance(value, list) or len(value) > 1000 or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
+                raise InvalidInput(f"audience.{key} 必须是 id 列表", field=f"audience.{key}")
+            lists[key] = list(dict.fromkeys(value))
+        positions = []
+        for item in data.get("positions") or []:
+            if not isinstance(item, dict) or not isinstance(item.get("unit_id"), int):
+                raise InvalidInput("audience.positions 的每一项须为 {unit_id, position}",
+                                   field="audience.positions")
+            positions.append((item["unit_id"], clean_text(item.get("position"), "audience.positions",
+                                                          "职务", max_length=64)))
+        audience = cls(positions=positions, **lists)
+        if audience.is_empty:
+            raise InvalidInput("发送范围不能为空", field="audience")
+        return audience
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.subtrees or self.units or self.users or self.positions)
+
+    def unit_ids(self) -> set[int]:
+        return set(self.subtrees) | set(self.units) | {unit_id for unit_id, _ in self.positions}
+
+    def rows(self) -> list[NoticeAudience]:
+        return ([NoticeAudience(unit_id=i, subtree=True) for i in self.subtrees]
+                + [NoticeAudience(unit_id=i) for i in self.units]
+                + [NoticeAudience(user_id=i) for i in self.users]
+                + [NoticeAudience(unit_id=i, subtree=True, position=p) for i, p in self.positions])
+
+
+def audience_of(rows: list[NoticeAudience]) -> Audience:
+    return Audience(subtrees=[r.unit_id for r in rows if r.subtree and not r.position],
+                    units=[r.unit_id for r in rows if r.unit_id and not r.subtree],
+                    users=[r.user_id for r in rows if r.user_id],
+                    positions=[(r.unit_id, r.position) for r in rows if r.subtree and r.position])
+
+
+def membership_clause(audience: Audience):
+    """SQL condition on Membership (joined to its Unit) that is true for the
+    memberships through which a person belongs to the audience."""
+    paths = dict(db.session.execute(select(Unit.id, Unit.path).where(
+        Unit.id.in_(set(audience.subtrees) | {i for i, _ in audience.positions}))).all())
+    parts = []
+    if audience.users:
+        parts.append(Membership.user_id.in_(audience.users))
+    if audience.units:
+        parts.append(Membership.unit_id.in_(audience.units))
+    parts += [subtree_clause(paths[i]) for i in audience.subtrees if i in paths]
+    parts += [and_(subtree_clause(paths[i]), Membership.position == p)
+              for i, p in audience.positions if i in paths]
+    return or_(*parts) if parts else false()
+
+
+def assigned_memberships(audience: Audience):
+    """One row per person of the audience: (user_id, unit_id, path), the unit
+    being the person's primary membership when it is in the audience, else the
+    first that is. Coverage counts each person once, under that unit."""
+    ranked = (select(Membership.user_id, Membership.unit_id, Unit.path,
+                     func.row_number().over(partition_by=Membership.user_id,
+                                            order_by=(Membership.is_primary.desc(),
+                                                      Membership.unit_id)).label("rank"))
+              .join(Unit, Unit.id == Membership.unit_id)
+              .join(User, User.id == Membership.user_id)
+              .where(membership_clause(audience), User.active.is_(True))
+              .subquery())
+    return select(ranked.c.user_id, ranked.c.unit_id, ranked.c.path).where(ranked.c.rank == 1)
+
+
+def reach(audience: Audience) -> tuple[int, int]:
+    """(people, units) an audience reaches right now: the "reaches N people in
+    M units" preview."""
+    assigned = assigned_memberships(audience).subquery()
+    people, units = db.session.execute(
+        select(func.count(), func.count(func.distinct(assigned.c.unit_id)))).one()
+    return people or 0, units or 0
+
+
+def notices_reaching(user: User):
+    """SQL condition on NoticeAudience: the rows that include `user`."""
+    parts = [NoticeAudience.user_id == user.id]
+    for membership in user.memberships:
+        if not membership.unit.active:
+            continue
+        same_position = or_(NoticeAudience.position.is_(None),
+                            NoticeAudience.position == membership.position)
+        parts.append(and_(NoticeAudience.subtree.is_(False),
+                          NoticeAudience.unit_id == membership.unit_id))
+        parts.append(and_(NoticeAudience.subtree.is_(True),
+                          NoticeAudience.unit_id.in_(membership.unit.path_ids), same_position))
+    return or_(*parts)

@@ -1,0 +1,118 @@
+"""Notices (通知/公告), their audiences, receipts and anonymous feedback."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.db import utcnow
+from hub.extensions import db
+from hub.org.models import Unit, User
+
+TZ = ZoneInfo("Asia/Shanghai")
+TITLE_MAX = 200
+SUMMARY_MAX = 200
+BODY_MAX = 50_000
+REASON_MAX = 200
+
+
+class Notice(db.Model):
+    """通知: one publication to an audience of units, subtrees, positions and people.
+
+    No per-recipient rows are written when it is published: the audience is
+    resolved through the tree whenever inboxes and coverage are read.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_publish_at_id", "publish_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)    # publishing unit
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX))       # 提炼重点, shown in the inbox
+    body: Mapped[str] = mapped_column(Text)                           # exactly as written, shown escaped
+    html: Mapped[str | None] = mapped_column(Text)                    # optional rich text (nh3)
+    urgent_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    requires_ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    publish_at: Mapped[datetime] = mapped_column(default=utcnow)     # in the future: scheduled
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False)   # composed outside working hours
+    announced: Mapped[bool] = mapped_column(Boolean, default=False)  # the live push went out
+    revoked_at: Mapped[datetime | None]
+    revoke_note: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    # 更正: a correction is a new notice pointing at the one it replaces.
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    last_reminded_at: Mapped[datetime | None]
+
+    author: Mapped[User] = relationship(lazy="joined", foreign_keys=[author_id])
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    audience: Mapped[list[NoticeAudience]] = relationship(
+        back_populates="notice", cascade="all, delete-orphan", order_by="NoticeAudience.id")
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.urgent_reason is not None
+
+
+class NoticeAudience(db.Model):
+    """One part of an audience: a person; a unit's own people; a whole subtree;
+    or the holders of a position (职务) within a subtree."""
+
+    __tablename__ = "notice_audience"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (unit_id IS NULL)", name="one_target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    subtree: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[str | None] = mapped_column(String(64))
+
+    notice: Mapped[Notice] = relationship(back_populates="audience")
+
+
+class Receipt(db.Model):
+    """回执: written when a person opens a notice (and when they acknowledge it)."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("notice_id", "user_id"),
+                      Index("ix_receipts_user_id_notice_id", "user_id", "notice_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acked_at: Mapped[datetime | None]
+    # Only *that* feedback was given (so it is given once), never which kind.
+    feedback_given: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FeedbackKind(enum.StrEnum):
+    DUPLICATE = "duplicate"        # 重复
+    UNCLEAR = "unclear"            # 不清楚
+    UNNECESSARY = "unnecessary"    # 不必要
+
+
+FEEDBACK_LABELS = {FeedbackKind.DUPLICATE: "重复", FeedbackKind.UNCLEAR: "不清楚",
+                   FeedbackKind.UNNECESSARY: "不必要"}
+
+
+class NoticeFeedback(db.Model):
+    """Anonymous feedback on a notice: no person is stored with it."""
+
+    __tablename__ = "notice_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # The day only: an exact time could be matched against read times.
+    created_on: Mapped[date] = mapped_column(Date, default=lambda: datetime.now(TZ).date())

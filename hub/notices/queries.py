@@ -1,0 +1,142 @@
+"""Reads over notices: who may open one, a person's notices, and coverage."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+
+from hub.db import utcnow
+from hub.errors import NotFound
+from hub.extensions import db
+from hub.notices.audience import assigned_memberships, audience_of, notices_reaching
+from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedback, Receipt
+from hub.org.models import Unit, User
+
+
+def visible_notices(user: User) -> Select:
+    """The notices a person sees: published, reaching them now through the tree —
+    or already opened by them (a person who moves keeps what they have read,
+    and sees the current notices of their new unit)."""
+    reaching = select(NoticeAudience.notice_id).where(notices_reaching(user))
+    opened = select(Receipt.notice_id).where(Receipt.user_id == user.id)
+    return select(Notice).where(Notice.publish_at <= utcnow(),
+                                or_(Notice.id.in_(reaching), Notice.id.in_(opened)))
+
+
+def access_notice(user: User, notice_id: int) -> Notice:
+    """A notice the person may open: addressed to them, or theirs to follow up
+    (publisher, admins of the publishing unit). 404 otherwise."""
+    from hub.notices.actions import can_follow_up
+    notice = db.session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound("通知不存在")
+    if can_follow_up(user, notice):
+        return notice
+    visible = visible_notices(user).where(Notice.id == notice_id).with_only_columns(Notice.id)
+    if db.session.scalar(visible) is None:
+        raise NotFound("通知不存在")
+    return notice
+
+
+@dataclass
+class Seen:
+    read: bool
+    acked: bool
+    corrected_after_read: bool
+
+
+def seen_by(user: User, notices: list[Notice]) -> dict[int, Seen]:
+    """Read/acked state of a page of notices for one person, in two queries."""
+    ids = [n.id for n in notices]
+    receipts = {r.notice_id: r for r in db.session.scalars(
+        select(Receipt).where(Receipt.user_id == user.id, Receipt.notice_id.in_(ids)))}
+    old_ids = [n.corrects_id for n in notices if n.corrects_id]
+    read_old = set(db.session.scalars(select(Receipt.notice_id).where(
+        Receipt.user_id == user.id, Receipt.notice_id.in_(old_ids)))) if old_ids else set()
+    return {n.id: Seen(read=n.id in receipts, acked=bool(receipts.get(n.id) and receipts[n.id].acked_at),
+                       corrected_after_read=n.corrects_id in read_old and n.id not in receipts)
+            for n in notices}
+
+
+def inbox_notices(user: User, *, limit: int, before: tuple | None = None, unread_only: bool = False,
+                  unit_id: int | None = None, needs_ack: bool = False, overdue: bool = False,
+                  term: str | None = None) -> list[Notice]:
+    """A page of the person's notices, newest first (superseded versions hidden)."""
+    query = visible_notices(user).where(Notice.superseded_by_id.is_(None))
+    if before is not None:
+        at, notice_id = before
+        query = query.where(or_(Notice.publish_at < at, and_(Notice.publish_at == at, Notice.id < notice_id)))
+    mine = and_(Receipt.notice_id == Notice.id, Receipt.user_id == user.id)
+    if unread_only:
+        query = query.where(~exists().where(mine))
+    if needs_ack:
+        query = query.where(Notice.requires_ack.is_(True), Notice.revoked_at.is_(None),
+                            ~exists().where(mine, Receipt.acked_at.is_not(None)))
+    if overdue:
+        query = query.where(Notice.deadline < utcnow(), Notice.requires_ack.is_(True),
+                            ~exists().where(mine, Receipt.acked_at.is_not(None)))
+    if unit_id is not None:
+        query = query.where(Notice.unit_id == unit_id)
+    if term:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Notice.title.like(pattern, escape="\\"),
+                                Notice.summary.like(pattern, escape="\\"),
+                                Notice.body.like(pattern, escape="\\")))
+    return list(db.session.scalars(query.order_by(Notice.publish_at.desc(), Notice.id.desc()).limit(limit)))
+
+
+def unread_count(user: User) -> int:
+    query = (visible_notices(user).where(Notice.superseded_by_id.is_(None), Notice.revoked_at.is_(None),
+                                         ~exists().where(Receipt.notice_id == Notice.id,
+                                                         Receipt.user_id == user.id))
+             .with_only_columns(func.count(Notice.id)))
+    return db.session.scalar(query) or 0
+
+
+@dataclass
+class Coverage:
+    audience_count: int
+    read_count: int
+    acked_count: int
+    by_unit: list[dict]
+
+
+def coverage(notice: Notice) -> Coverage:
+    """Audience, read and acknowledged counts, per unit in tree order. Each person
+    is counted once, under one unit of theirs (so the rows add up to the totals).
+    Counts only: no read times, nothing ranked."""
+    people = assigned_memberships(audience_of(notice.audience)).subquery()
+    rows = db.session.execute(
+        select(people.c.unit_id, Unit.name, Unit.depth, Unit.path,
+               func.count(), func.count(Receipt.id), func.count(Receipt.acked_at))
+        .join(Unit, Unit.id == people.c.unit_id)
+        .outerjoin(Receipt, and_(Receipt.notice_id == notice.id, Receipt.user_id == people.c.user_id))
+        .group_by(people.c.unit_id, Unit.name, Unit.depth, Unit.path)
+        .order_by(Unit.path)).all()
+    by_unit = [{"unit_id": unit_id, "name": name, "depth": depth, "path": path,
+                "audience": audience, "read": read, "acked": acked}
+               for unit_id, name, depth, path, audience, read, acked in rows]
+    return Coverage(audience_count=sum(r["audience"] for r in by_unit),
+                    read_count=sum(r["read"] for r in by_unit),
+                    acked_count=sum(r["acked"] for r in by_unit), by_unit=by_unit)
+
+
+def unread_people(notice: Notice, *, limit: int, after: int = 0,
+                  unit_id: int | None = None) -> list[tuple[int, str, int]]:
+    """(user_id, name, unit_id) of the audience who have not read, by user id."""
+    people = assigned_memberships(audience_of(notice.audience)).subquery()
+    query = (select(people.c.user_id, User.name, people.c.unit_id)
+             .join(User, User.id == people.c.user_id)
+             .where(people.c.user_id > after,
+                    ~exists().where(Receipt.notice_id == notice.id, Receipt.user_id == people.c.user_id)))
+    if unit_id is not None:
+        query = query.where(people.c.unit_id == unit_id)
+    return [tuple(row) for row in db.session.execute(query.order_by(people.c.user_id).limit(limit))]
+
+
+def feedback_counts(notice: Notice) -> dict[str, int]:
+    rows = db.session.execute(select(NoticeFeedback.kind, func.count())
+                              .where(NoticeFeedback.notice_id == notice.id).group_by(NoticeFeedback.kind))
+    counts = {kind.value: 0 for kind in FeedbackKind}
+    counts.update({kind: n for kind, n in rows})
+    return counts
