@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any, Callable
 
 from flask import g, request
@@ -56,3 +57,16 @@ def page(items: list, limit: int, cursor_of: Callable[[Any], Any]) -> dict[str, 
     more = len(items) > limit
     items = items[:limit]
     return {"items": items, "next": cursor_of(items[-1]) if more and items else None}
+
+
+def parse_time(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("时间格式应为 ISO 8601，例如 2026-11-22T08:00:00+08:00",
+                           field=field) from None
+    if parsed.tzinfo is None:
+        raise InvalidInput("时间须带时区，例如 +08:00", field=field)
+    return parsed

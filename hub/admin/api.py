@@ -7,9 +7,9 @@ from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from hub.api import api_login_required, cursor_arg, page, page_limit
+from hub.api import api_login_required, cursor_arg, page, page_limit, parse_time
 from hub.audit import AuditEntry
-from hub.errors import InvalidInput, NotAllowed
+from hub.errors import NotAllowed
 from hub.extensions import csrf, db
 
 bp = Blueprint("admin_api", __name__)
@@ -34,19 +34,6 @@ def audit_query(*, action: str | None = None, actor: str | None = None,
     if until:
         query = query.where(AuditEntry.at < until)
     return query.order_by(AuditEntry.id.desc())
-
-
-def parse_time(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("时间格式应为 ISO 8601，例如 2026-11-22T08:00:00+08:00",
-                           field=field) from None
-    if parsed.tzinfo is None:
-        raise InvalidInput("时间须带时区，例如 +08:00", field=field)
-    return parsed
 
 
 @bp.get("/audit")

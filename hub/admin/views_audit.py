@@ -8,7 +8,8 @@ from typing import Any
 from flask import render_template, request
 from flask_login import current_user, login_required
 
-from hub.admin.api import audit_query, parse_time
+from hub.admin.api import audit_query
+from hub.api import parse_time
 from hub.admin.views import bp
 from hub.audit import AUDIT_ACTION_LABELS, AuditEntry
 from hub.errors import HubError, InvalidInput, NotAllowed

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, send_file
 from flask_login import current_user
-from sqlalchemy import select
 
 from hub.api import api_login_required, cursor_arg, json_body, page_limit
 from hub.channels import actions, messages, queries
 from hub.channels.access import access_channel, access_message
 from hub.channels.messages import Acknowledged, MessageDraft
-from hub.channels.models import Channel, ChannelKind, ChannelState
+from hub.channels.models import Channel, ChannelKind
 from hub.channels.serialize import channel_json, message_json
 from hub.errors import InvalidInput, NotFound
 from hub.extensions import csrf, db
-from hub.org.models import User
 from hub.permissions import access_person
 from hub.validation import clean_int
 
@@ -201,7 +199,7 @@ def search_messages():
     """Messages containing q in the channels the caller reads, newest first;
     filters channel_id, author_id, since, until; before=ID pages back."""
     # Imported here so that this route stays one self-contained addition.
-    from hub.admin.api import parse_time
+    from hub.api import parse_time
     from hub.api import page
     from hub.channels.search import MessageSearch, clean_query, search_messages as find
     text, limit, channel_id = clean_query(request.args.get("q")), page_limit(), cursor_arg("channel_id")

@@ -3,7 +3,7 @@ unread counts and pages of messages. Membership is resolved through the tree
 each time, so moving a person moves their channels with no extra writes."""
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hub.channels.models import (Channel, ChannelKind, ChannelRead, ChannelState, ChannelTarget,
