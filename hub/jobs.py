@@ -1,4 +1,5 @@
-"""Background work: archive task channels whose end date has passed.
+"""Background work: archive task channels whose end date has passed, and push
+scheduled notices whose publication time has come.
 
 The embedded hub runs these in a small loop inside the server process (started
 by wsgi.py); `flask --app wsgi hub run-jobs` runs them once, for cron. Each job
@@ -22,8 +23,10 @@ INTERVAL_SECONDS = 600
 def run_due_jobs() -> dict[str, int]:
     """Run every job once (inside an app context); returns what each did."""
     from hub.channels.actions import archive_ended_channels
+    from hub.notices.actions import announce_due_notices
     today = datetime.now(TZ).date()
-    return {"archived_channels": archive_ended_channels(today)}
+    return {"archived_channels": archive_ended_channels(today),
+            "announced_notices": announce_due_notices()}
 
 
 def start_job_loop(app: Flask) -> threading.Thread | None:

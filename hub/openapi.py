@@ -123,6 +123,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/notices/{notice_id}/feedback"): {"summary": "Anonymous feedback: duplicate, unclear, unnecessary",
                                                        "body": {"kind": "string"}},
     ("GET", "/api/v1/inbox"): {"summary": "One inbox: notices, mentions, direct messages; newest first (before=cursor)"},
+    ("GET", "/api/v1/inbox/digest"): {
+        "summary": "Your daily digest (日报摘要) of ?day=YYYY-MM-DD: notices by sending unit, pending, new messages per channel"},
+    ("GET", "/api/v1/burden"): {
+        "summary": "Sender burden (发文负担) per sending unit in tree order and month (?months=6; admins)"},
+    ("POST", "/api/v1/suggestions"): {"summary": "Leave a suggestion (意见箱); nothing names the writer",
+                                      "body": {"body": "string", "contact": "string"}},
+    ("GET", "/api/v1/suggestions"): {"summary": "Suggestions received, newest first (system admins; before=ID)"},
     ("GET", "/api/v1/openapi.json"): {"summary": "This document", "security": []},
 }
 

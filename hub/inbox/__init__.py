@@ -6,5 +6,6 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.inbox import api
+    from hub.inbox import api, views
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(views.bp, url_prefix="/inbox")

@@ -7,5 +7,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.notices import api
+    from hub.notices import api, views
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(views.bp, url_prefix="/notices")
+    # The digest, the sender-burden view and the suggestion box (pages and JSON).
+    from hub.notices import reports_api, reports_views
+    app.register_blueprint(reports_views.bp, url_prefix="")
+    app.register_blueprint(reports_api.bp, url_prefix="/api/v1")

@@ -238,6 +238,10 @@ def correct_notice(author: User, notice: Notice, draft: NoticeDraft) -> Notice:
         raise NotAllowed("只有发布人可以更正")
     if notice.superseded_by_id is not None or notice.revoked_at is not None:
         raise Conflict("该通知已被更正或撤回")
+    if draft.publish_at is not None and draft.publish_at > utcnow():
+        # The old version leaves inboxes the moment it is superseded, so a
+        # correction cannot wait: it goes out now.
+        raise InvalidInput("更正须立即发布，不能定时", field="publish_at")
     new = publish_notice(author, draft)
     new.corrects_id, new.version = notice.id, notice.version + 1
     notice.superseded_by_id = new.id

@@ -1,0 +1,68 @@
+"""The inbox page (收件箱): one list of what is addressed to the person —
+notices, mentions and direct messages — newest first, with filters, search and
+"更早" pages. static/js/inbox.js adds arriving notices live, quietly.
+
+Thin: parse the query string, one read (hub.inbox.queries.inbox_page), render.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from hub.db import utcnow
+from hub.errors import HubError
+from hub.inbox.queries import KINDS, inbox_page
+from hub.notices import pages
+
+bp = Blueprint("inbox", __name__)
+
+PAGE = 30
+TERM_MAX = 100
+
+
+def _filters() -> dict:
+    args = request.args
+    kind = args.get("kind")
+    return {"kind": kind if kind in KINDS else None, "unread_only": args.get("unread") == "1",
+            "unit_id": pages.as_id(args.get("unit_id")), "needs_ack": args.get("needs_ack") == "1",
+            "overdue": args.get("overdue") == "1", "term": args.get("q", "").strip()[:TERM_MAX] or None}
+
+
+def _past_deadline(items: list[dict]) -> set[int]:
+    now = utcnow()
+    return {i["id"] for i in items if i["kind"] == "notice" and i.get("deadline")
+            and datetime.fromisoformat(i["deadline"]) < now}
+
+
+def _digest_url() -> str | None:
+    """The daily digest (日报摘要) lives in the reports pages, when they are there."""
+    try:
+        return url_for("reports.inbox_digest")
+    except BuildError:
+        return None
+
+
+@bp.get("/")
+@login_required
+def index():
+    """收件箱: newest first; 只看未读, kind, sending unit, 需签收, 已逾期, search."""
+    filters, before, error = _filters(), request.args.get("before") or None, None
+    try:
+        page = inbox_page(current_user, limit=PAGE, before=before, **filters)
+    except HubError as problem:          # a damaged 更早 link: show the first page and say so
+        error, before = problem, None
+        page = inbox_page(current_user, limit=PAGE, **filters)
+    # What the links keep: the filters as they appear in the query string.
+    query = {"kind": filters["kind"], "unread": "1" if filters["unread_only"] else None,
+             "unit_id": filters["unit_id"], "needs_ack": "1" if filters["needs_ack"] else None,
+             "overdue": "1" if filters["overdue"] else None, "q": filters["term"]}
+    query = {k: v for k, v in query.items() if v is not None}
+    return render_template(
+        "inbox/index.html", page=page, filters=filters, query=query,
+        base_query={k: v for k, v in query.items() if k != "unread"}, before=before, error=error,
+        units=pages.sending_units(current_user), can_publish=pages.can_publish(current_user),
+        past_deadline=_past_deadline(page["items"]), digest_url=_digest_url(),
+        narrowed=any(k != "unread" for k in query))

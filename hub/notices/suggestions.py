@@ -1,0 +1,87 @@
+"""意见箱: a suggestion box that reaches the platform's operators (DESIGN.md
+principle 8, "feedback flows up").
+
+A suggestion stores what was written, the day (not the time) and, only if the
+person chose to leave one, a way to reach them. It never stores who wrote it:
+no user id, no exact time that could be matched against the access log, and no
+audit entry naming the writer.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.errors import InvalidInput, NotAllowed
+from hub.extensions import db
+from hub.org.models import User
+from hub.org.schedule import TZ
+from hub.validation import clean_text
+
+SUGGESTION_MAX = 2000
+CONTACT_MAX = 200
+LIST_MAX = 200
+
+
+class Suggestion(db.Model):
+    """One suggestion (意见), anonymous unless the writer left a contact."""
+
+    __tablename__ = "suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(SUGGESTION_MAX))
+    # The day only, in Beijing time: an exact time could identify the writer.
+    created_on: Mapped[date] = mapped_column(Date, default=lambda: datetime.now(TZ).date())
+    contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX))
+
+
+def _clean_body(value: Any) -> str:
+    """Several lines of text, exactly as written (line breaks and tabs kept;
+    other control characters refused), 1–2000 characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("请填写意见内容", field="body")
+    value = value.strip().replace("\r\n", "\n")
+    if len(value) > SUGGESTION_MAX:
+        raise InvalidInput(f"意见内容不能超过 {SUGGESTION_MAX} 个字符（现为 {len(value)} 个）",
+                           field="body")
+    for char in value:
+        category = unicodedata.category(char)
+        if (category == "Cc" and char not in "\n\t") or category == "Cs":
+            raise InvalidInput("意见内容包含无法显示的字符", field="body")
+    return value
+
+
+def submit_suggestion(writer: User, body: Any, contact: Any = None) -> Suggestion:
+    """提交意见: anyone signed in. Stores the text, the day and the optional
+    contact — never the writer (`writer` is taken only to make the caller prove
+    they are signed in). Emits nothing."""
+    suggestion = Suggestion(body=_clean_body(body),
+                            contact=clean_text(contact, "contact", "联系方式",
+                                               max_length=CONTACT_MAX, required=False) or None)
+    db.session.add(suggestion)
+    db.session.commit()
+    return suggestion
+
+
+def require_can_read_suggestions(user: User) -> None:
+    """The box reaches the platform's operators: system admins only."""
+    if not user.is_admin:
+        raise NotAllowed("只有系统管理员可以查看意见箱")
+
+
+def received_suggestions(user: User, *, limit: int = LIST_MAX,
+                         before: int | None = None) -> list[Suggestion]:
+    """The suggestions, newest first (system admins; 403 otherwise)."""
+    require_can_read_suggestions(user)
+    query = select(Suggestion)
+    if before is not None:
+        query = query.where(Suggestion.id < before)
+    return list(db.session.scalars(query.order_by(Suggestion.id.desc()).limit(limit)))
+
+
+def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
+    return {"id": suggestion.id, "body": suggestion.body,
+            "created_on": suggestion.created_on.isoformat(), "contact": suggestion.contact}
