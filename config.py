@@ -29,6 +29,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("HUB_DATABASE_URL") or None
     SECRET_KEY = os.environ.get("HUB_SECRET_KEY") or None   # generated and kept if absent
     REDIS_URL = os.environ.get("HUB_REDIS_URL") or None
+    # "threading" (embedded, gthread worker) or "gevent" (production); gunicorn.conf.py
+    # sets it from HUB_WORKER, so it always matches the worker that serves the app.
+    SOCKETIO_ASYNC_MODE = os.environ.get("HUB_ASYNC_MODE", "threading")
     DEMO = _bool("HUB_DEMO", True)
     DEMO_COUNTY = os.environ.get("HUB_DEMO_COUNTY", "330802")   # 衢州市柯城区
     DATA_DIR = os.environ.get("HUB_DATA_DIR") or str(ROOT.parent / "shared" / "data")

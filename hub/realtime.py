@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from hub.extensions import db, socketio
 
@@ -123,7 +123,10 @@ def socket_user():
 
     from hub.org.models import User
     user_id = flask_session.get("socket_user_id")
-    user = db.session.get(User, user_id) if user_id else None
+    # With the memberships in the same query: every handler checks access with
+    # them (see docs/PERFORMANCE.md "Real time").
+    user = db.session.get(User, user_id, options=[joinedload(User.memberships)]) \
+        if user_id else None
     if user is None or not user.active:
         raise ConnectionRefusedError("unauthorized")
     return user

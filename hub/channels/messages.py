@@ -90,10 +90,6 @@ def post_message(author: User, channel: Channel, draft: MessageDraft) -> tuple[M
     returns the first message with created=False. A body that is only an
     acknowledgement becomes an ack of the message it answers instead."""
     _require_can_post(author, channel)
-    if draft.client_msg_id:
-        existing = _by_client_id(author, draft.client_msg_id)
-        if existing is not None:
-            return existing, False
     if not draft.html and not draft.attachment_ids and is_acknowledgement(draft.body):
         return Acknowledged(_acknowledge_reply(author, channel, draft.reply_to)), True
     if not draft.body.strip() and not draft.attachment_ids:
@@ -113,8 +109,9 @@ def post_message(author: User, channel: Channel, draft: MessageDraft) -> tuple[M
     try:
         db.session.flush()
     except IntegrityError:
-        # The same client id committed by a concurrent retry: the constraint,
-        # not a lookup, decides; hand back the row that won.
+        # A retry with a client id already used (sent before, or by a concurrent
+        # retry): the constraint, not a lookup first, decides — that lookup would
+        # cost every first send a query — and the row that won is handed back.
         db.session.rollback()
         existing = _by_client_id(author, draft.client_msg_id or "")
         if existing is None:
