@@ -55,13 +55,13 @@ def on_starting(server):
 def post_worker_init(worker):
     """Keep the garbage collector from stalling real time.
 
-    With 2,000 connections the worker holds a few million objects, and CPython's
-    default thresholds (700, 10, 10) run a full collection every few seconds under
-    load: each one walks all of them and stops every connection for 100-300 ms
-    (measured; docs/PERFORMANCE.md "Real time"). The objects the app was built
-    from are moved out of the collector's sight, and young collections run after
-    50,000 allocations instead of 700, so full ones become rare. Garbage without
-    cycles is still freed at once, by reference counting."""
+    A full collection walks every object the worker holds; with 2,000 connections
+    that stops every connection for 100-300 ms, and CPython's default thresholds
+    (700, 10, 10) ran one every few seconds under load (measured, docs/PERFORMANCE.md
+    "Real time"). The objects the app was built from are frozen out of the
+    collector's sight, and a full collection now waits for 1,000 middle-generation
+    collections instead of 10. Young cyclic garbage is still collected as often as
+    before, and garbage without cycles is freed at once by reference counting."""
     import gc
     gc.collect()
     gc.freeze()
@@ -71,7 +71,7 @@ def post_worker_init(worker):
 
 
 def _log_gc_pauses():
-    """HUB_GC_LOG=1: print each collection that takes over 10 ms (for benchmarks)."""
+    """HUB_GC_LOG=1: print each collection over HUB_GC_LOG_MS (10) ms, for benchmarks."""
     import gc
     import time
     started = []

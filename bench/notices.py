@@ -39,10 +39,12 @@ import json
 import math
 import os
 import platform
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -53,8 +55,8 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
 import realtime_client  # noqa: E402
-from realtime import (LoadClient, Server, collect, machine_busy_seconds, percentiles,  # noqa: E402
-                      wait_deliveries)
+from realtime import (LoadClient, Server, collect, machine_busy_seconds, own_cpu_seconds,  # noqa: E402
+                      percentiles, wait_deliveries)
 from sqlalchemy import select  # noqa: E402
 
 import _notices_data as data  # noqa: E402
@@ -108,11 +110,22 @@ def wait_quiet(limit: float = 60.0) -> dict:
 def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "?")
-    import flask
-    import sqlalchemy
+    versions = {name: metadata.version(name) for name in
+                ("flask", "sqlalchemy", "psycopg", "flask-socketio", "python-engineio", "gevent", "gunicorn")}
     return {"cpus": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
-            "python": platform.python_version(), "sqlalchemy": sqlalchemy.__version__,
-            "flask": flask.__version__, "date": time.strftime("%Y-%m-%d %H:%M")}
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, **versions,
+            "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def calibration_ms() -> float:
+    """A fixed pure-Python loop, best of 3: how fast this core is right now
+    (the machine is shared and its speed varies between runs)."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, (time.perf_counter() - started) * 1000)
+    return round(best, 1)
 
 
 # --- in-process measurements ------------------------------------------------------------
@@ -193,9 +206,10 @@ def phase_publish(world: data.World, client, token: str, runs: int) -> dict:
                 "body": data.BODY, "audience": {"subtrees": [unit_id]}}
         result[label] = {
             "people": people,
-            "publish_notice": measure(lambda: (lambda a=author(), d=draft(unit_id): publish_notice(a, d)), runs),
-            "POST /api/v1/notices": measure(lambda: request(client, "POST", "/api/v1/notices", token, body, 201),
-                                            runs),
+            "publish_notice": measure(
+                lambda: (lambda a=author(), d=draft(unit_id): publish_notice(a, d)), runs),
+            "POST /api/v1/notices": measure(
+                lambda: request(client, "POST", "/api/v1/notices", token, body, 201), runs),
             "reach()": measure(lambda: (lambda: reach(Audience(subtrees=[unit_id]))), runs)}
     return result
 
@@ -279,8 +293,8 @@ class HubServer(Server):
         env.pop("HUB_ACCESS_LOG", None)
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket", "wsgi:app"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket",
+                 "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         self.worker = 0
 
 
@@ -392,11 +406,15 @@ def run(label: str, uri: str, folder: Path, args) -> dict:
                   ("publish", lambda: phase_publish(world, client, publisher_token, args.runs)),
                   ("fanout", lambda: phase_fanout(world, args.runs, result["publish"]))]
         for name, phase in phases:
-            result[f"{name}_quiet"] = wait_quiet()
-            started = time.perf_counter()
+            quiet = wait_quiet()
+            started, busy, own = time.perf_counter(), machine_busy_seconds(), own_cpu_seconds()
             result[name] = phase()
-            print(f"{label}: {name} in {time.perf_counter() - started:.0f} s "
-                  f"(load {result[f'{name}_quiet']['load1']:.2f})", flush=True)
+            wall = time.perf_counter() - started
+            # CPU the rest of the machine used meanwhile (a PostgreSQL server included).
+            others = machine_busy_seconds() - busy - (own_cpu_seconds() - own)
+            result[f"{name}_machine"] = {**quiet, "calibration_ms": calibration_ms(), "wall_s": round(wall),
+                                         "others_cpu_s": round(others, 1)}
+            print(f"{label}: {name}: {json.dumps(result[f'{name}_machine'])}", flush=True)
         if args.live_modes:
             result["live"] = phase_live(world, folder, uri, args.live_modes, args.live_rounds)
         db.session.remove()
@@ -419,7 +437,8 @@ def report(result: dict) -> None:
         for audience, figures in result[phase].items():
             for key, stats in figures.items():
                 if isinstance(stats, dict) and "n" in stats:
-                    print(f"| {phase} {audience} ({figures['people']:,}): {key} | {stats['n']} | {fmt(stats)} |")
+                    print(f"| {phase} {audience} ({figures['people']:,}): {key} | {stats['n']} | "
+                          f"{fmt(stats)} |")
                 elif isinstance(stats, dict):
                     print(f"| {phase} {audience}: {key} | | {stats['p50']:.1f} | | | |")
     for mode, live in (result.get("live") or {}).items():
@@ -428,8 +447,8 @@ def report(result: dict) -> None:
         for seq, entry in enumerate(live["rounds"]):
             print(f"| live {mode} round {seq}: POST {entry['post_ms']} ms, missing {entry['missing']} | "
                   f"{entry['latency_ms'].get('n', 0)} | {fmt(entry['latency_ms'])} |")
-    quiet = {k: v for k, v in result.items() if k.endswith("_quiet")}
-    print(f"\nload before each phase: {json.dumps(quiet)}")
+    machine_state = {k[:-8]: v for k, v in result.items() if k.endswith("_machine")}
+    print(f"\nthe machine during each phase: {json.dumps(machine_state)}")
 
 
 def main() -> None:
@@ -454,6 +473,7 @@ def main() -> None:
     args.live_modes = [m for m in args.live_modes.split(",") if m]
 
     results = {"machine": machine(), "start": wait_for_load(args.max_wait), "backends": []}
+    results["start"]["calibration_ms"] = calibration_ms()
     print(f"machine: {json.dumps(results['machine'], ensure_ascii=False)}; {results['start']}", flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="hub-bench-notices-") as tmp:

@@ -1,7 +1,7 @@
 """Benchmark: real time with 2,000 live Socket.IO connections on one hub process (issue 3).
 
-    .venv/bin/pip install -r requirements-bench.txt      # once: the load clients' packages
-    .venv/bin/python bench/realtime.py --mode gevent
+    .venv/bin/pip install -r requirements-bench.txt      # once: aiohttp for the load clients
+    .venv/bin/python bench/realtime.py --mode gevent --rt-priority 10
     .venv/bin/python bench/realtime.py --mode threading --threads 2100
 
 Builds a fresh SQLite database in a temp dir (schema by hub.migrate.upgrade):
@@ -10,22 +10,26 @@ one unit with 2,000 people, each of whom is also in one of 40 departments of 50
 per person (issued in-process), and 1,000,000 messages spread over the channels
 (250,000 in the big one). Then starts the hub as a real server,
 `gunicorn -c gunicorn.conf.py wsgi:app` on a free loopback port, in the chosen
-mode, and load-client processes (bench/realtime_client.py, 4 x 500
-python-socketio clients over WebSocket). It measures:
+mode, and load-client processes (bench/realtime_client.py, 4 x 500 Socket.IO
+clients over WebSocket, authenticated with auth={"token": ...}). It measures:
 
 1. connect: time to connect everyone; the worker's RSS before and after,
    per 1,000 idle connections;
-2. fan-out: 50 messages, 100 ms apart, sent over a socket into the 2,000-member
-   channel; latency of every delivery (receive time - send time) and how many
-   never arrived;
+2. fan-out: 50 messages, 100 ms apart, sent over a socket (python-socketio's
+   client) into the 2,000-member channel; latency of every delivery
+   (receive time - send time, same clock) and how many never arrived;
 3. sustained: 100 messages/s for 30 s into the 40 channels of 50, each sent by
-   a member; latency of every delivery;
+   a member over a socket; latency of every delivery;
 4. page: GET /api/v1/channels/<id>/messages?limit=50 (newest, and ?before= the
    middle of the channel), 200 requests each, with 1,000,000 messages stored;
-5. the server's CPU time during 2 and 3 (utime + stime of the worker).
+5. the server's CPU time during 2 and 3 (utime + stime of the worker), and
+   the CPU that other processes on the machine used meanwhile.
 
-Everything stays on 127.0.0.1, every wait has a timeout, and every process it
-started is stopped at the end, also on error. Results go into docs/PERFORMANCE.md.
+The machine may be shared: before each phase it waits (--wait-quiet) for other
+processes to go quiet, and --rt-priority runs the measured processes ahead of
+them. Everything stays on 127.0.0.1, every wait has a timeout, and every
+process it started is stopped at the end, also on error. Results go into
+docs/PERFORMANCE.md.
 """
 from __future__ import annotations
 
@@ -157,6 +161,10 @@ def _load_messages(big_channel: int, small_channels: list[int], user_ids: list[i
 
 # --- the server -------------------------------------------------------------------
 
+class WorkerGone(RuntimeError):
+    """The gunicorn worker the run measures is no longer there (killed or crashed)."""
+
+
 class Server:
     """`gunicorn -c gunicorn.conf.py wsgi:app` on loopback, and its one worker."""
 
@@ -195,17 +203,25 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn not ready in {SERVER_START_TIMEOUT:.0f} s: {self.tail()}")
 
+    def _proc(self, name: str) -> Path:
+        path = Path(f"/proc/{self.worker}/{name}")
+        if not path.exists():
+            raise WorkerGone(f"worker {self.worker} is gone: "
+                             + "; ".join(line[:120] for line in self.problems()[:2]))
+        return path
+
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.worker}/status").read_text().splitlines():
+        for line in self._proc("status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
 
     def threads(self) -> int:
-        return len(os.listdir(f"/proc/{self.worker}/task"))
+        return len(os.listdir(self._proc("task")))
 
-    def cpu(self) -> float:
-        return cpu_seconds(self.worker)
+    def cpu(self, *, kernel_only: bool = False) -> float:
+        self._proc("stat")
+        return cpu_seconds(self.worker, kernel_only=kernel_only)
 
     def problems(self) -> list[str]:
         """The log lines that say something went wrong (worker timeouts, tracebacks)."""
@@ -288,10 +304,13 @@ class LoadClient:
 
     @classmethod
     async def start(cls, url: str, tokens_file: Path, first: int, count: int,
-                    library: bool) -> LoadClient:
+                    library: bool, niceness: int) -> LoadClient:
         process = await asyncio.create_subprocess_exec(
             PYTHON, str(CLIENT), url, str(tokens_file), str(first), str(count),
             *(["--library"] if library else []),
+            # The load clients share the two cores with the server: below it,
+            # they take what it leaves instead of preempting it mid fan-out.
+            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**26)
         return cls(process)
 
@@ -380,10 +399,11 @@ async def wait_for_quiet(server: Server, clients: list[LoadClient], limit: float
     use less than a tenth of a core, so they don't skew the phase. Returns the wait."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        pids = [server.worker, *(c.process.pid for c in clients)]
-        busy0, ours0, own0 = machine_busy_seconds(), sum(cpu_seconds(p) for p in pids), own_cpu_seconds()
+        pids = [c.process.pid for c in clients]
+        busy0, own0 = machine_busy_seconds(), own_cpu_seconds()
+        ours0 = server.cpu() + sum(cpu_seconds(p) for p in pids)
         await asyncio.sleep(2)
-        others = (machine_busy_seconds() - busy0 - (sum(cpu_seconds(p) for p in pids) - ours0)
+        others = (machine_busy_seconds() - busy0 - (server.cpu() + sum(cpu_seconds(p) for p in pids) - ours0)
                   - (own_cpu_seconds() - own0))
         if others < 0.2:
             break
@@ -396,7 +416,7 @@ async def phase_sends(server: Server, clients: list[LoadClient], schedule: list[
     deliveries, and report latencies, losses and CPU."""
     loaders = [c.process.pid for c in clients]
     cpu0, load0, wall0 = server.cpu(), sum(cpu_seconds(p) for p in loaders), time.monotonic()
-    kernel0 = cpu_seconds(server.worker, kernel_only=True)
+    kernel0 = server.cpu(kernel_only=True)
     busy0, own0 = machine_busy_seconds(), own_cpu_seconds()
     acks: list[float] = []
     errors: list[str] = []
@@ -413,7 +433,7 @@ async def phase_sends(server: Server, clients: list[LoadClient], schedule: list[
     still_open = await wait_deliveries(clients, kind, expected, DELIVERY_TIMEOUT)
     wall = time.monotonic() - wall0
     cpu, load = server.cpu() - cpu0, sum(cpu_seconds(p) for p in loaders) - load0
-    kernel = cpu_seconds(server.worker, kernel_only=True) - kernel0
+    kernel = server.cpu(kernel_only=True) - kernel0
     # Whatever else ran on the machine meanwhile (other people's tests...):
     # a run with much of it is not a fair measurement.
     others = machine_busy_seconds() - busy0 - cpu - load - (own_cpu_seconds() - own0)
@@ -422,8 +442,8 @@ async def phase_sends(server: Server, clients: list[LoadClient], schedule: list[
             "received": len(deliveries), "missing": expected - len(deliveries),
             "latency_ms": percentiles([ms for _, ms in deliveries]), "ack_ms": percentiles(acks),
             "send_errors": len(errors), "still_open": still_open, "first_errors": errors[:3], "wall_s": wall,
-            "server_cpu_s": cpu, "server_kernel_cpu_s": kernel, "server_cpu_pct": 100 * cpu / wall, "clients_cpu_s": load,
-            "other_cpu_s": max(others, 0.0)}
+            "server_cpu_s": cpu, "server_kernel_cpu_s": kernel, "server_cpu_pct": 100 * cpu / wall,
+            "clients_cpu_s": load, "other_cpu_s": max(others, 0.0)}
 
 
 def phase_pages(port: int, token: str, channel_id: int, middle: int | None, requests: int) -> dict:
@@ -476,7 +496,7 @@ async def run_load(args, data: dict, server: Server, tokens_file: Path) -> dict:
         per = math.ceil(people / args.procs)
         for first in range(0, people, per):
             clients.append(await LoadClient.start(url, tokens_file, first, min(per, people - first),
-                                                  args.library_clients))
+                                                  args.library_clients, args.client_nice))
         replies = await asyncio.gather(*(c.read("connected", CLIENT_CONNECT_TIMEOUT) for c in clients))
         wall = time.monotonic() - started
         for client, reply in zip(clients, replies):
@@ -529,6 +549,10 @@ async def run_load(args, data: dict, server: Server, tokens_file: Path) -> dict:
                                                  data["middle_id"], args.page_requests)
         print(json.dumps({"page": result["page"]}), flush=True)
         return result
+    except WorkerGone as gone:
+        result["aborted"] = str(gone)
+        print(json.dumps({"aborted": result["aborted"]}), flush=True)
+        return result
     finally:
         await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
         for s in senders:
@@ -543,7 +567,8 @@ def report(args, result: dict) -> None:
         return f"{stats[key]:.1f}" if key in stats else "-"
 
     rows = [("mode", f"{args.mode}" + (f" (HUB_THREADS={args.threads})" if args.threads else "")),
-            ("load clients", "python-socketio AsyncClient" if args.library_clients else "lean")]
+            ("load clients", ("python-socketio AsyncClient" if args.library_clients else "lean")
+             + f", nice {args.client_nice}" + (f"; SCHED_RR {args.rt_priority}" if args.rt_priority else ""))]
     c = result.get("connect")
     if c:
         rows += [("connections", f"{c['connected']:,} of {c['requested']:,}"),
@@ -573,6 +598,8 @@ def report(args, result: dict) -> None:
     for name, stats in (result.get("page") or {}).items():
         rows.append((f"page of 50 ({name}) p50 / p95",
                      f"{ms(stats['ms'], 'p50')} / {ms(stats['ms'], 'p95')} ms ({stats['failures']} failed)"))
+    if result.get("aborted"):
+        rows.append(("aborted", result["aborted"]))
     problems = result.get("server_log_problems") or {}
     rows.append(("server log: errors, worker timeouts", str(problems.get("count", 0))
                  + "".join(f"; {line[:100]}" for line in problems.get("first", [])[:2])))
@@ -602,6 +629,8 @@ def main() -> None:
                         help="python-socketio's AsyncClient for the load, not the lean client")
     parser.add_argument("--wait-quiet", type=float, default=600, metavar="SECONDS",
                         help="before each phase, wait up to this long for other processes to go quiet")
+    parser.add_argument("--client-nice", type=int, default=10, metavar="N",
+                        help="niceness of the load-client processes (default 10; 0: same as the server)")
     parser.add_argument("--rt-priority", type=int, default=0, metavar="N",
                         help="run the measured processes under SCHED_RR priority N (root; 0: off)")
     parser.add_argument("--keep", type=Path, metavar="DIR",

@@ -17,11 +17,11 @@ same clock).
 
 Two clients. By default a lean one: the Socket.IO 5 / Engine.IO 4 protocol
 spoken directly over an aiohttp WebSocket (open, CONNECT with auth, EVENT,
-ping/pong, DISCONNECT), about 15 µs of CPU per delivery. With --library,
-python-socketio's AsyncClient, about 65 µs per delivery: on a 2-core machine
-that shares its cores with the server, 20,000 deliveries a second would measure
-the load clients rather than the hub. Both are real clients on real sockets;
-the server cannot tell them apart. Imports no hub code.
+ping/pong, DISCONNECT). With --library, python-socketio's AsyncClient, which
+costs more CPU per delivery; on a 2-core machine that the load clients share
+with the server, every microsecond they spend is taken from the hub
+(docs/PERFORMANCE.md has both). Both are real clients on real sockets; the
+server cannot tell them apart. Imports no hub code.
 """
 from __future__ import annotations
 
