@@ -108,7 +108,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Publish a notice (audience: subtrees, units, users, positions)",
         "body": {"title": "string", "summary": "string", "body": "string", "html": "string",
                  "audience": "object", "urgent": "boolean", "urgent_reason": "string",
-                 "requires_ack": "boolean", "deadline": "string", "publish_at": "string"}},
+                 "requires_ack": "boolean", "deadline": "string", "publish_at": "string",
+                 "attachment_ids": "array"}},
     ("GET", "/api/v1/notices/{notice_id}"): {"summary": "Open a notice (writes your read receipt)"},
     ("POST", "/api/v1/notices/{notice_id}/read"): {"summary": "Mark read (idempotent)"},
     ("POST", "/api/v1/notices/{notice_id}/ack"): {"summary": "Acknowledge, 签收 (idempotent)"},
@@ -117,12 +118,15 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/notices/{notice_id}/remind"): {"summary": "Remind the unread (once per 4 hours, else 429)"},
     ("POST", "/api/v1/notices/{notice_id}/correct"): {"summary": "Publish a correction (更正) as a new version",
                                                       "body": {"title": "string", "summary": "string",
-                                                               "body": "string", "audience": "object"}},
+                                                               "body": "string", "audience": "object",
+                                                               "attachment_ids": "array"}},
     ("POST", "/api/v1/notices/{notice_id}/revoke"): {"summary": "Revoke (撤回) with a note; the record stays",
                                                      "body": {"note": "string"}},
     ("POST", "/api/v1/notices/{notice_id}/feedback"): {"summary": "Anonymous feedback: duplicate, unclear, unnecessary",
                                                        "body": {"kind": "string"}},
-    ("GET", "/api/v1/inbox"): {"summary": "One inbox: notices, mentions, direct messages; newest first (before=cursor)"},
+    ("GET", "/api/v1/inbox"): {
+        "summary": "One inbox: notices, mentions, direct messages; newest first (before=cursor), "
+                   "or unread first with order=unread_first; filters kind, unread, unit_id, needs_ack, overdue, q"},
     ("GET", "/api/v1/inbox/digest"): {
         "summary": "Your daily digest (日报摘要) of ?day=YYYY-MM-DD: notices by sending unit, pending, new messages per channel"},
     ("GET", "/api/v1/burden"): {

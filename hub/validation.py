@@ -80,6 +80,15 @@ def clean_int(value: Any, field: str, label: str, *, required: bool = True) -> i
     return number
 
 
+def clean_id_list(value: Any, field: str, *, limit: int = 100) -> list[int]:
+    """A JSON list of ids (positive integers, at most `limit`), duplicates dropped, order kept."""
+    value = value or []
+    if not isinstance(value, list) or len(value) > limit or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
+        raise InvalidInput(f"{field} 必须是 id 列表（最多 {limit} 个）", field=field)
+    return list(dict.fromkeys(value))
+
+
 def clean_bool(value: Any, field: str, label: str) -> bool:
     if isinstance(value, bool):
         return value

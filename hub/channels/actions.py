@@ -18,7 +18,7 @@ from hub.extensions import db
 from hub.org.models import Membership, Role, Unit, User
 from hub.permissions import can_admin_unit
 from hub.realtime import resync_rooms_on_commit
-from hub.validation import clean_text
+from hub.validation import clean_id_list, clean_text
 
 
 def ensure_unit_channels() -> int:
@@ -94,13 +94,8 @@ class TaskDraft:
         name = clean_text(data.get("name"), "name", "频道名称", max_length=CHANNEL_NAME_MAX)
         purpose = clean_text(data.get("purpose"), "purpose", "工作目的", max_length=500)
         ends_on = _date(data.get("ends_on"))
-        lists = {}
-        for key in ("unit_ids", "subtree_ids", "user_ids"):
-            value = data.get(key) or []
-            if not isinstance(value, list) or len(value) > 500 or not all(
-                    isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
-                raise InvalidInput(f"{key} 必须是 id 列表", field=key)
-            lists[key] = list(dict.fromkeys(value))
+        lists = {key: clean_id_list(data.get(key), key, limit=500)
+                 for key in ("unit_ids", "subtree_ids", "user_ids")}
         return cls(name=name, purpose=purpose, ends_on=ends_on, **lists)
 
 

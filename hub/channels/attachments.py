@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from hub.channels.access import access_message
 from hub.channels.models import Attachment
@@ -126,17 +127,40 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
     return attachment
 
 
+def _notice_ids(attachment_id: int) -> list[int]:
+    from hub.notices.models import NoticeAttachment     # notices build on channels, not the reverse
+    return list(db.session.scalars(select(NoticeAttachment.notice_id)
+                                   .where(NoticeAttachment.attachment_id == attachment_id)))
+
+
+def is_unused(attachment: Attachment) -> bool:
+    """On no message and no notice yet: its uploader may still attach it."""
+    return attachment.message_id is None and not _notice_ids(attachment.id)
+
+
 def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]:
     """The attachment and its file, if `user` may read it: its uploader before it
-    is sent; afterwards whoever can read the message. 404 otherwise."""
+    is sent; afterwards whoever can read its message, or one of the notices that
+    carry it (a correction keeps the files of the version it replaces). 404 otherwise."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("附件不存在")
-    if attachment.message_id is None:
-        if attachment.uploader_id != user.id:
-            raise NotFound("附件不存在")
-    else:
+    if attachment.message_id is not None:
         message = access_message(user, attachment.message_id)
         if message.withdrawn_at is not None:
             raise NotFound("附件不存在")
+    elif notice_ids := _notice_ids(attachment.id):
+        if not any(_may_open_notice(user, notice_id) for notice_id in notice_ids):
+            raise NotFound("附件不存在")
+    elif attachment.uploader_id != user.id:
+        raise NotFound("附件不存在")
     return attachment, _folder() / attachment.storage_name
+
+
+def _may_open_notice(user: User, notice_id: int) -> bool:
+    from hub.notices.queries import access_notice
+    try:
+        access_notice(user, notice_id)
+    except NotFound:
+        return False
+    return True

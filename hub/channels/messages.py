@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.channels import queries
+from hub.channels.attachments import is_unused
 from hub.channels.models import (BODY_MAX, TOPIC_MAX, Attachment, Channel, ChannelRead,
                                  ChannelState, Mention, Message, MessageAck, MessageEdit)
 from hub.channels.serialize import message_json
@@ -20,6 +21,7 @@ from hub.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
 from hub.extensions import db
 from hub.org.models import Unit, User
 from hub.realtime import channel_room, emit_on_commit, unit_room, user_room
+from hub.validation import clean_id_list
 
 
 @dataclass
@@ -56,9 +58,9 @@ class MessageDraft:
             raise InvalidInput("富文本内容无效或过长", field="html")
         return cls(body=body, client_msg_id=client_msg_id, topic=topic.strip(), html=html,
                    reply_to=_optional_id(data, "reply_to"),
-                   mention_users=_id_list(data, "mention_user_ids"),
-                   mention_units=_id_list(data, "mention_unit_ids"),
-                   attachment_ids=_id_list(data, "attachment_ids"))
+                   mention_users=clean_id_list(data.get("mention_user_ids"), "mention_user_ids"),
+                   mention_units=clean_id_list(data.get("mention_unit_ids"), "mention_unit_ids"),
+                   attachment_ids=clean_id_list(data.get("attachment_ids"), "attachment_ids"))
 
 
 def _optional_id(data: dict, name: str) -> int | None:
@@ -68,14 +70,6 @@ def _optional_id(data: dict, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
         raise InvalidInput(f"{name} 必须是有效的 id", field=name)
     return value
-
-
-def _id_list(data: dict, name: str) -> list[int]:
-    value = data.get(name) or []
-    if not isinstance(value, list) or len(value) > 100 or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
-        raise InvalidInput(f"{name} 必须是 id 列表（最多 100 个）", field=name)
-    return list(dict.fromkeys(value))
 
 
 @dataclass
@@ -181,7 +175,7 @@ def _record_ack(user: User, message: Message) -> None:
 def _attach(author: User, message: Message, attachment_ids: list[int]) -> None:
     for attachment_id in attachment_ids:
         attachment = db.session.get(Attachment, attachment_id)
-        if attachment is None or attachment.uploader_id != author.id or attachment.message_id:
+        if attachment is None or attachment.uploader_id != author.id or not is_unused(attachment):
             raise InvalidInput("附件不存在或已被使用", field="attachment_ids")
         attachment.message_id = message.id
 

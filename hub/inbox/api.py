@@ -16,10 +16,12 @@ csrf.exempt(bp)
 @bp.get("/inbox")
 @api_login_required
 def inbox():
-    """Newest first; filters: kind, unread=1, unit_id (sending unit), needs_ack=1, overdue=1, q."""
+    """Newest first, or unread first with order=unread_first; filters: kind,
+    unread=1, unit_id (sending unit), needs_ack=1, overdue=1, q."""
     args = request.args
     return inbox_page(current_user, limit=page_limit(), before=args.get("before"), kind=args.get("kind"),
                       unread_only=args.get("unread") == "1",
                       unit_id=clean_int(args.get("unit_id"), "unit_id", "发送单位", required=False),
                       needs_ack=args.get("needs_ack") == "1", overdue=args.get("overdue") == "1",
-                      term=(args.get("q") or "").strip()[:100] or None)
+                      term=(args.get("q") or "").strip()[:100] or None,
+                      order=args.get("order") or "newest")

@@ -2,6 +2,7 @@
 before the cursor; the page is their merge."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,6 +16,9 @@ from hub.notices.serialize import inbox_item
 from hub.org.models import User
 
 KINDS = ("notice", "mention", "direct")
+
+
+ORDERS = ("newest", "unread_first")
 
 
 def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
@@ -33,26 +37,32 @@ def cursor_of(item: dict[str, Any]) -> str:
 
 
 def _pointer(user: User):
-    return (select(ChannelRead.last_read_id).where(ChannelRead.user_id == user.id,
-                                                   ChannelRead.channel_id == Message.channel_id)
-            .correlate(Message).scalar_subquery())
+    return func.coalesce(
+        select(ChannelRead.last_read_id).where(ChannelRead.user_id == user.id,
+                                               ChannelRead.channel_id == Message.channel_id)
+        .correlate(Message).scalar_subquery(), 0)
 
 
-def _message_items(user: User, kind: str, condition, limit: int, before) -> list[dict[str, Any]]:
-    query = (select(Message, Channel, func.coalesce(_pointer(user), 0))
+def _message_items(user: User, kind: str, condition, limit: int, before,
+                   read: bool | None) -> list[dict[str, Any]]:
+    pointer = _pointer(user)
+    query = (select(Message, Channel, pointer)
              .join(Channel, Channel.id == Message.channel_id)
              .where(condition, Message.withdrawn_at.is_(None), Message.author_id != user.id))
+    if read is not None:
+        query = query.where(Message.id <= pointer if read else Message.id > pointer)
     if before is not None:
         at, item_id = before
-        query = query.where(or_(Message.created_at < at, and_(Message.created_at == at, Message.id < item_id)))
+        query = query.where(or_(Message.created_at < at,
+                                and_(Message.created_at == at, Message.id < item_id)))
     items = []
-    for message, channel, pointer in db.session.execute(
+    for message, channel, last_read in db.session.execute(
             query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)):
         title = f"私信：{message.author.name}" if kind == "direct" else f"{channel.name} 中提到了您"
         items.append({"kind": kind, "id": message.id, "channel_id": channel.id, "title": title,
                       "summary": message.body[:120],
                       "from": {"user_id": message.author_id, "name": message.author.name},
-                      "at": message.created_at.isoformat(), "read": message.id <= pointer})
+                      "at": message.created_at.isoformat(), "read": message.id <= last_read})
     return items
 
 
@@ -67,30 +77,73 @@ def _direct_condition(user: User):
         select(ChannelTarget.channel_id).where(ChannelTarget.user_id == user.id)))
 
 
-def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str | None = None,
-               unread_only: bool = False, unit_id: int | None = None, needs_ack: bool = False,
-               overdue: bool = False, term: str | None = None) -> dict[str, Any]:
-    """One page of the inbox, newest first, with `next` and the unread count."""
-    if kind is not None and kind not in KINDS:
-        raise InvalidInput(f"kind 应为 {'、'.join(KINDS)} 之一", field="kind")
-    position = parse_cursor(before)
-    notice_only = needs_ack or overdue or unit_id is not None
+@dataclass
+class Filters:
+    kind: str | None = None
+    unit_id: int | None = None
+    needs_ack: bool = False
+    overdue: bool = False
+    term: str | None = None
+
+
+def _items(user: User, filters: Filters, *, limit: int, before, read: bool | None) -> list[dict[str, Any]]:
+    """Up to limit + 1 items newest first: the merge of each source's newest."""
+    notice_only = filters.needs_ack or filters.overdue or filters.unit_id is not None
     items: list[dict[str, Any]] = []
-    if kind in (None, "notice"):
-        notices = notice_queries.inbox_notices(user, limit=limit + 1, before=position,
-                                               unread_only=unread_only, unit_id=unit_id,
-                                               needs_ack=needs_ack, overdue=overdue, term=term)
+    if filters.kind in (None, "notice"):
+        notices = notice_queries.inbox_notices(user, limit=limit + 1, before=before, read=read,
+                                               unit_id=filters.unit_id, needs_ack=filters.needs_ack,
+                                               overdue=filters.overdue, term=filters.term)
         seen = notice_queries.seen_by(user, notices)
         items += [inbox_item(n, read=seen[n.id].read, acked=seen[n.id].acked,
                              corrected_after_read=seen[n.id].corrected_after_read) for n in notices]
-    if not notice_only and not term:
-        if kind in (None, "mention"):
-            items += _message_items(user, "mention", _mentions_condition(user), limit + 1, position)
-        if kind in (None, "direct"):
-            items += _message_items(user, "direct", _direct_condition(user), limit + 1, position)
-        if unread_only:
-            items = [i for i in items if not i["read"]]
+    if not notice_only and not filters.term:
+        if filters.kind in (None, "mention"):
+            items += _message_items(user, "mention", _mentions_condition(user), limit + 1, before, read)
+        if filters.kind in (None, "direct"):
+            items += _message_items(user, "direct", _direct_condition(user), limit + 1, before, read)
     items.sort(key=lambda i: (i["at"], i["id"]), reverse=True)
-    page, more = items[:limit], len(items) > limit
-    return {"items": page, "next": cursor_of(page[-1]) if more and page else None,
-            "unread": notice_queries.unread_count(user)}
+    return items[:limit + 1]
+
+
+def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str | None = None,
+               unread_only: bool = False, unit_id: int | None = None, needs_ack: bool = False,
+               overdue: bool = False, term: str | None = None, order: str = "newest") -> dict[str, Any]:
+    """One page of the inbox with `next` and the unread count: newest first, or
+    (order="unread_first") everything unread newest first, then the rest."""
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"kind 应为 {'、'.join(KINDS)} 之一", field="kind")
+    if order not in ORDERS:
+        raise InvalidInput(f"order 应为 {'、'.join(ORDERS)} 之一", field="order")
+    filters = Filters(kind=kind, unit_id=unit_id, needs_ack=needs_ack, overdue=overdue, term=term)
+    if order == "newest" or unread_only:
+        items = _items(user, filters, limit=limit, before=parse_cursor(before),
+                       read=False if unread_only else None)
+        page, more = items[:limit], len(items) > limit
+        next_cursor = cursor_of(page[-1]) if more and page else None
+    else:
+        page, next_cursor = _unread_first(user, filters, limit=limit, before=before)
+    return {"items": page, "next": next_cursor, "unread": notice_queries.unread_count(user)}
+
+
+def _unread_first(user: User, filters: Filters, *, limit: int,
+                  before: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Two runs, each newest first: the unread, then the read. The cursor says
+    which run it is in ("u…" / "r…")."""
+    phase, cursor = (before[0], before[1:]) if before else ("u", None)
+    if phase not in ("u", "r"):
+        raise InvalidInput("before 游标无效", field="before")
+    page: list[dict[str, Any]] = []
+    if phase == "u":
+        unread = _items(user, filters, limit=limit, before=parse_cursor(cursor), read=False)
+        page = unread[:limit]
+        if len(unread) > limit:
+            return page, "u" + cursor_of(page[-1])
+        cursor = None                         # the unread are done: the read from the top
+    room = limit - len(page)
+    if room == 0:
+        # A full page of the last unread: the read ones start on the next page.
+        return page, "r" if _items(user, filters, limit=0, before=None, read=True) else None
+    read = _items(user, filters, limit=room, before=parse_cursor(cursor), read=True)
+    page += read[:room]
+    return page, "r" + cursor_of(page[-1]) if len(read) > room else None

@@ -1,6 +1,6 @@
 """The inbox page (收件箱): one list of what is addressed to the person —
 notices, mentions and direct messages — newest first, with filters, search and
-"更早" pages. static/js/inbox.js adds arriving notices live, quietly.
+"更早" pages, newest first or unread first. static/js/inbox.js adds arriving notices live, quietly.
 
 Thin: parse the query string, one read (hub.inbox.queries.inbox_page), render.
 """
@@ -28,7 +28,8 @@ def _filters() -> dict:
     kind = args.get("kind")
     return {"kind": kind if kind in KINDS else None, "unread_only": args.get("unread") == "1",
             "unit_id": pages.as_id(args.get("unit_id")), "needs_ack": args.get("needs_ack") == "1",
-            "overdue": args.get("overdue") == "1", "term": args.get("q", "").strip()[:TERM_MAX] or None}
+            "overdue": args.get("overdue") == "1", "term": args.get("q", "").strip()[:TERM_MAX] or None,
+            "order": "unread_first" if args.get("order") == "unread_first" else "newest"}
 
 
 def _past_deadline(items: list[dict]) -> set[int]:
@@ -48,7 +49,7 @@ def _digest_url() -> str | None:
 @bp.get("/")
 @login_required
 def index():
-    """收件箱: newest first; 只看未读, kind, sending unit, 需签收, 已逾期, search."""
+    """收件箱: newest first or 未读在前; 只看未读, kind, sending unit, 需签收, 已逾期, search."""
     filters, before, error = _filters(), request.args.get("before") or None, None
     try:
         page = inbox_page(current_user, limit=PAGE, before=before, **filters)
@@ -58,11 +59,13 @@ def index():
     # What the links keep: the filters as they appear in the query string.
     query = {"kind": filters["kind"], "unread": "1" if filters["unread_only"] else None,
              "unit_id": filters["unit_id"], "needs_ack": "1" if filters["needs_ack"] else None,
-             "overdue": "1" if filters["overdue"] else None, "q": filters["term"]}
+             "overdue": "1" if filters["overdue"] else None, "q": filters["term"],
+             "order": "unread_first" if filters["order"] == "unread_first" else None}
     query = {k: v for k, v in query.items() if v is not None}
     return render_template(
         "inbox/index.html", page=page, filters=filters, query=query,
-        base_query={k: v for k, v in query.items() if k != "unread"}, before=before, error=error,
+        base_query={k: v for k, v in query.items() if k not in ("unread", "order")}, before=before,
+        error=error,
         units=pages.sending_units(current_user), can_publish=pages.can_publish(current_user),
         past_deadline=_past_deadline(page["items"]), digest_url=_digest_url(),
-        narrowed=any(k != "unread" for k in query))
+        narrowed=any(k not in ("unread", "order") for k in query))

@@ -3,28 +3,31 @@ feedback. Publishing writes the notice and its audience — never a row per
 recipient; receipts are written when a person reads."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from hub.audit import record_audit
+from hub.channels.attachments import is_unused
+from hub.channels.models import Attachment
 from hub.channels.text import sanitize_html
 from hub.db import insert_ignore, utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, TooSoon
 from hub.extensions import db
 from hub.notices.audience import Audience, audience_of
 from hub.notices.models import (BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX, FeedbackKind, Notice,
-                                NoticeFeedback, Receipt)
+                                NoticeAttachment, NoticeFeedback, Receipt)
 from hub.notices.serialize import inbox_item
 from hub.org.models import Membership, Role, Unit, UnitKind, User
 from hub.org.schedule import schedule_for
 from hub.permissions import can_admin_unit
 from hub.realtime import emit_on_commit, member_room, unit_room, user_room
-from hub.validation import clean_text
+from hub.validation import clean_id_list, clean_text
 
 REMINDER_INTERVAL = timedelta(hours=4)
+ATTACHMENTS_MAX = 20
 
 
 @dataclass
@@ -40,6 +43,7 @@ class NoticeDraft:
     requires_ack: bool = False
     deadline: datetime | None = None
     publish_at: datetime | None = None
+    attachment_ids: list[int] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: Any) -> NoticeDraft:
@@ -68,7 +72,9 @@ class NoticeDraft:
         return cls(title=title, summary=summary, body=body, html=html,
                    audience=Audience.from_json(data.get("audience")), urgent_reason=reason,
                    requires_ack=requires_ack, deadline=_time(data.get("deadline"), "deadline"),
-                   publish_at=_time(data.get("publish_at"), "publish_at"))
+                   publish_at=_time(data.get("publish_at"), "publish_at"),
+                   attachment_ids=clean_id_list(data.get("attachment_ids"), "attachment_ids",
+                                                limit=ATTACHMENTS_MAX))
 
 
 def _time(value: Any, field: str) -> datetime | None:
@@ -126,7 +132,7 @@ def _require_within_reach(root: Unit, audience: Audience) -> None:
             raise NotAllowed(f"只能向{root.name}及其下级单位的人员发布", field="audience.users")
 
 
-def publish_notice(author: User, draft: NoticeDraft) -> Notice:
+def publish_notice(author: User, draft: NoticeDraft, *, replacing: Notice | None = None) -> Notice:
     """发布通知: stores the notice and its audience (no per-recipient rows) and,
     unless scheduled, pushes the inbox item to the audience's rooms after commit."""
     unit = require_can_publish(author, draft)
@@ -142,6 +148,7 @@ def publish_notice(author: User, draft: NoticeDraft) -> Notice:
                     audience=draft.audience.rows())
     db.session.add(notice)
     db.session.flush()
+    _attach(author, notice, draft.attachment_ids, replacing)
     if publish_at <= now:
         _announce(notice)
     record_audit(author, "notice.published", notice,
@@ -149,6 +156,23 @@ def publish_notice(author: User, draft: NoticeDraft) -> Notice:
                         "urgent": notice.is_urgent})
     db.session.commit()
     return notice
+
+
+def _attach(author: User, notice: Notice, attachment_ids: list[int], replacing: Notice | None) -> None:
+    """Link the files the author uploaded for this notice. A file already on a
+    message or another notice is refused — except, for a correction, the files
+    of the version it replaces, which carry over."""
+    if not attachment_ids:
+        return
+    carried = {a.id for a in replacing.attachments} if replacing is not None else set()
+    for position, attachment_id in enumerate(attachment_ids):
+        if attachment_id not in carried:
+            attachment = db.session.get(Attachment, attachment_id)
+            if attachment is None or attachment.uploader_id != author.id or not is_unused(attachment):
+                raise InvalidInput("附件不存在或已被使用", field="attachment_ids")
+        db.session.add(NoticeAttachment(notice_id=notice.id, attachment_id=attachment_id, position=position))
+    db.session.flush()
+    db.session.expire(notice, ["attachments"])
 
 
 def audience_rooms(notice: Notice) -> list[str]:
@@ -242,7 +266,7 @@ def correct_notice(author: User, notice: Notice, draft: NoticeDraft) -> Notice:
         # The old version leaves inboxes the moment it is superseded, so a
         # correction cannot wait: it goes out now.
         raise InvalidInput("更正须立即发布，不能定时", field="publish_at")
-    new = publish_notice(author, draft)
+    new = publish_notice(author, draft, replacing=notice)
     new.corrects_id, new.version = notice.id, notice.version + 1
     notice.superseded_by_id = new.id
     record_audit(author, "notice.corrected", notice, after={"new_id": new.id})

@@ -13,7 +13,7 @@ from hub.extensions import db
 from hub.notices.models import NoticeAudience
 from hub.org.models import Membership, Unit, User
 from hub.org.queries import subtree_clause
-from hub.validation import clean_text
+from hub.validation import clean_id_list, clean_text
 
 
 @dataclass
@@ -30,13 +30,8 @@ class Audience:
     def from_json(cls, data: Any) -> Audience:
         if not isinstance(data, dict):
             raise InvalidInput("请选择发送范围", field="audience")
-        lists = {}
-        for key in ("subtrees", "units", "users"):
-            value = data.get(key) or []
-            if not isinstance(value, list) or len(value) > 1000 or not all(
-                    isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
-                raise InvalidInput(f"audience.{key} 必须是 id 列表", field=f"audience.{key}")
-            lists[key] = list(dict.fromkeys(value))
+        lists = {key: clean_id_list(data.get(key), f"audience.{key}", limit=1000)
+                 for key in ("subtrees", "units", "users")}
         positions = []
         for item in data.get("positions") or []:
             if not isinstance(item, dict) or not isinstance(item.get("unit_id"), int):

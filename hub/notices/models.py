@@ -5,9 +5,11 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hub.channels.models import Attachment
 from hub.db import utcnow
 from hub.extensions import db
 from hub.org.models import Unit, User
@@ -55,6 +57,10 @@ class Notice(db.Model):
     unit: Mapped[Unit] = relationship(lazy="joined")
     audience: Mapped[list[NoticeAudience]] = relationship(
         back_populates="notice", cascade="all, delete-orphan", order_by="NoticeAudience.id")
+    # Files uploaded first (POST /api/v1/attachments), then named when publishing.
+    # A correction may carry over the files of the version it replaces.
+    attachments: Mapped[list[Attachment]] = relationship(
+        secondary="notice_attachments", order_by="NoticeAttachment.position", viewonly=True)
 
     @property
     def is_urgent(self) -> bool:
@@ -78,6 +84,16 @@ class NoticeAudience(db.Model):
     position: Mapped[str | None] = mapped_column(String(64))
 
     notice: Mapped[Notice] = relationship(back_populates="audience")
+
+
+class NoticeAttachment(db.Model):
+    """附件 of a notice, in the order the publisher gave them."""
+
+    __tablename__ = "notice_attachments"
+
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Receipt(db.Model):

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
+from hub.channels.attachments import store_attachment
+from hub.channels.models import Attachment
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.notices.actions import publishing_unit, reach_root
@@ -154,6 +157,7 @@ class ComposeForm:
     auto_publish_at: str = ""
     unit_q: str = ""
     people_q: str = ""
+    attachment_ids: list[int] = field(default_factory=list)     # uploaded already, kept across re-renders
 
     @classmethod
     def from_form(cls, form: MultiDict) -> ComposeForm:
@@ -171,7 +175,8 @@ class ComposeForm:
                    publish_at=form.get("publish_at", "").strip(),
                    auto_publish_at=form.get("auto_publish_at", "").strip(),
                    unit_q=form.get("unit_q", "").strip()[:100],
-                   people_q=form.get("people_q", "").strip()[:100])
+                   people_q=form.get("people_q", "").strip()[:100],
+                   attachment_ids=_ids(form, "attachment_ids"))
 
     @classmethod
     def from_notice(cls, notice: Notice) -> ComposeForm:
@@ -181,7 +186,8 @@ class ComposeForm:
                    unit_ids=list(audience.units), subtree_ids=list(audience.subtrees),
                    user_ids=list(audience.users), positions=list(audience.positions),
                    requires_ack=notice.requires_ack, deadline=local_input(notice.deadline),
-                   urgent=notice.is_urgent, urgent_reason=notice.urgent_reason or "")
+                   urgent=notice.is_urgent, urgent_reason=notice.urgent_reason or "",
+                   attachment_ids=[a.id for a in notice.attachments])
 
     def audience_json(self) -> dict[str, Any]:
         for unit_id, _ in self.positions:
@@ -200,7 +206,8 @@ class ComposeForm:
             "title": self.title, "summary": self.summary, "body": self.body,
             "audience": self.audience_json(), "requires_ack": self.requires_ack,
             "urgent": self.urgent, "deadline": iso_from_local(self.deadline, "deadline"),
-            "publish_at": iso_from_local(publish_at, "publish_at")}
+            "publish_at": iso_from_local(publish_at, "publish_at"),
+            "attachment_ids": self.attachment_ids}
         if self.urgent:
             data["urgent_reason"] = self.urgent_reason
         return data
@@ -208,6 +215,28 @@ class ComposeForm:
     @property
     def audience_chosen(self) -> bool:
         return bool(self.unit_ids or self.subtree_ids or self.user_ids or self.positions)
+
+
+def upload_files(author: User, form: ComposeForm, files: list[FileStorage]) -> None:
+    """Store the files chosen on the form (checked by content) and keep their ids
+    on the form, so that a refused publish or a 查找 does not ask for them again."""
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    for upload in files:
+        if upload and upload.filename:
+            attachment = store_attachment(author, upload.filename, upload.read(limit + 1))
+            form.attachment_ids.append(attachment.id)
+
+
+def form_attachments(author: User, form: ComposeForm, original: Notice | None) -> list[Attachment]:
+    """The files listed on the form that the author may attach: their own uploads,
+    and for a correction the files of the notice it replaces."""
+    if not form.attachment_ids:
+        return []
+    carried = {a.id for a in original.attachments} if original is not None else set()
+    found = {a.id: a for a in db.session.scalars(
+        select(Attachment).where(Attachment.id.in_(form.attachment_ids)))}
+    return [found[i] for i in form.attachment_ids
+            if i in found and (i in carried or found[i].uploader_id == author.id)]
 
 
 # ---- Reads for the pickers ---------------------------------------------------------------

@@ -58,17 +58,18 @@ def seen_by(user: User, notices: list[Notice]) -> dict[int, Seen]:
             for n in notices}
 
 
-def inbox_notices(user: User, *, limit: int, before: tuple | None = None, unread_only: bool = False,
+def inbox_notices(user: User, *, limit: int, before: tuple | None = None, read: bool | None = None,
                   unit_id: int | None = None, needs_ack: bool = False, overdue: bool = False,
                   term: str | None = None) -> list[Notice]:
-    """A page of the person's notices, newest first (superseded versions hidden)."""
+    """A page of the person's notices, newest first (superseded versions hidden);
+    read=False only those they have not opened, read=True only those they have."""
     query = visible_notices(user).where(Notice.superseded_by_id.is_(None))
     if before is not None:
         at, notice_id = before
         query = query.where(or_(Notice.publish_at < at, and_(Notice.publish_at == at, Notice.id < notice_id)))
     mine = and_(Receipt.notice_id == Notice.id, Receipt.user_id == user.id)
-    if unread_only:
-        query = query.where(~exists().where(mine))
+    if read is not None:
+        query = query.where(exists().where(mine) if read else ~exists().where(mine))
     if needs_ack:
         query = query.where(Notice.requires_ack.is_(True), Notice.revoked_at.is_(None),
                             ~exists().where(mine, Receipt.acked_at.is_not(None)))

@@ -30,5 +30,7 @@ def notice_json(notice: Notice, *, read: bool = True, acked: bool = False,
     data = inbox_item(notice, read=read, acked=acked, corrected_after_read=corrected_after_read)
     data.update({"body": notice.body, "html": notice.html, "corrects_id": notice.corrects_id,
                  "superseded_by_id": notice.superseded_by_id, "after_hours": notice.after_hours,
-                 "created_at": _iso(notice.created_at)})
+                 "created_at": _iso(notice.created_at),
+                 "attachments": [{"id": a.id, "filename": a.filename, "size": a.size,
+                                  "content_type": a.content_type} for a in notice.attachments]})
     return data

@@ -8,7 +8,7 @@ static/js/notices.js adds the live search, preview and updates on top.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from hub.db import utcnow
@@ -63,6 +63,10 @@ def new():
 def create():
     """Publish, or (查找 / 预览 buttons) re-render the form with what was asked."""
     form = ComposeForm.from_form(request.form)
+    try:
+        pages.upload_files(current_user, form, request.files.getlist("files"))
+    except HubError as problem:
+        return _compose(form, error=problem)
     if request.form.get("find"):
         return _compose(form)
     try:
@@ -87,6 +91,10 @@ def correct_form(notice_id: int):
 def correct(notice_id: int):
     notice = _follow_up(notice_id)
     form = ComposeForm.from_form(request.form)
+    try:
+        pages.upload_files(current_user, form, request.files.getlist("files"))
+    except HubError as problem:
+        return _compose(form, original=notice, error=problem)
     if request.form.get("find"):
         return _compose(form, original=notice)
     try:
@@ -112,8 +120,10 @@ def _compose(form: ComposeForm, *, original: Notice | None = None, error: HubErr
     return render_template(
         "notices/new.html", form=form, original=original, error=error, picker=picker,
         reach=_reach(form), can_urgent=pages.can_send_urgent(current_user),
+        attachments=pages.form_attachments(current_user, form, original),
         after_hours=pages.when_label(start, now) if start is not None and form.auto_publish_at else None,
         limits={"title": TITLE_MAX, "summary": SUMMARY_MAX, "reason": REASON_MAX},
+        max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
     ), error.status if error else 200
 
 

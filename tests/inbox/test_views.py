@@ -166,3 +166,30 @@ def test_naughty_text_in_the_inbox(client, login, api, ids):
     html = page(client, "/inbox/")
     assert "<script>alert" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
     assert "{{7*7}} {% raw %} &lt;b&gt;" in html
+
+
+def test_unread_first_puts_every_unread_item_before_the_read_ones(api, client, login, ids):
+    office = api("kc_clerk")
+    notices = [office.post("/api/v1/notices", json={
+        "title": f"通知{n}", "summary": "请阅", "audience": {"units": [ids.unit("330802100202")]}}).get_json()["id"]
+        for n in range(7)]
+    reader = api("mp_secretary")
+    for notice in notices[4:]:           # the three newest are read
+        reader.get(f"/api/v1/notices/{notice}")
+    seen, cursor = [], None
+    while True:
+        page = reader.get("/api/v1/inbox", query_string={"order": "unread_first", "limit": 2,
+                                                         **({"before": cursor} if cursor else {})}).get_json()
+        seen += [(i["id"], i["read"]) for i in page["items"]]
+        cursor = page.get("next")
+        if not cursor:
+            break
+    unread, read = notices[3::-1], notices[:3:-1]
+    assert seen == [(n, False) for n in unread] + [(n, True) for n in read]
+    assert reader.get("/api/v1/inbox", query_string={"order": "sideways"}).status_code == 400
+    newest = reader.get("/api/v1/inbox").get_json()["items"]
+    assert [i["id"] for i in newest] == notices[::-1]
+    login("mp_secretary")
+    html = client.get("/inbox/?order=unread_first").text
+    assert html.index("通知3") < html.index("通知6") < html.index("通知4")
+    assert 'aria-current="page">未读在前' in html
