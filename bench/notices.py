@@ -481,6 +481,7 @@ def main() -> None:
         if not args.skip_sqlite:
             results["backends"].append(run("sqlite", f"sqlite:///{folder / 'sqlite' / 'hub.db'}",
                                            folder / "sqlite", args))
+            _save(results, args)
         postgres, drop = None, None
         try:
             if args.postgres:
@@ -494,15 +495,22 @@ def main() -> None:
             if args.postgres or args.with_postgres:
                 results["postgresql_version"] = _postgres_version(uri)
                 results["backends"].append(run("postgresql", uri, folder / "postgresql", args))
+                _save(results, args)
         finally:
             if drop:
                 drop()
             if postgres:
                 postgres.stop()
     results["wall_s"] = round(time.monotonic() - started)
-    for result in results["backends"]:
-        report(result)
     print(f"\nwall time {results['wall_s']} s; {json.dumps(results['machine'], ensure_ascii=False)}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+
+
+def _save(results: dict, args) -> None:
+    """Report the backend just measured and write everything so far to --json,
+    so that a later failure loses nothing already measured."""
+    report(results["backends"][-1])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
 
