@@ -7,3 +7,5 @@ from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedb
 from hub.notices.suggestions import Suggestion  # noqa: F401
 from hub.channels.models import (Attachment, Channel, ChannelRead, ChannelTarget,  # noqa: F401
                                  Mention, Message, MessageAck, MessageEdit)
+from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient,  # noqa: F401
+                                  DocumentStep, DocumentTask, NumberCounter)

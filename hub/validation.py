@@ -50,6 +50,21 @@ def clean_text(value: Any, field: str, label: str, *, max_length: int,
     return value
 
 
+def clean_paragraphs(value: Any, field: str, label: str, *, max_length: int,
+                     required: bool = True) -> str:
+    """Like clean_text, for text of several lines (a comment, a reply): line
+    breaks and tabs are kept, other control characters refused."""
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").strip()
+    elif value is None:
+        value = ""
+    problem = text_problem(value.replace("\n", " ").replace("\t", " ") if isinstance(value, str) else value,
+                           max_length=max_length, required=required)
+    if problem:
+        raise InvalidInput(f"{label}{problem}", field=field)
+    return value
+
+
 def clean_code(value: Any, field: str = "code", label: str = "编码", *, max_length: int = 32) -> str:
     value = clean_text(value, field, label, max_length=max_length)
     if not _CODE_RE.match(value):

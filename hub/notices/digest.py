@@ -32,17 +32,11 @@ PENDING_MAX = 100
 KIND_ORDER = {ChannelKind.UNIT: 0, ChannelKind.ANNOUNCE: 1, ChannelKind.TASK: 2, ChannelKind.DIRECT: 3}
 
 
-def is_working_day(schedule: Schedule, day: date) -> bool:
-    """A working day of the schedule: its weekdays, with holidays and 调休 applied."""
-    override = schedule.holidays.get(day)
-    return override if override is not None else str(day.isoweekday()) in schedule.days
-
-
 def previous_working_day(schedule: Schedule, day: date) -> date:
     """The last working day before `day` (a month back at most, then simply the day before)."""
     for back in range(1, 32):
         candidate = day - timedelta(days=back)
-        if is_working_day(schedule, candidate):
+        if schedule.is_working_day(candidate):
             return candidate
     return day - timedelta(days=1)
 
@@ -55,7 +49,7 @@ def default_day(schedule: Schedule, now: datetime) -> date:
     """Today once today's working day has ended; before that (and on days off),
     the previous working day."""
     today = now.astimezone(TZ).date()
-    if is_working_day(schedule, today) and now >= _day_end(schedule, today):
+    if schedule.is_working_day(today) and now >= _day_end(schedule, today):
         return today
     return previous_working_day(schedule, today)
 
@@ -211,7 +205,7 @@ def working_days_around(user: User, day: date) -> tuple[date, date | None]:
         candidate = day + timedelta(days=ahead)
         if candidate > today:
             break
-        if is_working_day(schedule, candidate):
+        if schedule.is_working_day(candidate):
             after = candidate
             break
     return previous_working_day(schedule, day), after

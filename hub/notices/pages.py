@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -27,10 +27,8 @@ from hub.notices.models import TZ, Notice, Receipt
 from hub.notices.queries import visible_notices
 from hub.org import queries as org_queries
 from hub.org.models import Membership, Role, Unit, User
-from hub.org.schedule import Schedule
 
 WEEKDAYS = "一二三四五六日"
-LOOKAHEAD_DAYS = 60            # schedule_for() knows holidays within ±60 days
 _LOCAL_INPUT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 ID_MAX = 2**31 - 1
 
@@ -60,27 +58,6 @@ def reach_of(user: User) -> Unit | None:
 
 
 # ---- Time: the next working period, and datetime-local fields --------------------------
-
-def _is_workday(schedule: Schedule, day) -> bool:
-    override = schedule.holidays.get(day)
-    return override if override is not None else str(day.isoweekday()) in schedule.days
-
-
-def next_working_start(schedule: Schedule, moment: datetime) -> datetime | None:
-    """The start of the next working period after `moment` (Beijing time), or
-    None when `moment` is already working time. Honours the schedule's days,
-    start time, holidays and adjusted working days (调休)."""
-    if schedule.is_working_time(moment):
-        return None
-    local = moment.astimezone(TZ)
-    if _is_workday(schedule, local.date()) and local.time() < schedule.start:
-        return datetime.combine(local.date(), schedule.start, TZ)
-    for ahead in range(1, LOOKAHEAD_DAYS + 1):
-        day = local.date() + timedelta(days=ahead)
-        if _is_workday(schedule, day):
-            return datetime.combine(day, schedule.start, TZ)
-    return None
-
 
 def when_label(moment: datetime, now: datetime) -> str:
     """"周一 08:30" within the coming week, else "12月1日 周一 08:30"."""

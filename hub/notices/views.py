@@ -110,7 +110,7 @@ def _compose(form: ComposeForm, *, original: Notice | None = None, error: HubErr
     if error is not None:
         db.session.rollback()
     now = utcnow()
-    start = pages.next_working_start(schedule_for(current_user), now)
+    start = schedule_for(current_user).next_working_start(now)
     # A new notice composed after hours goes out at the next working period by
     # default. Not a correction: it replaces a notice people already have, and
     # the old version would vanish from their inboxes until then.

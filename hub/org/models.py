@@ -70,6 +70,7 @@ class Unit(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     retired_at: Mapped[datetime | None]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    doc_prefix: Mapped[str | None] = mapped_column(String(20))   # 发文机关代字, e.g. 柯政办发
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])

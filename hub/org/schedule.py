@@ -58,6 +58,8 @@ class PersonalQuiet(db.Model):
     start: Mapped[time | None] = mapped_column(Time)
     end: Mapped[time | None] = mapped_column(Time)
 
+LOOKAHEAD_DAYS = 60            # schedule_for() loads holidays within this many days of today
+
 
 @dataclass
 class Schedule:
@@ -68,11 +70,29 @@ class Schedule:
     quiet_start: time | None = None
     quiet_end: time | None = None
 
+    def is_working_day(self, day: date) -> bool:
+        """One of the schedule's weekdays, with holidays and 调休 applied."""
+        override = self.holidays.get(day)
+        return override if override is not None else str(day.isoweekday()) in self.days
+
     def is_working_time(self, moment: datetime) -> bool:
         local = moment.astimezone(TZ)
-        override = self.holidays.get(local.date())
-        workday = override if override is not None else str(local.isoweekday()) in self.days
-        return workday and self.start <= local.time() < self.end
+        return self.is_working_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_working_start(self, moment: datetime) -> datetime | None:
+        """The start of the next working period after `moment` (Beijing time), or
+        None when `moment` is already working time (or none is known: holidays are
+        loaded for LOOKAHEAD_DAYS around today)."""
+        if self.is_working_time(moment):
+            return None
+        local = moment.astimezone(TZ)
+        if self.is_working_day(local.date()) and local.time() < self.start:
+            return datetime.combine(local.date(), self.start, TZ)
+        for ahead in range(1, LOOKAHEAD_DAYS + 1):
+            day = local.date() + timedelta(days=ahead)
+            if self.is_working_day(day):
+                return datetime.combine(day, self.start, TZ)
+        return None
 
     def in_personal_quiet(self, moment: datetime) -> bool:
         if self.quiet_start is None or self.quiet_end is None:
@@ -108,13 +128,14 @@ def unit_hours(unit: Unit) -> tuple[str, time, time]:
 
 def schedule_for(user: User, *, around: date | None = None) -> Schedule:
     """The person's schedule: their primary unit's hours, holidays in force there
-    within ±60 days of `around`, and their own quiet window."""
+    within ±LOOKAHEAD_DAYS of `around`, and their own quiet window."""
     unit = user.primary_unit
     days, start, end = unit_hours(unit) if unit else (DEFAULT_DAYS, DEFAULT_START, DEFAULT_END)
     around = around or datetime.now(TZ).date()
     reach = unit.path_ids if unit else []
+    window = timedelta(days=LOOKAHEAD_DAYS)
     holidays = {h.day: h.is_workday for h in db.session.scalars(
-        select(Holiday).where(Holiday.day.between(around - timedelta(days=60), around + timedelta(days=60)),
+        select(Holiday).where(Holiday.day.between(around - window, around + window),
                               or_(Holiday.unit_id.is_(None), Holiday.unit_id.in_(reach)))
         .order_by(Holiday.unit_id.is_(None).desc()))}         # a unit's own rule wins
     quiet = db.session.get(PersonalQuiet, user.id)
@@ -176,8 +197,8 @@ def add_holiday(actor: User, *, day, name, unit: Unit | None, workday: bool = Fa
         raise InvalidInput("日期格式应为 YYYY-MM-DD", field="day")
     name = clean_text(name, "name", "名称", max_length=50)
     unit_id = unit.id if unit else None
-    if db.session.scalar(select(Holiday.id).where(
-            Holiday.day == day, Holiday.unit_id.is_(None) if unit_id is None else Holiday.unit_id == unit_id)):
+    same_scope = Holiday.unit_id.is_(None) if unit_id is None else Holiday.unit_id == unit_id
+    if db.session.scalar(select(Holiday.id).where(Holiday.day == day, same_scope)):
         raise Conflict("该日期已设置", field="day")
     holiday = Holiday(day=day, name=name, unit_id=unit_id, is_workday=bool(workday))
     db.session.add(holiday)

@@ -247,18 +247,18 @@ WEEKDAYS = Schedule(days="12345", start=time(8, 30), end=time(17, 30), holidays=
     (beijing(2026, 11, 23, 8, 30), None),
 ])
 def test_next_working_start_on_a_plain_week(moment, expected):
-    assert pages.next_working_start(WEEKDAYS, moment) == expected
+    assert WEEKDAYS.next_working_start(moment) == expected
 
 
 def test_next_working_start_skips_holidays_and_honours_adjusted_workdays():
     holidays = {date(2026, 10, d): False for d in range(1, 8)} | {date(2026, 10, 10): True}
     plan = Schedule(days="12345", start=time(9, 0), end=time(17, 0), holidays=holidays)
-    assert pages.next_working_start(plan, beijing(2026, 9, 30, 18, 0)) == beijing(2026, 10, 8, 9, 0)
-    assert pages.next_working_start(plan, beijing(2026, 10, 2, 10, 0)) == beijing(2026, 10, 8, 9, 0)
-    assert pages.next_working_start(plan, beijing(2026, 10, 9, 20, 0)) == beijing(2026, 10, 10, 9, 0)
+    assert plan.next_working_start(beijing(2026, 9, 30, 18, 0)) == beijing(2026, 10, 8, 9, 0)
+    assert plan.next_working_start(beijing(2026, 10, 2, 10, 0)) == beijing(2026, 10, 8, 9, 0)
+    assert plan.next_working_start(beijing(2026, 10, 9, 20, 0)) == beijing(2026, 10, 10, 9, 0)
     # A time given in UTC is read as Beijing time.
     utc = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)                   # Friday 18:00 in Beijing
-    assert pages.next_working_start(WEEKDAYS, utc) == beijing(2026, 11, 23, 8, 30)
+    assert WEEKDAYS.next_working_start(utc) == beijing(2026, 11, 23, 8, 30)
 
 
 def test_when_label():

@@ -1,0 +1,759 @@
+"""Actions on documents: drafting, the outgoing steps (核稿 签发 编号 核发) and the
+incoming steps at each recipient unit (签收 登记 拟办 批办 承办 传阅 催办 办结
+答复 归档). One function per step; `take_step` dispatches an API action name.
+
+Every step checks, in this order: that the caller may open the document (else
+404, in queries.access_document), that the caller's role allows the step (else
+403 with the reason), and that the document is in a state that allows it (else
+409 with the reason). Each step appends to the document's timeline and commits;
+two steps taken at once on one document cannot both win (version check, 409).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from hub.audit import record_audit
+from hub.channels.attachments import is_unused
+from hub.channels.models import Attachment
+from hub.db import insert_ignore, utcnow
+from hub.documents.models import (CAPTION_MAX, CLASSIFIED, COMMENT_MAX, DOC_TYPES, NOTES_MAX, TITLE_MAX,
+                                  UNCLASSIFIED, URGENCIES, BODY_MAX, Document, DocumentFile, DocumentIssuer,
+                                  DocumentRecipient, DocumentStatus, DocumentStep, DocumentTask, NumberCounter,
+                                  RecipientStatus, TaskKind)
+from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, TooSoon
+from hub.extensions import db
+from hub.org.models import Membership, Role, RoleGrant, Unit, User
+from hub.realtime import emit_on_commit, user_room
+from hub.validation import clean_id_list, clean_paragraphs, clean_text
+
+TZ_NAME = "Asia/Shanghai"
+REMINDER_INTERVAL = timedelta(hours=4)
+RECIPIENTS_MAX = 5000
+FILES_MAX = 20
+R = RecipientStatus
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _one_step(step: Callable[P, T]) -> Callable[P, T]:
+    """A step that loses to a concurrent step on the same document or recipient
+    unit (its version changed meanwhile) is rolled back and answered with 409."""
+    @functools.wraps(step)
+    def taking(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return step(*args, **kwargs)
+        except StaleDataError:
+            db.session.rollback()
+            raise Conflict("这份公文刚被其他人处理过，请刷新后再试") from None
+    return taking
+
+
+# ---- The draft --------------------------------------------------------------------------
+
+@dataclass
+class DocumentDraft:
+    """A document as drafted, checked at the edge."""
+
+    doc_type: str
+    title: str
+    main_recipients: list[int]
+    copy_recipients: list[int] = field(default_factory=list)
+    urgency: str = "平件"
+    body: str = ""
+    notes: str | None = None
+    deadline: date | None = None
+    joint_issuers: list[int] = field(default_factory=list)      # units beyond the author's own
+    replies_to_id: int | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)   # {attachment_id, caption?, is_body?}
+
+    @classmethod
+    def from_json(cls, data: Any) -> DocumentDraft:
+        if not isinstance(data, dict):
+            raise InvalidInput("请求体必须是 JSON 对象", field="body")
+        security = data.get("security", UNCLASSIFIED)
+        if security in CLASSIFIED:
+            raise InvalidInput(f"{security}公文不得在本系统处理：本系统只处理非涉密公文，涉密公文请通过涉密渠道办理",
+                               field="security")
+        if security != UNCLASSIFIED:
+            raise InvalidInput("密级只能为“非涉密”", field="security")
+        doc_type = data.get("doc_type")
+        if doc_type not in DOC_TYPES:
+            raise InvalidInput(f"文种应为：{'、'.join(DOC_TYPES)}", field="doc_type")
+        urgency = data.get("urgency") or "平件"
+        if urgency not in URGENCIES:
+            raise InvalidInput("紧急程度应为 特急、加急 或 平件", field="urgency")
+        body = data.get("body") or ""
+        if not isinstance(body, str):
+            raise InvalidInput("正文必须是文本", field="body")
+        if len(body) > BODY_MAX:
+            raise TooLarge(f"正文不能超过 {BODY_MAX} 个字符", field="body")
+        notes = data.get("notes")
+        if notes not in (None, ""):
+            notes = clean_paragraphs(notes, "notes", "附注", max_length=NOTES_MAX)
+        main = clean_id_list(data.get("main_recipients"), "main_recipients", limit=RECIPIENTS_MAX)
+        if not main:
+            raise InvalidInput("请选择主送单位", field="main_recipients")
+        copies = clean_id_list(data.get("copy_recipients"), "copy_recipients", limit=RECIPIENTS_MAX)
+        if set(main) & set(copies):
+            raise InvalidInput("同一单位不能既主送又抄送", field="copy_recipients")
+        replies_to = data.get("replies_to_id")
+        if replies_to is not None and (not isinstance(replies_to, int) or isinstance(replies_to, bool)):
+            raise InvalidInput("replies_to_id 必须是公文 id", field="replies_to_id")
+        return cls(doc_type=doc_type, title=clean_text(data.get("title"), "title", "标题", max_length=TITLE_MAX),
+                   main_recipients=main, copy_recipients=copies, urgency=urgency, body=body,
+                   notes=notes or None, deadline=_date(data.get("deadline"), "deadline"),
+                   joint_issuers=clean_id_list(data.get("joint_issuers"), "joint_issuers", limit=20),
+                   replies_to_id=replies_to, files=_files(data.get("files")))
+
+
+def _date(value: Any, name: str) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        pass
+    raise InvalidInput("日期格式应为 YYYY-MM-DD", field=name)
+
+
+def _files(value: Any) -> list[dict[str, Any]]:
+    value = value or []
+    if not isinstance(value, list) or len(value) > FILES_MAX:
+        raise InvalidInput(f"files 须为列表（最多 {FILES_MAX} 个）", field="files")
+    files, bodies = [], 0
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("attachment_id"), int) \
+                or isinstance(item.get("attachment_id"), bool):
+            raise InvalidInput("files 的每一项须为 {attachment_id, caption?, is_body?}", field="files")
+        caption = item.get("caption")
+        if caption not in (None, ""):
+            caption = clean_text(caption, "files", "附件说明", max_length=CAPTION_MAX)
+        is_body = item.get("is_body") is True
+        bodies += is_body
+        files.append({"attachment_id": item["attachment_id"], "caption": caption or None, "is_body": is_body})
+    if bodies > 1:
+        raise InvalidInput("正文文件只能有一个", field="files")
+    if len({f["attachment_id"] for f in files}) != len(files):
+        raise InvalidInput("同一文件不能重复添加", field="files")
+    return files
+
+
+BODY_TYPES = ("application/pdf", "application/ofd",
+              "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+def drafting_unit(author: User) -> Unit:
+    unit = author.primary_unit
+    if unit is None:
+        raise NotAllowed("您没有所属单位，不能拟稿")
+    return unit
+
+
+@_one_step
+def create_draft(author: User, draft: DocumentDraft) -> Document:
+    """拟稿: a new draft of the author's unit (with joint issuers, 联合发文)."""
+    issuer = drafting_unit(author)
+    document = Document(author_id=author.id, issuer_id=issuer.id, status=DocumentStatus.DRAFT)
+    db.session.add(document)
+    _apply(document, author, draft)
+    _step(document, author, "draft")
+    record_audit(author, "document.drafted", document, after={"title": document.title})
+    _commit()
+    return document
+
+
+@_one_step
+def update_draft(actor: User, document: Document, draft: DocumentDraft) -> Document:
+    """修改草稿: the author, or a clerk of the issuing unit while reviewing."""
+    if actor.id != document.author_id and not _is_issuer_clerk(actor, document):
+        raise NotAllowed("只有拟稿人和发文单位的文书可以修改草稿")
+    if document.status != DocumentStatus.DRAFT:
+        raise Conflict("只有草稿可以修改；已核稿的公文请先退回")
+    _apply(document, actor, draft)
+    _step(document, actor, "edit")
+    _commit()
+    return document
+
+
+def _apply(document: Document, actor: User, draft: DocumentDraft) -> None:
+    with db.session.no_autoflush:        # checks first; a new document has no row yet
+        _apply_checked(document, actor, draft)
+    db.session.flush()
+
+
+def _apply_checked(document: Document, actor: User, draft: DocumentDraft) -> None:
+    _active_units(draft.main_recipients + draft.copy_recipients, "main_recipients")
+    issuers = [document.issuer_id] + [u for u in draft.joint_issuers if u != document.issuer_id]
+    _active_units(issuers, "joint_issuers")
+    if draft.replies_to_id is not None:
+        if draft.doc_type != "批复":
+            raise InvalidInput("只有批复可以关联请示", field="replies_to_id")
+        asked = db.session.get(Document, draft.replies_to_id)
+        if asked is None or asked.doc_type != "请示" or asked.status != DocumentStatus.DISPATCHED or \
+                not any(r.unit_id == document.issuer_id for r in asked.recipients):
+            raise InvalidInput("所关联的请示不存在，或不是发给本单位的请示", field="replies_to_id")
+    document.doc_type, document.title, document.urgency = draft.doc_type, draft.title, draft.urgency
+    document.body, document.notes, document.deadline = draft.body, draft.notes, draft.deadline
+    document.replies_to_id = draft.replies_to_id
+    kept = {i.unit_id: i for i in document.issuers}
+    document.issuers = [kept.get(unit_id) or DocumentIssuer(unit_id=unit_id) for unit_id in issuers]
+    for position, issuer in enumerate(document.issuers):
+        issuer.position = position
+    copies = set(draft.copy_recipients)
+    existing = {r.unit_id: r for r in document.recipients}
+    document.recipients = [existing.get(unit_id) or DocumentRecipient(unit_id=unit_id)
+                           for unit_id in draft.main_recipients + draft.copy_recipients]
+    for recipient in document.recipients:
+        recipient.copy = recipient.unit_id in copies
+    _attach_files(document, actor, draft.files)
+
+
+def _active_units(unit_ids: list[int], name: str) -> list[Unit]:
+    units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))))
+    if len(units) != len(set(unit_ids)) or any(not u.active for u in units):
+        raise InvalidInput("有不存在或已撤销的单位", field=name)
+    return units
+
+
+def _attach_files(document: Document, actor: User, files: list[dict[str, Any]]) -> None:
+    current = {f.attachment_id: f for f in document.files}
+    chosen = []
+    for position, item in enumerate(files):
+        entry = current.get(item["attachment_id"])
+        if entry is None:
+            attachment = db.session.get(Attachment, item["attachment_id"])
+            if attachment is None or attachment.uploader_id != actor.id or not is_unused(attachment) \
+                    or _on_a_document(attachment.id):
+                raise InvalidInput("文件不存在或已被使用", field="files")
+            entry = DocumentFile(attachment_id=attachment.id)
+            entry.attachment = attachment
+        if item["is_body"] and entry.attachment.content_type not in BODY_TYPES:
+            raise InvalidInput("正文文件须为 PDF、OFD 或 DOCX", field="files")
+        entry.caption, entry.is_body, entry.position = item["caption"], item["is_body"], position
+        chosen.append(entry)
+    document.files = chosen
+
+
+def _on_a_document(attachment_id: int) -> bool:
+    return db.session.scalar(select(DocumentFile.document_id)
+                             .where(DocumentFile.attachment_id == attachment_id).limit(1)) is not None
+
+
+# ---- Who is who --------------------------------------------------------------------------
+
+def _is_clerk(user: User, unit_id: int) -> bool:
+    return user.has_role(Role.CLERK, unit_id)
+
+
+def _is_leader(user: User, unit_id: int) -> bool:
+    return user.has_role(Role.LEADER, unit_id)
+
+
+def _is_issuer_clerk(user: User, document: Document) -> bool:
+    return _is_clerk(user, document.issuer_id)
+
+
+def is_issuing_side(user: User, document: Document) -> bool:
+    """The issuing unit's office: the author, and clerks and leaders of every issuer."""
+    return user.id == document.author_id or any(
+        _is_clerk(user, i.unit_id) or _is_leader(user, i.unit_id) for i in document.issuers)
+
+
+def recipient_for(user: User, document: Document, unit_id: int | None = None) -> DocumentRecipient | None:
+    """The recipient unit the person acts for: the one named, else the one where
+    they are a clerk or leader, else the one where they have a task."""
+    if document.status != DocumentStatus.DISPATCHED:
+        return None
+    candidates = [r for r in document.recipients if unit_id is None or r.unit_id == unit_id]
+    for recipient in candidates:
+        if _is_clerk(user, recipient.unit_id) or _is_leader(user, recipient.unit_id):
+            return recipient
+    for recipient in candidates:
+        if any(t.user_id == user.id for t in recipient.tasks):
+            return recipient
+    return None
+
+
+# ---- Steps ---------------------------------------------------------------------------------
+
+OUTGOING = ("review", "return", "sign", "number", "dispatch")
+INCOMING = ("sign_for", "register", "propose", "instruct", "assign", "circulate", "mark_read", "remind",
+            "complete", "reply", "archive")
+ACTIONS = OUTGOING + INCOMING
+
+
+def take_step(actor: User, document: Document, action: str, *, comment: str | None = None,
+              user_ids: list[int] | None = None, unit_id: int | None = None, in_order: bool = False,
+              lead_id: int | None = None) -> Document:
+    """One workflow step by its API name (API.md "Documents")."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"action 应为：{'、'.join(ACTIONS)}", field="action")
+    if comment is not None:
+        comment = clean_paragraphs(comment, "comment", "意见", max_length=COMMENT_MAX, required=False) or None
+    if action == "remind" and unit_id is not None and is_issuing_side(actor, document):
+        return remind_unit(actor, document, unit_id)
+    if action in OUTGOING:
+        return {"review": review, "return": return_draft, "sign": sign_off, "number": assign_number,
+                "dispatch": dispatch}[action](actor, document, comment=comment)
+    recipient = recipient_for(actor, document, unit_id)
+    if recipient is None:
+        if document.status != DocumentStatus.DISPATCHED:
+            raise Conflict("公文尚未分发")
+        raise NotAllowed("您不在该公文的收文单位办理环节中")
+    if action in ("assign", "circulate"):
+        people = clean_id_list(user_ids, "user_ids", limit=200)
+        if action == "assign":
+            return assign_handlers(actor, recipient, people, lead_id=lead_id, comment=comment)
+        return circulate(actor, recipient, people, in_order=in_order, comment=comment)
+    steps = {"sign_for": sign_for, "register": register, "propose": propose, "instruct": instruct,
+             "mark_read": mark_read, "remind": chase, "complete": complete, "reply": reply,
+             "archive": archive}
+    return steps[action](actor, recipient, comment=comment)
+
+
+def _step(document: Document, actor: User | None, action: str, *, recipient: DocumentRecipient | None = None,
+          comment: str | None = None, detail: str | None = None) -> None:
+    document.steps.append(DocumentStep(action=action, actor_id=actor.id if actor else None,
+                                       recipient=recipient, comment=comment, detail=detail, at=utcnow()))
+
+
+def _commit() -> None:
+    db.session.commit()
+
+
+
+
+def _need(condition: bool, reason: str) -> None:
+    if not condition:
+        raise Conflict(reason)
+
+
+def _allow(condition: bool, reason: str) -> None:
+    if not condition:
+        raise NotAllowed(reason)
+
+
+def _notify(document: Document, user_ids, action: str, unit_id: int | None = None) -> None:
+    payload = {"id": document.id, "action": action, "status": document.status, "unit_id": unit_id}
+    for user_id in sorted(set(user_ids)):
+        emit_on_commit("document", payload, to=user_room(user_id))
+
+
+def _holders(role: str, unit_ids) -> list[int]:
+    """The people holding `role` in any of `unit_ids` (one query)."""
+    unit_ids = list(unit_ids)
+    if not unit_ids:
+        return []
+    return list(db.session.scalars(select(RoleGrant.user_id).where(
+        RoleGrant.role == role, RoleGrant.unit_id.in_(unit_ids)).distinct()))
+
+
+def _issuing_people(document: Document) -> list[int]:
+    units = [i.unit_id for i in document.issuers]
+    return [document.author_id, *_holders(Role.CLERK, units)]
+
+
+# ---- Outgoing (发文) --------------------------------------------------------------------------
+
+@_one_step
+def review(actor: User, document: Document, *, comment: str | None = None) -> Document:
+    """核稿: a clerk of the issuing office checks the draft."""
+    _allow(_is_issuer_clerk(actor, document), "核稿须由发文单位的文书办理")
+    _need(document.status == DocumentStatus.DRAFT, "只有草稿可以核稿")
+    document.status = DocumentStatus.REVIEWED
+    _step(document, actor, "review", comment=comment)
+    _notify(document, [document.author_id, *_holders(Role.LEADER, [i.unit_id for i in document.issuers])],
+            "review")
+    _commit()
+    return document
+
+
+@_one_step
+def return_draft(actor: User, document: Document, *, comment: str | None = None) -> Document:
+    """退回修改: back to a draft, from review or sign-off; signatures already given lapse."""
+    units = [i.unit_id for i in document.issuers]
+    _allow(any(_is_clerk(actor, u) or _is_leader(actor, u) for u in units), "只有发文单位的文书或领导可以退回")
+    _need(document.status in (DocumentStatus.DRAFT, DocumentStatus.REVIEWED), "已签发的公文不能退回")
+    if not comment:
+        raise InvalidInput("请写明退回的理由", field="comment")
+    document.status = DocumentStatus.DRAFT
+    for issuer in document.issuers:
+        issuer.signer_id, issuer.signed_at = None, None
+    _step(document, actor, "return", comment=comment)
+    _notify(document, [document.author_id], "return")
+    _commit()
+    return document
+
+
+@_one_step
+def sign_off(actor: User, document: Document, *, comment: str | None = None) -> Document:
+    """签发: a leader of an issuing unit signs for it; a joint document is signed
+    once every issuer's leader has signed. 成文日期 is the last signature's day."""
+    mine = [i for i in document.issuers if _is_leader(actor, i.unit_id)]
+    _allow(bool(mine), "签发须由发文单位的领导办理")
+    _need(document.status == DocumentStatus.REVIEWED, "须先核稿，才能签发" if document.status ==
+          DocumentStatus.DRAFT else "该公文已签发")
+    unsigned = [i for i in mine if i.signer_id is None]
+    _need(bool(unsigned), "您已签发过该公文")
+    now = utcnow()
+    for issuer in unsigned:
+        issuer.signer_id, issuer.signed_at = actor.id, now
+    if all(i.signer_id for i in document.issuers):
+        document.status = DocumentStatus.SIGNED
+        document.written_on = _beijing(now).date()
+    _step(document, actor, "sign", comment=comment, detail="、".join(i.unit.name for i in unsigned))
+    record_audit(actor, "document.signed", document, after={"title": document.title})
+    _notify(document, _issuing_people(document), "sign")
+    _commit()
+    return document
+
+
+def _beijing(moment: datetime) -> datetime:
+    from zoneinfo import ZoneInfo
+    return moment.astimezone(ZoneInfo(TZ_NAME))
+
+
+def next_number(unit_id: int, year: int, kind: str) -> int:
+    """The next number of a unit's counter, gapless: UPDATE … RETURNING holds the
+    counter's row until the caller's transaction ends, so concurrent callers
+    queue, and a rollback gives the number back."""
+    insert_ignore(db.session, NumberCounter, {"unit_id": unit_id, "year": year, "kind": kind, "last": 0})
+    return db.session.execute(
+        update(NumberCounter)
+        .where(NumberCounter.unit_id == unit_id, NumberCounter.year == year, NumberCounter.kind == kind)
+        .values(last=NumberCounter.last + 1).returning(NumberCounter.last)).scalar_one()
+
+
+def issuer_prefix(unit: Unit) -> str:
+    """发文机关代字, e.g. 柯政办发; the unit's name when none is set."""
+    return unit.doc_prefix or unit.name
+
+
+@_one_step
+def assign_number(actor: User, document: Document, *, comment: str | None = None) -> Document:
+    """登记编号: 发文字号 = issuer prefix + 〔year〕 + sequence + 号, gapless per issuer and year."""
+    _allow(_is_issuer_clerk(actor, document), "编号须由发文单位的文书办理")
+    _need(document.status == DocumentStatus.SIGNED, "须签发后才能编号" if document.status in
+          (DocumentStatus.DRAFT, DocumentStatus.REVIEWED) else "该公文已编号")
+    year = _beijing(utcnow()).year
+    document.number_prefix = issuer_prefix(document.issuer)
+    document.number_year = year
+    document.number_seq = next_number(document.issuer_id, year, "out")
+    document.status = DocumentStatus.NUMBERED
+    _step(document, actor, "number", comment=comment, detail=document.number)
+    _commit()
+    return document
+
+
+@_one_step
+def dispatch(actor: User, document: Document, *, comment: str | None = None) -> Document:
+    """核发: the document reaches every recipient unit at once (one UPDATE,
+    whatever their number); their clerks find it in the inbox."""
+    _allow(_is_issuer_clerk(actor, document), "分发须由发文单位的文书办理")
+    _need(document.status == DocumentStatus.NUMBERED, "须编号后才能分发" if document.status !=
+          DocumentStatus.DISPATCHED else "该公文已分发")
+    _need(bool(document.recipients), "没有收文单位")
+    retired = db.session.scalar(select(Unit.name).join(DocumentRecipient, DocumentRecipient.unit_id == Unit.id)
+                                .where(DocumentRecipient.document_id == document.id, Unit.active.is_(False))
+                                .limit(1))
+    _need(retired is None, f"收文单位“{retired}”已撤销，请退回修改收文单位")
+    now = utcnow()
+    document.status, document.dispatched_at = DocumentStatus.DISPATCHED, now
+    db.session.execute(update(DocumentRecipient).where(DocumentRecipient.document_id == document.id)
+                       .values(received_at=now, status=R.PENDING),
+                       execution_options={"synchronize_session": False})
+    _step(document, actor, "dispatch", comment=comment,
+          detail=f"主送 {sum(not r.copy for r in document.recipients)} 个单位，"
+                 f"抄送 {sum(r.copy for r in document.recipients)} 个单位")
+    record_audit(actor, "document.dispatched", document,
+                 after={"number": document.number, "recipients": len(document.recipients)})
+    _notify(document, _holders(Role.CLERK, [r.unit_id for r in document.recipients]), "dispatch")
+    _notify(document, _issuing_people(document), "dispatch")
+    _commit()
+    db.session.expire(document, ["recipients"])
+    return document
+
+
+# ---- Incoming (收文), at one recipient unit ------------------------------------------------
+
+def _unit_clerk(actor: User, recipient: DocumentRecipient, what: str) -> None:
+    _allow(_is_clerk(actor, recipient.unit_id), f"{what}须由收文单位的文书办理")
+
+
+def _to_sender(recipient: DocumentRecipient, action: str) -> None:
+    document = recipient.document
+    _notify(document, _issuing_people(document), action, unit_id=recipient.unit_id)
+
+
+@_one_step
+def sign_for(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """签收: the unit's clerk; the time is recorded. A second sign-for changes nothing."""
+    _unit_clerk(actor, recipient, "签收")
+    document = recipient.document
+    if recipient.status != R.PENDING:
+        return document
+    recipient.status, recipient.signed_for_at, recipient.signed_for_by_id = R.SIGNED_FOR, utcnow(), actor.id
+    _step(document, actor, "sign_for", recipient=recipient, comment=comment)
+    _to_sender(recipient, "sign_for")
+    _commit()
+    return document
+
+
+@_one_step
+def register(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """登记: the unit's clerk gives it the unit's incoming number (收文编号)."""
+    _unit_clerk(actor, recipient, "登记")
+    _need(recipient.status == R.SIGNED_FOR, "须先签收才能登记" if recipient.status == R.PENDING else "已登记")
+    year = _beijing(utcnow()).year
+    recipient.register_year, recipient.register_seq = year, next_number(recipient.unit_id, year, "in")
+    recipient.status = R.REGISTERED
+    _step(recipient.document, actor, "register", recipient=recipient, comment=comment,
+          detail=f"收文〔{year}〕{recipient.register_seq}号")
+    _commit()
+    return recipient.document
+
+
+@_one_step
+def propose(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """拟办: the clerk proposes how to handle it, for the leader."""
+    _unit_clerk(actor, recipient, "拟办")
+    _need(recipient.status == R.REGISTERED, "须登记后才能拟办" if recipient.status in
+          (R.PENDING, R.SIGNED_FOR) else "已拟办")
+    if not comment:
+        raise InvalidInput("请填写拟办意见", field="comment")
+    recipient.status = R.PROPOSED
+    _step(recipient.document, actor, "propose", recipient=recipient, comment=comment)
+    _notify(recipient.document, _holders(Role.LEADER, [recipient.unit_id]), "propose", recipient.unit_id)
+    _commit()
+    return recipient.document
+
+
+@_one_step
+def instruct(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """批办: the unit's leader gives the instruction."""
+    _allow(_is_leader(actor, recipient.unit_id), "批办须由收文单位的领导办理")
+    _need(recipient.status in (R.REGISTERED, R.PROPOSED), "须登记后才能批办" if recipient.status in
+          (R.PENDING, R.SIGNED_FOR) else "已批办")
+    if not comment:
+        raise InvalidInput("请填写批办意见", field="comment")
+    recipient.status = R.INSTRUCTED
+    _step(recipient.document, actor, "instruct", recipient=recipient, comment=comment)
+    _notify(recipient.document, _holders(Role.CLERK, [recipient.unit_id]), "instruct", recipient.unit_id)
+    _commit()
+    return recipient.document
+
+
+def _unit_people(recipient: DocumentRecipient, user_ids: list[int]) -> list[User]:
+    """Active people of the recipient unit or a unit below it."""
+    if not user_ids:
+        raise InvalidInput("请选择人员", field="user_ids")
+    unit = recipient.unit
+    people = list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id).join(Unit, Unit.id == Membership.unit_id)
+        .where(User.id.in_(user_ids), User.active.is_(True), Unit.path.startswith(unit.path)).distinct()))
+    if len(people) != len(user_ids):
+        raise InvalidInput(f"只能交给{unit.name}及其下级单位的在职人员", field="user_ids")
+    by_id = {p.id: p for p in people}
+    return [by_id[i] for i in user_ids]
+
+
+def _hand_out_allowed(actor: User, recipient: DocumentRecipient, what: str, states) -> None:
+    _allow(_is_clerk(actor, recipient.unit_id) or _is_leader(actor, recipient.unit_id),
+           f"{what}须由收文单位的文书或领导办理")
+    _need(recipient.status in states, f"当前状态（{recipient.status}）不能{what}")
+
+
+@_one_step
+def assign_handlers(actor: User, recipient: DocumentRecipient, user_ids: list[int], *,
+                    lead_id: int | None = None, comment: str | None = None) -> Document:
+    """承办: handlers, one of them the lead (主办; the first named, or lead_id)."""
+    _hand_out_allowed(actor, recipient, "交办", (R.INSTRUCTED, R.HANDLING))
+    people = _unit_people(recipient, user_ids)
+    lead = lead_id if lead_id is not None else people[0].id
+    if lead not in user_ids:
+        raise InvalidInput("主办人须在承办人中", field="lead_id")
+    existing = {(t.user_id, t.kind) for t in recipient.tasks}
+    if lead is not None and any(t.lead for t in recipient.tasks if t.kind == TaskKind.HANDLE):
+        lead = None                         # the first assignment named the lead
+    for person in people:
+        if (person.id, TaskKind.HANDLE) not in existing:
+            recipient.tasks.append(DocumentTask(user_id=person.id, kind=TaskKind.HANDLE, lead=person.id == lead))
+    recipient.status = R.HANDLING
+    _step(recipient.document, actor, "assign", recipient=recipient, comment=comment,
+          detail="、".join(p.name + ("（主办）" if p.id == lead else "") for p in people))
+    _notify(recipient.document, [p.id for p in people], "assign", recipient.unit_id)
+    _to_sender(recipient, "assign")
+    _commit()
+    return recipient.document
+
+
+@_one_step
+def circulate(actor: User, recipient: DocumentRecipient, user_ids: list[int], *, in_order: bool = False,
+              comment: str | None = None) -> Document:
+    """传阅: to chosen readers, in parallel or in the order given."""
+    _hand_out_allowed(actor, recipient, "传阅", (R.REGISTERED, R.PROPOSED, R.INSTRUCTED, R.HANDLING))
+    people = _unit_people(recipient, user_ids)
+    already = {t.user_id for t in recipient.tasks if t.kind == TaskKind.READ}
+    turn = max((t.turn or 0 for t in recipient.tasks if t.kind == TaskKind.READ), default=0)
+    fresh = [p for p in people if p.id not in already]
+    if not fresh:
+        raise Conflict("已传阅给这些人")
+    for person in fresh:
+        turn += 1
+        recipient.tasks.append(DocumentTask(user_id=person.id, kind=TaskKind.READ,
+                                            turn=turn if in_order else None))
+    if recipient.status == R.INSTRUCTED:
+        recipient.status = R.HANDLING
+    _step(recipient.document, actor, "circulate", recipient=recipient, comment=comment,
+          detail=("依次：" if in_order else "同时：") + "、".join(p.name for p in fresh))
+    first = fresh[:1] if in_order and not _open_reads_before(recipient, turn - len(fresh) + 1) else \
+        ([] if in_order else fresh)
+    _notify(recipient.document, [p.id for p in first], "circulate", recipient.unit_id)
+    _commit()
+    return recipient.document
+
+
+def _open_reads_before(recipient: DocumentRecipient, turn: int) -> bool:
+    return any(t.kind == TaskKind.READ and t.turn is not None and t.turn < turn and t.done_at is None
+               for t in recipient.tasks)
+
+
+@_one_step
+def mark_read(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """已阅 (圈阅, with an optional comment) by a reader it was circulated to; in
+    order, each reader's turn comes when the one before has read it."""
+    task = next((t for t in recipient.tasks if t.user_id == actor.id and t.kind == TaskKind.READ), None)
+    _allow(task is not None, "该公文没有传阅给您")
+    _need(task.done_at is None, "您已阅过")
+    _need(task.turn is None or not _open_reads_before(recipient, task.turn), "还没轮到您阅：前面的人尚未阅毕")
+    task.done_at, task.comment = utcnow(), comment
+    _step(recipient.document, actor, "mark_read", recipient=recipient, comment=comment)
+    following = next((t for t in sorted(recipient.tasks, key=lambda t: t.turn or 0)
+                      if t.kind == TaskKind.READ and t.turn and t.turn > (task.turn or 0) and t.done_at is None),
+                     None) if task.turn else None
+    if following is not None:
+        _notify(recipient.document, [following.user_id], "circulate", recipient.unit_id)
+    _commit()
+    return recipient.document
+
+
+@_one_step
+def chase(actor: User, recipient: DocumentRecipient, *, comment: str | None = None,
+          automatic: bool = False) -> Document:
+    """催办: the unit's clerk (or the jobs, before a deadline) reminds those whose
+    part is open; at most once every 4 hours."""
+    if not automatic:
+        _unit_clerk(actor, recipient, "催办")
+    _need(recipient.status == R.HANDLING, "只有办理中的公文可以催办")
+    open_people = [t.user_id for t in recipient.tasks if t.done_at is None]
+    _need(bool(open_people), "没有未完成的承办或传阅")
+    now = utcnow()
+    if recipient.last_chased_at and now - recipient.last_chased_at < REMINDER_INTERVAL:
+        wait = REMINDER_INTERVAL - (now - recipient.last_chased_at)
+        raise TooSoon(f"每 4 小时最多催办一次，请 {int(wait.total_seconds() // 60) + 1} 分钟后再试")
+    recipient.last_chased_at = now
+    _step(recipient.document, None if automatic else actor, "remind", recipient=recipient, comment=comment,
+          detail="截止前自动催办" if automatic else None)
+    _notify(recipient.document, open_people, "remind", recipient.unit_id)
+    _commit()
+    return recipient.document
+
+
+@_one_step
+def complete(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """办结: the lead handler, or the unit's clerk."""
+    lead = any(t.user_id == actor.id and t.kind == TaskKind.HANDLE and (t.lead or _single_handler(recipient))
+               for t in recipient.tasks)
+    _allow(lead or _is_clerk(actor, recipient.unit_id), "办结须由主办人或收文单位的文书办理")
+    _need(recipient.status in (R.INSTRUCTED, R.HANDLING), "须批办后才能办结" if recipient.status in
+          (R.PENDING, R.SIGNED_FOR, R.REGISTERED, R.PROPOSED) else "已办结")
+    now = utcnow()
+    recipient.status, recipient.done_at = R.DONE, now
+    for task in recipient.tasks:
+        if task.kind == TaskKind.HANDLE and task.done_at is None:
+            task.done_at = now
+    _step(recipient.document, actor, "complete", recipient=recipient, comment=comment)
+    _to_sender(recipient, "complete")
+    _commit()
+    return recipient.document
+
+
+def _single_handler(recipient: DocumentRecipient) -> bool:
+    return sum(t.kind == TaskKind.HANDLE for t in recipient.tasks) == 1
+
+
+@_one_step
+def reply(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """答复: a written answer to the sender, once, while handling or when done."""
+    handler = any(t.user_id == actor.id and t.kind == TaskKind.HANDLE for t in recipient.tasks)
+    _allow(handler or _is_clerk(actor, recipient.unit_id) or _is_leader(actor, recipient.unit_id),
+           "答复须由承办人或收文单位的文书、领导办理")
+    _need(recipient.status in (R.INSTRUCTED, R.HANDLING, R.DONE), "须批办后才能答复")
+    _need(recipient.replied_at is None, "已答复过")
+    if not comment:
+        raise InvalidInput("请填写答复内容", field="comment")
+    recipient.reply, recipient.replied_at = comment, utcnow()
+    _step(recipient.document, actor, "reply", recipient=recipient, comment=comment)
+    _to_sender(recipient, "reply")
+    _commit()
+    return recipient.document
+
+
+@_one_step
+def archive(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
+    """归档: the unit's clerk files it once it is done."""
+    _unit_clerk(actor, recipient, "归档")
+    _need(recipient.status == R.DONE, "须办结后才能归档" if recipient.status != R.ARCHIVED else "已归档")
+    recipient.status, recipient.archived_at = R.ARCHIVED, utcnow()
+    _step(recipient.document, actor, "archive", recipient=recipient, comment=comment)
+    _commit()
+    return recipient.document
+
+
+@_one_step
+def remind_unit(actor: User, document: Document, unit_id: int) -> Document:
+    """提醒 from the sender's status board: to one recipient unit's clerks (and
+    whoever has an open part there), at most once every 4 hours per unit."""
+    _allow(_is_issuer_clerk(actor, document) or actor.id == document.author_id,
+           "只有拟稿人和发文单位的文书可以提醒收文单位")
+    _need(document.status == DocumentStatus.DISPATCHED, "公文尚未分发")
+    recipient = next((r for r in document.recipients if r.unit_id == unit_id), None)
+    if recipient is None:
+        raise InvalidInput("该单位不是收文单位", field="unit_id")
+    _need(recipient.status not in (R.DONE, R.ARCHIVED), "该单位已办结")
+    now = utcnow()
+    if recipient.last_reminded_at and now - recipient.last_reminded_at < REMINDER_INTERVAL:
+        wait = REMINDER_INTERVAL - (now - recipient.last_reminded_at)
+        raise TooSoon(f"每 4 小时最多提醒一个单位一次，请 {int(wait.total_seconds() // 60) + 1} 分钟后再试")
+    recipient.last_reminded_at = now
+    _step(document, actor, "remind", recipient=recipient, detail=f"提醒{recipient.unit.name}")
+    open_people = [t.user_id for t in recipient.tasks if t.done_at is None]
+    _notify(document, [*_holders(Role.CLERK, [unit_id]), *open_people], "remind", unit_id)
+    _commit()
+    return document
+
+
+def chase_due(now: datetime | None = None) -> int:
+    """Automatic 催办 (run by the jobs): units still handling a document whose
+    deadline is tomorrow or today, not chased in the last 4 hours."""
+    now = now or utcnow()
+    soon = _beijing(now).date() + timedelta(days=1)
+    due = list(db.session.scalars(
+        select(DocumentRecipient).join(Document, Document.id == DocumentRecipient.document_id)
+        .where(Document.deadline.is_not(None), Document.deadline <= soon,
+               DocumentRecipient.status == R.HANDLING)))
+    chased = 0
+    for recipient in due:
+        try:
+            chase(None, recipient, automatic=True)          # type: ignore[arg-type]
+            chased += 1
+        except (Conflict, TooSoon):
+            db.session.rollback()
+    return chased

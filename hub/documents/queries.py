@@ -1,0 +1,238 @@
+"""Reads over documents: who may open one, a person's documents to handle (for
+the inbox), the sender's status board, and search."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, cast, exists, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from hub.db import utcnow
+from hub.documents.models import (Document, DocumentIssuer, DocumentRecipient, DocumentStatus, DocumentTask,
+                                  RecipientStatus, TaskKind)
+from hub.errors import InvalidInput, NotFound
+from hub.extensions import db
+from hub.org.models import Role, Unit, User
+
+R = RecipientStatus
+# Where a recipient unit's clerk has something to do, and its leader.
+CLERK_PENDING = (R.PENDING, R.SIGNED_FOR, R.REGISTERED)
+LEADER_SEES = (R.REGISTERED, R.PROPOSED, R.INSTRUCTED, R.HANDLING, R.DONE, R.ARCHIVED)
+OPEN = (R.PENDING, R.SIGNED_FOR, R.REGISTERED, R.PROPOSED, R.INSTRUCTED, R.HANDLING)
+
+
+def _role_units(user: User, role: str) -> list[int]:
+    return [g.unit_id for g in user.roles if g.role == role and g.unit_id is not None]
+
+
+def _my_task(user: User):
+    return exists().where(DocumentTask.recipient_id == DocumentRecipient.id, DocumentTask.user_id == user.id)
+
+
+def _your_turn(user: User):
+    """An open task of the person that they can act on now (in-order circulation:
+    nobody before them still reading)."""
+    earlier = aliased(DocumentTask)
+    return exists().where(
+        DocumentTask.recipient_id == DocumentRecipient.id, DocumentTask.user_id == user.id,
+        DocumentTask.done_at.is_(None),
+        ~exists().where(earlier.recipient_id == DocumentTask.recipient_id, earlier.kind == TaskKind.READ,
+                        earlier.turn < DocumentTask.turn, earlier.done_at.is_(None)))
+
+
+def _receiving(user: User):
+    """Recipient rows the person is in the path of: their unit's clerks see every
+    document dispatched to it; its leaders from registration on; others the
+    documents handed to them."""
+    clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
+    return or_(DocumentRecipient.unit_id.in_(clerk_units),
+               and_(DocumentRecipient.unit_id.in_(leader_units), DocumentRecipient.status.in_(LEADER_SEES)),
+               _my_task(user))
+
+
+def _issuing(user: User):
+    """Documents the person is on the issuing side of: the author; clerks and
+    leaders of every issuing unit (the issuing office)."""
+    units = _role_units(user, Role.CLERK) + _role_units(user, Role.LEADER)
+    return or_(Document.author_id == user.id,
+               Document.id.in_(select(DocumentIssuer.document_id).where(DocumentIssuer.unit_id.in_(units))))
+
+
+def access_document(user: User, document_id: int) -> Document:
+    """A document the person may open: in its path, or its issuing office. 404 otherwise."""
+    document = db.session.get(Document, document_id)
+    if document is None:
+        raise NotFound("公文不存在")
+    if db.session.scalar(select(Document.id).where(Document.id == document_id, _issuing(user))):
+        return document
+    if document.status == DocumentStatus.DISPATCHED and db.session.scalar(
+            select(DocumentRecipient.id).where(DocumentRecipient.document_id == document_id, _receiving(user))
+            .limit(1)):
+        return document
+    raise NotFound("公文不存在")
+
+
+def is_in_path(user: User, document: Document) -> bool:
+    try:
+        access_document(user, document.id)
+    except NotFound:
+        return False
+    return True
+
+
+# ---- The inbox ---------------------------------------------------------------------------
+
+@dataclass
+class InboxDocument:
+    document: Document
+    at: datetime
+    waiting: bool              # something for this person to do (shown as unread)
+    unit_id: int | None        # the recipient unit it concerns, or None on the issuing side
+    status: str
+
+
+def _receiving_waiting(user: User):
+    clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
+    return or_(and_(DocumentRecipient.unit_id.in_(clerk_units), DocumentRecipient.status.in_(CLERK_PENDING)),
+               and_(DocumentRecipient.unit_id.in_(leader_units), DocumentRecipient.status == R.PROPOSED),
+               _your_turn(user))
+
+
+def _issuing_waiting(user: User):
+    clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
+    unsigned = select(DocumentIssuer.document_id).where(DocumentIssuer.unit_id.in_(leader_units),
+                                                        DocumentIssuer.signer_id.is_(None))
+    return or_(and_(Document.issuer_id.in_(clerk_units),
+                    Document.status.in_((DocumentStatus.DRAFT, DocumentStatus.SIGNED, DocumentStatus.NUMBERED))),
+               and_(Document.status == DocumentStatus.REVIEWED, Document.id.in_(unsigned)))
+
+
+def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | None = None,
+                    read: bool | None = None, term: str | None = None) -> list[InboxDocument]:
+    """The person's documents, newest first: dispatched ones they are in the path
+    of (at = dispatched), and ones waiting on the issuing side (at = created).
+    `read=False` only those waiting for them, `read=True` only the others."""
+    items: list[InboxDocument] = []
+    received = (select(Document, DocumentRecipient, _receiving_waiting(user).label("waiting"))
+                .join(DocumentRecipient, DocumentRecipient.document_id == Document.id)
+                .where(Document.status == DocumentStatus.DISPATCHED, _receiving(user)))
+    issuing_waiting = _issuing_waiting(user)
+    issuing = (select(Document, issuing_waiting.label("waiting"))
+               .where(Document.status != DocumentStatus.DISPATCHED, issuing_waiting))
+    if read is not None:
+        received = received.where(~_receiving_waiting(user) if read else _receiving_waiting(user))
+        if read:
+            issuing = None                  # on the issuing side only what waits is listed
+    if term:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        matches = or_(Document.title.like(pattern, escape="\\"), Document.number_prefix.like(pattern, escape="\\"))
+        received = received.where(matches)
+        issuing = issuing.where(matches) if issuing is not None else None
+    if before is not None:
+        at, item_id = before
+        received = received.where(or_(Document.dispatched_at < at,
+                                      and_(Document.dispatched_at == at, Document.id < item_id)))
+        if issuing is not None:
+            issuing = issuing.where(or_(Document.created_at < at,
+                                        and_(Document.created_at == at, Document.id < item_id)))
+    seen: set[int] = set()
+    for document, recipient, waiting in db.session.execute(
+            received.order_by(Document.dispatched_at.desc(), Document.id.desc(), DocumentRecipient.id)
+            .limit(limit * 2)):
+        if document.id not in seen:
+            seen.add(document.id)
+            items.append(InboxDocument(document, document.dispatched_at, bool(waiting), recipient.unit_id,
+                                       recipient.status))
+    if issuing is not None:
+        for document, waiting in db.session.execute(
+                issuing.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)):
+            if document.id not in seen:
+                seen.add(document.id)
+                items.append(InboxDocument(document, document.created_at, bool(waiting), None, document.status))
+    items.sort(key=lambda i: (i.at, i.document.id), reverse=True)
+    return items[:limit]
+
+
+def waiting_count(user: User) -> int:
+    """How many documents wait for the person (the inbox's unread number for documents)."""
+    received = (select(func.count(func.distinct(Document.id)))
+                .join(DocumentRecipient, DocumentRecipient.document_id == Document.id)
+                .where(Document.status == DocumentStatus.DISPATCHED, _receiving(user), _receiving_waiting(user)))
+    issuing = select(func.count(Document.id)).where(Document.status != DocumentStatus.DISPATCHED,
+                                                    _issuing_waiting(user))
+    return (db.session.scalar(received) or 0) + (db.session.scalar(issuing) or 0)
+
+
+# ---- The sender's status board -----------------------------------------------------------
+
+def status_board(document: Document) -> list[dict[str, Any]]:
+    """Per recipient unit, in tree order: where the document stands there. Overdue:
+    past the document's deadline and not done. Nothing is ranked or compared."""
+    today = _today()
+    overdue_possible = document.deadline is not None and document.deadline < today
+    replies = set(db.session.scalars(select(Document.issuer_id).where(
+        Document.replies_to_id == document.id, Document.status == DocumentStatus.DISPATCHED)))
+    rows = db.session.execute(
+        select(DocumentRecipient, Unit.name, Unit.depth, Unit.path)
+        .join(Unit, Unit.id == DocumentRecipient.unit_id)
+        .where(DocumentRecipient.document_id == document.id).order_by(Unit.path)).all()
+    return [{"unit_id": r.unit_id, "name": name, "depth": depth, "copy": r.copy, "status": r.status,
+             "signed_for_at": r.signed_for_at, "done_at": r.done_at,
+             "replied": r.replied_at is not None or r.unit_id in replies,
+             "overdue": overdue_possible and r.status in OPEN,
+             "last_reminded_at": r.last_reminded_at}
+            for r, name, depth, _path in rows]
+
+
+def _today() -> date:
+    from zoneinfo import ZoneInfo
+    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
+# ---- Search ----------------------------------------------------------------------------
+
+@dataclass
+class DocumentSearch:
+    term: str | None = None          # number or title
+    doc_type: str | None = None
+    issuer_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+    status: str | None = None
+
+
+def search_documents(user: User, search: DocumentSearch, *, limit: int,
+                     before: int | None = None) -> list[Document]:
+    """The documents the person may open that match, newest first (by id)."""
+    mine = or_(_issuing(user), and_(Document.status == DocumentStatus.DISPATCHED, Document.id.in_(
+        select(DocumentRecipient.document_id).where(_receiving(user)))))
+    query = select(Document).where(mine)
+    if search.term:
+        pattern = "%" + search.term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        number = (func.coalesce(Document.number_prefix, "") + "〔" + func.coalesce(cast(Document.number_year, String), "")
+                  + "〕" + func.coalesce(cast(Document.number_seq, String), "") + "号")
+        query = query.where(or_(Document.title.like(pattern, escape="\\"), number.like(pattern, escape="\\")))
+    if search.doc_type:
+        query = query.where(Document.doc_type == search.doc_type)
+    if search.issuer_id:
+        query = query.where(Document.id.in_(select(DocumentIssuer.document_id)
+                                            .where(DocumentIssuer.unit_id == search.issuer_id)))
+    if search.since:
+        query = query.where(Document.created_at >= _start_of(search.since))
+    if search.until:
+        query = query.where(Document.created_at < _start_of(search.until + timedelta(days=1)))
+    if search.status:
+        if search.status not in DocumentStatus.__members__.values():
+            raise InvalidInput("status 应为 draft、reviewed、signed、numbered 或 dispatched", field="status")
+        query = query.where(Document.status == search.status)
+    if before is not None:
+        query = query.where(Document.id < before)
+    return list(db.session.scalars(query.options(selectinload(Document.issuers))
+                                   .order_by(Document.id.desc()).limit(limit)))
+
+
+def _start_of(day: date) -> datetime:
+    from zoneinfo import ZoneInfo
+    return datetime.combine(day, time(0), ZoneInfo("Asia/Shanghai"))
