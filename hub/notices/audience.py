@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, false, func, or_, select
 
 from hub.errors import InvalidInput
 from hub.extensions import db
@@ -81,19 +81,22 @@ def membership_clause(audience: Audience):
     return or_(*parts) if parts else false()
 
 
+PRIMARY_FIRST = 2**31       # above any unit id: a primary membership's key sorts before the others
+
+
 def assigned_memberships(audience: Audience):
-    """One row per person of the audience: (user_id, unit_id, path), the unit
-    being the person's primary membership when it is in the audience, else the
-    first that is. Coverage counts each person once, under that unit."""
-    ranked = (select(Membership.user_id, Membership.unit_id, Unit.path,
-                     func.row_number().over(partition_by=Membership.user_id,
-                                            order_by=(Membership.is_primary.desc(),
-                                                      Membership.unit_id)).label("rank"))
-              .join(Unit, Unit.id == Membership.unit_id)
-              .join(User, User.id == Membership.user_id)
-              .where(membership_clause(audience), User.active.is_(True))
-              .subquery())
-    return select(ranked.c.user_id, ranked.c.unit_id, ranked.c.path).where(ranked.c.rank == 1)
+    """One row per person of the audience: (user_id, unit_id), the unit being
+    the person's primary membership when it is in the audience, else the one
+    with the lowest id that is. Coverage counts each person once, under that unit.
+
+    A GROUP BY with min() over a sort key rather than a window function: the
+    same answer, a third cheaper for a province (docs/PERFORMANCE.md, "Notices")."""
+    key = cast(case((Membership.is_primary.is_(True), 0), else_=PRIMARY_FIRST), BigInteger) + Membership.unit_id
+    return (select(Membership.user_id, (func.min(key) % PRIMARY_FIRST).label("unit_id"))
+            .join(Unit, Unit.id == Membership.unit_id)
+            .join(User, User.id == Membership.user_id)
+            .where(membership_clause(audience), User.active.is_(True))
+            .group_by(Membership.user_id))
 
 
 def reach(audience: Audience) -> tuple[int, int]:

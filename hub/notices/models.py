@@ -74,12 +74,16 @@ class NoticeAudience(db.Model):
     __tablename__ = "notice_audience"
     __table_args__ = (
         CheckConstraint("(user_id IS NULL) <> (unit_id IS NULL)", name="one_target"),
+        # Covering indexes for "the notices reaching this person": the inbox reads
+        # the notice ids from the index alone (docs/PERFORMANCE.md, "Notices").
+        Index("ix_notice_audience_unit_reach", "unit_id", "subtree", "position", "notice_id"),
+        Index("ix_notice_audience_user_reach", "user_id", "notice_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     subtree: Mapped[bool] = mapped_column(Boolean, default=False)
     position: Mapped[str | None] = mapped_column(String(64))
 

