@@ -8,7 +8,7 @@ from hub.api import api_login_required, json_body, page_limit
 from hub.errors import InvalidInput, NotAllowed
 from hub.extensions import csrf
 from hub.notices import actions, queries
-from hub.notices.audience import Audience, reach
+from hub.notices.audience import Audience, audience_of, reach, reach_people
 from hub.notices.serialize import notice_json
 from hub.validation import clean_int
 
@@ -28,9 +28,8 @@ def preview():
 @api_login_required
 def publish():
     notice = actions.publish_notice(current_user, actions.NoticeDraft.from_json(json_body()))
-    people, _ = reach(Audience.from_json(json_body().get("audience")))
     data = notice_json(notice, read=False)
-    data["audience_count"] = people
+    data["audience_count"] = reach_people(audience_of(notice.audience))
     return data, 201
 
 
