@@ -42,6 +42,9 @@ DEPARTMENTS = [
     ("D09", "区卫生健康局", "局长", "办公室文书"),
 ]
 STAFF_POSITIONS = ("科员", "副主任科员", "四级主任科员")
+# 发文机关代字 after the county's first character, e.g. 柯政办发〔2026〕12号.
+DOC_PREFIXES = {"": "政发", "D01": "委办发", "D02": "政办发", "D03": "组发", "D04": "发改",
+                "D05": "教", "D06": "财", "D07": "农", "D08": "应急", "D09": "卫健"}
 
 
 @dataclass
@@ -112,6 +115,7 @@ def seed_demo(county: str) -> DemoReport:
     record_audit(None, "unit.imported", actor_login="(demo)", target_label=report.county,
                  after={"units": report.units, "people": report.people})
     db.session.commit()
+    _demo_documents(units, county)
     return report
 
 
@@ -137,16 +141,31 @@ def _load_units(rows: list[dict[str, str]], county: str) -> dict[str, Unit]:
             continue
         add(row["code"], row["name"], row["parent_code"] or None, row["level"])
         if row["code"] == county:
+            units[county].doc_prefix = _doc_prefix(units[county], county, row["name"])
             for suffix, name, _, _ in DEPARTMENTS:
                 add(f"{county}-{suffix}", _county_prefix(row["name"]) + name, county,
                     UnitKind.DEPARTMENT)
+                units[f"{county}-{suffix}"].doc_prefix = _doc_prefix(units[f"{county}-{suffix}"], county,
+                                                                     row["name"])
     for row in rows:   # towns before villages, each in file order
         if len(row["code"]) == 9:
             add(row["code"], row["name"], row["parent_code"], row["level"])
+            units[row["code"]].doc_prefix = _doc_prefix(units[row["code"]], county, "")
     for row in rows:
         if len(row["code"]) == 12:
             add(row["code"], row["name"], row["parent_code"], row["level"])
     return units
+
+
+def _doc_prefix(unit: Unit, county: str, county_name: str) -> str | None:
+    """A real-looking 发文机关代字: 柯政办发 for the office, 石梁政发 for a town."""
+    if unit.code == county or unit.code.startswith(f"{county}-"):
+        return county_name[0] + DOC_PREFIXES[unit.code[len(county) + 1:]]
+    if unit.kind == UnitKind.TOWN:
+        if unit.name.endswith("街道"):
+            return unit.name[:-2][:4] + "街发"
+        return unit.name[:-1][:4] + "政发"
+    return None
 
 
 def _county_prefix(county_name: str) -> str:
@@ -207,6 +226,67 @@ def _cast_people(units: dict[str, Unit], county: str, password_hash: str) -> lis
                         "居委会主任" if community else "村委会主任", password_hash),
             ]
     return people
+
+
+def _demo_documents(units: dict[str, Unit], county: str) -> None:
+    """A few documents in realistic states, taken through the real steps so that
+    their timelines are real: a 通知 dispatched to five towns (one has it
+    instructed and handed out, two signed for it, two not yet), a town's 请示 the
+    county office has signed for, and a draft waiting for the office's review."""
+    from hub.documents import actions
+    from hub.documents.actions import DocumentDraft
+
+    def person(login: str) -> User:
+        return db.session.scalar(select(User).where(User.login == login))
+
+    towns = [u for code, u in units.items() if u.kind == UnitKind.TOWN and code.startswith(county)
+             and not u.name.endswith("街道")][:5]
+    office = units[f"{county}-D02"]
+    if not towns:
+        return
+    clerk, leader = person("d02.clerk"), person("d02.leader")
+    fire = actions.create_draft(clerk, DocumentDraft.from_json({
+        "doc_type": "通知", "title": "关于做好2026年冬季森林防火工作的通知", "urgency": "加急",
+        "main_recipients": [t.id for t in towns], "copy_recipients": [units[f"{county}-D08"].id],
+        "notes": "联系人：区政府办公室，电话 0570-8888888",
+        "body": "各乡镇人民政府，区应急管理局：\n\n入冬以来，我区降水偏少，森林火险等级持续偏高。"
+                "为切实做好今冬明春森林防火工作，现将有关事项通知如下：\n一、压实防火责任。各乡镇要落实属地管理责任，"
+                "于12月10日前完成辖区内森林火灾隐患排查。\n二、加强野外火源管控。……\n三、做好应急准备。……"}))
+    actions.review(clerk, fire, comment="文字已核，格式符合要求。")
+    actions.sign_off(leader, fire, comment="同意印发。")
+    actions.assign_number(clerk, fire)
+    actions.dispatch(clerk, fire)
+    for n, town in enumerate(towns[:3]):
+        town_clerk = person(f"{town.code}.ws")
+        recipient = actions.recipient_for(town_clerk, fire, town.id)
+        actions.sign_for(town_clerk, recipient)
+        if n < 2:
+            actions.register(town_clerk, recipient)
+        if n == 0:
+            secretary = person(f"{town.code}.sj")
+            actions.propose(town_clerk, recipient,
+                            comment=f"拟请{secretary.name}书记阅示，交组织委员牵头落实。")
+            actions.instruct(secretary, recipient, comment="同意。请各村抓紧排查，12月10日前报结果。")
+            actions.assign_handlers(town_clerk, recipient, [person(f"{town.code}.zw").id])
+            actions.circulate(town_clerk, recipient, [person(f"{town.code}.zz").id])
+
+    town = towns[0]
+    town_clerk = person(f"{town.code}.ws")
+    ask = actions.create_draft(town_clerk, DocumentDraft.from_json({
+        "doc_type": "请示", "title": "关于申请拨付森林防火专项经费的请示", "main_recipients": [office.id],
+        "body": f"区政府办公室：\n\n为做好今冬明春森林防火工作，{town.name}拟新建防火隔离带 12 公里、"
+                "添置风力灭火机 20 台，共需经费 46 万元。妥否，请批示。"}))
+    actions.review(town_clerk, ask)
+    actions.sign_off(person(f"{town.code}.sj"), ask)
+    actions.assign_number(town_clerk, ask)
+    actions.dispatch(town_clerk, ask)
+    actions.sign_for(clerk, actions.recipient_for(clerk, ask, office.id))
+
+    actions.create_draft(person("d02.staff1"), DocumentDraft.from_json({
+        "doc_type": "通知", "title": "关于开展岁末年初安全生产大检查的通知",
+        "main_recipients": [t.id for t in towns], "copy_recipients": [units[f"{county}-D08"].id],
+        "body": "各乡镇人民政府：\n\n为切实做好岁末年初安全生产工作，经区政府同意，"
+                "决定在全区开展安全生产大检查。……"}))
 
 
 def demo_logins() -> list[tuple[str, str]]:

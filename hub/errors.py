@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from hub.extensions import db
@@ -98,6 +99,12 @@ def register_error_handlers(app: Flask) -> None:
                     400: "请求无效，请刷新页面后重试"}
         return render_template("errors/error.html", status=code,
                                message=messages.get(code, error.name)), code
+
+    @app.errorhandler(StaleDataError)
+    def handle_stale(error: StaleDataError):
+        # A version check lost to a concurrent change (e.g. two steps on one
+        # document): the caller should reload and try again, not see a 500.
+        return handle_hub_error(Conflict("该内容刚被其他人修改过，请刷新后再试"))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

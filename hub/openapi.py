@@ -124,6 +124,31 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                                      "body": {"note": "string"}},
     ("POST", "/api/v1/notices/{notice_id}/feedback"): {"summary": "Anonymous feedback: duplicate, unclear, unnecessary",
                                                        "body": {"kind": "string"}},
+    ("POST", "/api/v1/documents"): {
+        "summary": "Draft a document (拟稿); 秘密/机密/绝密 are refused (400, field security)",
+        "body": {"doc_type": "string", "title": "string", "urgency": "string", "security": "string",
+                 "main_recipients": "array", "copy_recipients": "array", "body": "string", "notes": "string",
+                 "deadline": "string", "joint_issuers": "array", "replies_to_id": "integer", "files": "array"}},
+    ("GET", "/api/v1/documents"): {
+        "summary": "Search the documents you may open: q (number or title), doc_type, issuer_id, since, until, "
+                   "status; newest first, before=ID pages"},
+    ("GET", "/api/v1/documents/{document_id}"): {
+        "summary": "A document with number, status, recipients (as you may see them) and timeline"},
+    ("PATCH", "/api/v1/documents/{document_id}"): {
+        "summary": "Change a draft (the fields sent replace those of the draft)",
+        "body": {"doc_type": "string", "title": "string", "urgency": "string", "security": "string",
+                 "main_recipients": "array", "copy_recipients": "array", "body": "string", "notes": "string",
+                 "deadline": "string", "joint_issuers": "array", "replies_to_id": "integer", "files": "array"}},
+    ("POST", "/api/v1/documents/{document_id}/actions"): {
+        "summary": "Take one workflow step (review, return, sign, number, dispatch; sign_for, register, propose, "
+                   "instruct, assign, circulate, mark_read, remind, complete, reply, archive): wrong role 403, "
+                   "wrong state 409; the sender's remind to unit_id once per 4 hours (429)",
+        "body": {"action": "string", "comment": "string", "user_ids": "array", "unit_id": "integer",
+                 "in_order": "boolean", "lead_id": "integer"}},
+    ("GET", "/api/v1/documents/{document_id}/status"): {
+        "summary": "The sender's status board: per recipient unit in tree order (issuing side only)"},
+    ("GET", "/api/v1/documents/{document_id}/files/{attachment_id}"): {
+        "summary": "Download the body file or an attachment (access re-checked); ?preview=1 shows a PDF inline"},
     ("GET", "/api/v1/inbox"): {
         "summary": "One inbox: notices, mentions, direct messages; newest first (before=cursor), "
                    "or unread first with order=unread_first; filters kind, unread, unit_id, needs_ack, overdue, q"},

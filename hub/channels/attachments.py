@@ -133,15 +133,23 @@ def _notice_ids(attachment_id: int) -> list[int]:
                                    .where(NoticeAttachment.attachment_id == attachment_id)))
 
 
+def _document_ids(attachment_id: int) -> list[int]:
+    from hub.documents.models import DocumentFile       # documents build on channels, not the reverse
+    return list(db.session.scalars(select(DocumentFile.document_id)
+                                   .where(DocumentFile.attachment_id == attachment_id)))
+
+
 def is_unused(attachment: Attachment) -> bool:
-    """On no message and no notice yet: its uploader may still attach it."""
-    return attachment.message_id is None and not _notice_ids(attachment.id)
+    """On no message, notice or document yet: its uploader may still attach it."""
+    return attachment.message_id is None and not _notice_ids(attachment.id) \
+        and not _document_ids(attachment.id)
 
 
 def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]:
     """The attachment and its file, if `user` may read it: its uploader before it
     is sent; afterwards whoever can read its message, or one of the notices that
-    carry it (a correction keeps the files of the version it replaces). 404 otherwise."""
+    carry it (a correction keeps the files of the version it replaces), or the
+    document it is the body or an attachment of. 404 otherwise."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound("附件不存在")
@@ -152,6 +160,9 @@ def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]
     elif notice_ids := _notice_ids(attachment.id):
         if not any(_may_open_notice(user, notice_id) for notice_id in notice_ids):
             raise NotFound("附件不存在")
+    elif document_ids := _document_ids(attachment.id):
+        if not any(_may_open_document(user, document_id) for document_id in document_ids):
+            raise NotFound("附件不存在")
     elif attachment.uploader_id != user.id:
         raise NotFound("附件不存在")
     return attachment, _folder() / attachment.storage_name
@@ -161,6 +172,15 @@ def _may_open_notice(user: User, notice_id: int) -> bool:
     from hub.notices.queries import access_notice
     try:
         access_notice(user, notice_id)
+    except NotFound:
+        return False
+    return True
+
+
+def _may_open_document(user: User, document_id: int) -> bool:
+    from hub.documents.queries import access_document
+    try:
+        access_document(user, document_id)
     except NotFound:
         return False
     return True

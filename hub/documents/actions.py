@@ -26,7 +26,7 @@ from hub.db import insert_ignore, utcnow
 from hub.documents.models import (CAPTION_MAX, CLASSIFIED, COMMENT_MAX, DOC_TYPES, NOTES_MAX, TITLE_MAX,
                                   UNCLASSIFIED, URGENCIES, BODY_MAX, Document, DocumentFile, DocumentIssuer,
                                   DocumentRecipient, DocumentStatus, DocumentStep, DocumentTask, NumberCounter,
-                                  RecipientStatus, TaskKind)
+                                  RecipientStatus, STATUS_LABELS, TaskKind)
 from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, TooSoon
 from hub.extensions import db
 from hub.org.models import Membership, Role, RoleGrant, Unit, User
@@ -104,23 +104,32 @@ class DocumentDraft:
         if set(main) & set(copies):
             raise InvalidInput("同一单位不能既主送又抄送", field="copy_recipients")
         replies_to = data.get("replies_to_id")
-        if replies_to is not None and (not isinstance(replies_to, int) or isinstance(replies_to, bool)):
+        if replies_to is not None and not _is_id(replies_to):
             raise InvalidInput("replies_to_id 必须是公文 id", field="replies_to_id")
         return cls(doc_type=doc_type, title=clean_text(data.get("title"), "title", "标题", max_length=TITLE_MAX),
                    main_recipients=main, copy_recipients=copies, urgency=urgency, body=body,
-                   notes=notes or None, deadline=_date(data.get("deadline"), "deadline"),
+                   notes=notes or None, deadline=parse_date(data.get("deadline"), "deadline"),
                    joint_issuers=clean_id_list(data.get("joint_issuers"), "joint_issuers", limit=20),
                    replies_to_id=replies_to, files=_files(data.get("files")))
 
 
-def _date(value: Any, name: str) -> date | None:
-    if value in (None, ""):
+def parse_date(value: Any, name: str) -> date | None:
+    """A YYYY-MM-DD date, or None when empty; anything else is a 400 naming `name`."""
+    if value is None or value == "":
         return None
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        pass
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     raise InvalidInput("日期格式应为 YYYY-MM-DD", field=name)
+
+
+_date = parse_date
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 def _files(value: Any) -> list[dict[str, Any]]:
@@ -129,8 +138,7 @@ def _files(value: Any) -> list[dict[str, Any]]:
         raise InvalidInput(f"files 须为列表（最多 {FILES_MAX} 个）", field="files")
     files, bodies = [], 0
     for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("attachment_id"), int) \
-                or isinstance(item.get("attachment_id"), bool):
+        if not isinstance(item, dict) or not _is_id(item.get("attachment_id")):
             raise InvalidInput("files 的每一项须为 {attachment_id, caption?, is_body?}", field="files")
         caption = item.get("caption")
         if caption not in (None, ""):
@@ -189,7 +197,8 @@ def _apply(document: Document, actor: User, draft: DocumentDraft) -> None:
 
 
 def _apply_checked(document: Document, actor: User, draft: DocumentDraft) -> None:
-    _active_units(draft.main_recipients + draft.copy_recipients, "main_recipients")
+    _active_units(draft.main_recipients, "main_recipients")
+    _active_units(draft.copy_recipients, "copy_recipients")
     issuers = [document.issuer_id] + [u for u in draft.joint_issuers if u != document.issuer_id]
     _active_units(issuers, "joint_issuers")
     if draft.replies_to_id is not None:
@@ -297,8 +306,11 @@ def take_step(actor: User, document: Document, action: str, *, comment: str | No
         raise InvalidInput(f"action 应为：{'、'.join(ACTIONS)}", field="action")
     if comment is not None:
         comment = clean_paragraphs(comment, "comment", "意见", max_length=COMMENT_MAX, required=False) or None
-    if action == "remind" and unit_id is not None and is_issuing_side(actor, document):
-        return remind_unit(actor, document, unit_id)
+    if action == "remind" and is_issuing_side(actor, document):
+        if unit_id is not None:
+            return remind_unit(actor, document, unit_id)
+        if recipient_for(actor, document) is None:       # the sender, not a recipient's clerk
+            raise InvalidInput("请指定要提醒的收文单位", field="unit_id")
     if action in OUTGOING:
         return {"review": review, "return": return_draft, "sign": sign_off, "number": assign_number,
                 "dispatch": dispatch}[action](actor, document, comment=comment)
@@ -567,7 +579,7 @@ def _unit_people(recipient: DocumentRecipient, user_ids: list[int]) -> list[User
 def _hand_out_allowed(actor: User, recipient: DocumentRecipient, what: str, states) -> None:
     _allow(_is_clerk(actor, recipient.unit_id) or _is_leader(actor, recipient.unit_id),
            f"{what}须由收文单位的文书或领导办理")
-    _need(recipient.status in states, f"当前状态（{recipient.status}）不能{what}")
+    _need(recipient.status in states, f"当前状态（{STATUS_LABELS.get(recipient.status)}）不能{what}")
 
 
 @_one_step

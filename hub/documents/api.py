@@ -1,27 +1,61 @@
 """Documents API (API.md "Documents"). Thin: parse, access, one action."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, request, send_file
 from flask_login import current_user
 
-from hub.api import api_login_required, json_body, page_limit
+from hub.api import api_login_required, json_body, page, page_limit
+from hub.channels.attachments import access_attachment
 from hub.documents import actions, queries
+from hub.documents.models import DOC_TYPES, Document
 from hub.documents.serialize import document_json, document_summary
+from hub.errors import InvalidInput, NotAllowed, NotFound
 from hub.extensions import csrf
-from hub.validation import clean_bool, clean_int
+from hub.validation import clean_bool, clean_id_list, clean_int, clean_text
 
 bp = Blueprint("documents_api", __name__)
 csrf.exempt(bp)
 
+PDF = "application/pdf"
 
-def _as_viewer(document):
+
+def _as_viewer(document: Document) -> dict[str, Any]:
     """What the caller sees of a document: the issuing side sees every recipient;
     a recipient unit only its own row and steps."""
-    if actions.is_issuing_side(current_user, document):
-        return document_json(document, current_user, recipients=list(document.recipients),
-                             own=actions.recipient_for(current_user, document))
     own = actions.recipient_for(current_user, document)
+    if actions.is_issuing_side(current_user, document):
+        return document_json(document, current_user, recipients=list(document.recipients), own=own)
     return document_json(document, current_user, recipients=[own] if own else [], own=own)
+
+
+def _draft_fields(document: Document) -> dict[str, Any]:
+    """The document as a draft body, so that PATCH may send only what changes."""
+    return {"doc_type": document.doc_type, "title": document.title, "urgency": document.urgency,
+            "security": document.security, "body": document.body, "notes": document.notes,
+            "deadline": document.deadline.isoformat() if document.deadline else None,
+            "main_recipients": [r.unit_id for r in document.recipients if not r.copy],
+            "copy_recipients": [r.unit_id for r in document.recipients if r.copy],
+            "joint_issuers": [i.unit_id for i in document.issuers if i.unit_id != document.issuer_id],
+            "replies_to_id": document.replies_to_id,
+            "files": [{"attachment_id": f.attachment_id, "caption": f.caption, "is_body": f.is_body}
+                      for f in document.files]}
+
+
+def _json_id(data: dict[str, Any], name: str, label: str) -> int | None:
+    """An optional id in a JSON body: a JSON integer, not a string or a boolean."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+        raise InvalidInput(f"{label}须为整数 id", field=name)
+    return value
+
+
+def _json_times(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
 
 
 @bp.post("/documents")
@@ -35,16 +69,21 @@ def create():
 @bp.get("/documents")
 @api_login_required
 def search():
-    """Search the documents you may open: q (number or title), doc_type, issuer_id, since, until, status."""
+    """Search the documents you may open: q (number or title), doc_type, issuer_id,
+    since, until (drafted between, YYYY-MM-DD), status; before=ID pages back."""
     args = request.args
+    doc_type = args.get("doc_type") or None
+    if doc_type is not None and doc_type not in DOC_TYPES:
+        raise InvalidInput(f"文种应为：{'、'.join(DOC_TYPES)}", field="doc_type")
+    limit = page_limit()
     found = queries.search_documents(current_user, queries.DocumentSearch(
-        term=(args.get("q") or "").strip()[:100] or None, doc_type=args.get("doc_type") or None,
+        term=clean_text(args.get("q"), "q", "检索词", max_length=100, required=False) or None,
+        doc_type=doc_type,
         issuer_id=clean_int(args.get("issuer_id"), "issuer_id", "发文单位", required=False),
-        since=actions._date(args.get("since"), "since"), until=actions._date(args.get("until"), "until"),
-        status=args.get("status") or None),
-        limit=page_limit(), before=clean_int(args.get("before"), "before", "before", required=False))
-    items = [document_summary(d) for d in found]
-    return {"items": items, "next": items[-1]["id"] if len(items) == page_limit() else None}
+        since=actions.parse_date(args.get("since"), "since"),
+        until=actions.parse_date(args.get("until"), "until"), status=args.get("status") or None),
+        limit=limit + 1, before=clean_int(args.get("before"), "before", "before", required=False))
+    return page([document_summary(d) for d in found], limit, lambda item: item["id"])
 
 
 @bp.get("/documents/<int:document_id>")
@@ -56,10 +95,10 @@ def show(document_id: int):
 @bp.patch("/documents/<int:document_id>")
 @api_login_required
 def edit(document_id: int):
-    """修改草稿 (the whole draft, as for create)."""
+    """修改草稿: the fields sent replace those of the draft; the others stay."""
     document = queries.access_document(current_user, document_id)
-    actions.update_draft(current_user, document, actions.DocumentDraft.from_json(json_body()))
-    return _as_viewer(document)
+    draft = actions.DocumentDraft.from_json({**_draft_fields(document), **json_body()})
+    return _as_viewer(actions.update_draft(current_user, document, draft))
 
 
 @bp.post("/documents/<int:document_id>/actions")
@@ -68,11 +107,11 @@ def step(document_id: int):
     """One workflow step: {"action", "comment"?, "user_ids"?, "unit_id"?, "in_order"?, "lead_id"?}."""
     document = queries.access_document(current_user, document_id)
     data = json_body()
+    user_ids = clean_id_list(data["user_ids"], "user_ids", limit=200) if "user_ids" in data else None
     actions.take_step(current_user, document, data.get("action"), comment=data.get("comment"),
-                      user_ids=data.get("user_ids"),
-                      unit_id=clean_int(data.get("unit_id"), "unit_id", "单位", required=False),
-                      in_order=clean_bool(data.get("in_order", False), "in_order", "in_order"),
-                      lead_id=clean_int(data.get("lead_id"), "lead_id", "主办人", required=False))
+                      user_ids=user_ids, unit_id=_json_id(data, "unit_id", "单位"),
+                      in_order=clean_bool(data.get("in_order", False), "in_order", "依次传阅"),
+                      lead_id=_json_id(data, "lead_id", "主办人"))
     return _as_viewer(queries.access_document(current_user, document_id))
 
 
@@ -80,11 +119,30 @@ def step(document_id: int):
 @api_login_required
 def status(document_id: int):
     """The sender's status board: per recipient unit in tree order (issuing side only)."""
-    from hub.errors import NotAllowed
     document = queries.access_document(current_user, document_id)
     if not actions.is_issuing_side(current_user, document):
         raise NotAllowed("只有发文单位可以查看各收文单位的办理情况")
-    return {"items": [{**row, "signed_for_at": row["signed_for_at"].isoformat() if row["signed_for_at"] else None,
-                       "done_at": row["done_at"].isoformat() if row["done_at"] else None,
-                       "last_reminded_at": row["last_reminded_at"].isoformat() if row["last_reminded_at"] else None}
-                      for row in queries.status_board(document)]}
+    return {"items": [_json_times(row) for row in queries.status_board(document)]}
+
+
+@bp.get("/documents/<int:document_id>/files/<int:attachment_id>")
+@api_login_required
+def file(document_id: int, attachment_id: int):
+    """The body file or an attachment, access re-checked on every fetch. Always a
+    download; ?preview=1 shows a PDF inline (checked to be a PDF when uploaded,
+    never sniffed as anything else, framed by Hub's own pages only). No CSP
+    sandbox: browsers' PDF viewers refuse to run under it (Chromium 413851)."""
+    document = queries.access_document(current_user, document_id)
+    if not any(f.attachment_id == attachment_id for f in document.files):
+        raise NotFound("文件不存在")
+    attachment, path = access_attachment(current_user, attachment_id)
+    preview = clean_bool(request.args.get("preview"), "preview", "preview")
+    if preview and attachment.content_type != PDF:
+        raise InvalidInput("只有 PDF 文件可以在线预览，其他文件请下载", field="preview")
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=not preview,
+                         download_name=attachment.filename, max_age=0)
+    if preview:
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

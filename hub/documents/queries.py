@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, or_, select
+from sqlalchemy import String, and_, cast, exists, func, or_, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from hub.db import utcnow
@@ -62,6 +62,8 @@ def _issuing(user: User):
 
 def access_document(user: User, document_id: int) -> Document:
     """A document the person may open: in its path, or its issuing office. 404 otherwise."""
+    if not 0 < document_id < 2**31:          # beyond the column's range: SQLite would overflow
+        raise NotFound("公文不存在")
     document = db.session.get(Document, document_id)
     if document is None:
         raise NotFound("公文不存在")
@@ -93,6 +95,39 @@ class InboxDocument:
     status: str
 
 
+def _path_rows(user: User):
+    """Ids of the recipient rows the person is in the path of (those _receiving
+    accepts) as a union of index lookups: by unit for clerks and leaders, by
+    person for tasks. Lists filter with `id IN (this)`: the OR of _receiving
+    would be tested on every recipient row of every dispatched document."""
+    clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
+    parts = [select(DocumentTask.recipient_id).where(DocumentTask.user_id == user.id)]
+    if clerk_units:
+        parts.append(select(DocumentRecipient.id).where(DocumentRecipient.unit_id.in_(clerk_units)))
+    if leader_units:
+        parts.append(select(DocumentRecipient.id).where(DocumentRecipient.unit_id.in_(leader_units),
+                                                        DocumentRecipient.status.in_(LEADER_SEES)))
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def _waiting_rows(user: User):
+    """Ids of the recipient rows waiting for the person (those
+    _receiving_waiting accepts), as a union of index lookups like _path_rows."""
+    clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
+    earlier = aliased(DocumentTask)
+    parts = [select(DocumentTask.recipient_id).where(
+        DocumentTask.user_id == user.id, DocumentTask.done_at.is_(None),
+        ~exists().where(earlier.recipient_id == DocumentTask.recipient_id, earlier.kind == TaskKind.READ,
+                        earlier.turn < DocumentTask.turn, earlier.done_at.is_(None)))]
+    if clerk_units:
+        parts.append(select(DocumentRecipient.id).where(DocumentRecipient.unit_id.in_(clerk_units),
+                                                        DocumentRecipient.status.in_(CLERK_PENDING)))
+    if leader_units:
+        parts.append(select(DocumentRecipient.id).where(DocumentRecipient.unit_id.in_(leader_units),
+                                                        DocumentRecipient.status == R.PROPOSED))
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
 def _receiving_waiting(user: User):
     clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
     return or_(and_(DocumentRecipient.unit_id.in_(clerk_units), DocumentRecipient.status.in_(CLERK_PENDING)),
@@ -115,14 +150,20 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
     of (at = dispatched), and ones waiting on the issuing side (at = created).
     `read=False` only those waiting for them, `read=True` only the others."""
     items: list[InboxDocument] = []
-    received = (select(Document, DocumentRecipient, _receiving_waiting(user).label("waiting"))
-                .join(DocumentRecipient, DocumentRecipient.document_id == Document.id)
-                .where(Document.status == DocumentStatus.DISPATCHED, _receiving(user)))
+    # Filtered and ordered on the recipient rows (received_at is the document's
+    # dispatched_at, set on every row by dispatch and only then), so that the
+    # person's own rows drive the query (see _path_rows); and only ids are
+    # sorted: the page's documents are loaded afterwards, by id.
+    R_ = DocumentRecipient
+    receiving_waiting = R_.id.in_(_waiting_rows(user))
+    received = (select(R_.id, R_.document_id, receiving_waiting.label("waiting"))
+                .join(Document, Document.id == R_.document_id)
+                .where(R_.id.in_(_path_rows(user)), R_.received_at.is_not(None)))
     issuing_waiting = _issuing_waiting(user)
     issuing = (select(Document, issuing_waiting.label("waiting"))
                .where(Document.status != DocumentStatus.DISPATCHED, issuing_waiting))
     if read is not None:
-        received = received.where(~_receiving_waiting(user) if read else _receiving_waiting(user))
+        received = received.where(~receiving_waiting if read else receiving_waiting)
         if read:
             issuing = None                  # on the issuing side only what waits is listed
     if term:
@@ -132,24 +173,28 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
         issuing = issuing.where(matches) if issuing is not None else None
     if before is not None:
         at, item_id = before
-        received = received.where(or_(Document.dispatched_at < at,
-                                      and_(Document.dispatched_at == at, Document.id < item_id)))
+        received = received.where(or_(R_.received_at < at, and_(R_.received_at == at, R_.document_id < item_id)))
         if issuing is not None:
             issuing = issuing.where(or_(Document.created_at < at,
                                         and_(Document.created_at == at, Document.id < item_id)))
-    seen: set[int] = set()
-    for document, recipient, waiting in db.session.execute(
-            received.order_by(Document.dispatched_at.desc(), Document.id.desc(), DocumentRecipient.id)
-            .limit(limit * 2)):
-        if document.id not in seen:
-            seen.add(document.id)
-            items.append(InboxDocument(document, document.dispatched_at, bool(waiting), recipient.unit_id,
+    seen: dict[int, tuple[int, bool]] = {}              # document id -> (its first row's id, waiting)
+    for recipient_id, document_id, waiting in db.session.execute(
+            received.order_by(R_.received_at.desc(), R_.document_id.desc(), R_.id).limit(limit * 2)):
+        if document_id not in seen and len(seen) < limit:
+            seen[document_id] = (recipient_id, bool(waiting))
+    if seen:
+        loaded = {recipient.id: (document, recipient) for document, recipient in db.session.execute(
+            select(Document, R_).join(R_, R_.document_id == Document.id)
+            .where(R_.id.in_([row for row, _ in seen.values()])))}
+        for recipient_id, waiting in seen.values():
+            document, recipient = loaded[recipient_id]
+            items.append(InboxDocument(document, document.dispatched_at, waiting, recipient.unit_id,
                                        recipient.status))
     if issuing is not None:
         for document, waiting in db.session.execute(
                 issuing.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)):
             if document.id not in seen:
-                seen.add(document.id)
+                seen[document.id] = (0, bool(waiting))
                 items.append(InboxDocument(document, document.created_at, bool(waiting), None, document.status))
     items.sort(key=lambda i: (i.at, i.document.id), reverse=True)
     return items[:limit]
@@ -157,9 +202,10 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
 
 def waiting_count(user: User) -> int:
     """How many documents wait for the person (the inbox's unread number for documents)."""
-    received = (select(func.count(func.distinct(Document.id)))
-                .join(DocumentRecipient, DocumentRecipient.document_id == Document.id)
-                .where(Document.status == DocumentStatus.DISPATCHED, _receiving(user), _receiving_waiting(user)))
+    # The rows waiting for a person are all in their path, and dispatched ones
+    # have received_at: no join, and the person's rows drive (see _path_rows).
+    received = (select(func.count(func.distinct(DocumentRecipient.document_id)))
+                .where(DocumentRecipient.id.in_(_waiting_rows(user)), DocumentRecipient.received_at.is_not(None)))
     issuing = select(func.count(Document.id)).where(Document.status != DocumentStatus.DISPATCHED,
                                                     _issuing_waiting(user))
     return (db.session.scalar(received) or 0) + (db.session.scalar(issuing) or 0)
@@ -207,8 +253,8 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
                      before: int | None = None) -> list[Document]:
     """The documents the person may open that match, newest first (by id)."""
     mine = or_(_issuing(user), and_(Document.status == DocumentStatus.DISPATCHED, Document.id.in_(
-        select(DocumentRecipient.document_id).where(_receiving(user)))))
-    query = select(Document).where(mine)
+        select(DocumentRecipient.document_id).where(DocumentRecipient.id.in_(_path_rows(user))))))
+    query = select(Document.id).where(mine)
     if search.term:
         pattern = "%" + search.term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         number = (func.coalesce(Document.number_prefix, "") + "〔" + func.coalesce(cast(Document.number_year, String), "")
@@ -229,8 +275,13 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
         query = query.where(Document.status == search.status)
     if before is not None:
         query = query.where(Document.id < before)
-    return list(db.session.scalars(query.options(selectinload(Document.issuers))
-                                   .order_by(Document.id.desc()).limit(limit)))
+    # Ids first, then the page's documents: sorting whole rows of every match
+    # (body included) cost more than the search.
+    ids = list(db.session.scalars(query.order_by(Document.id.desc()).limit(limit)))
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Document).where(Document.id.in_(ids))
+                                   .options(selectinload(Document.issuers)).order_by(Document.id.desc())))
 
 
 def _start_of(day: date) -> datetime:
