@@ -6,6 +6,7 @@ HTML views flash the message or show errors/error.html.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
@@ -60,6 +61,14 @@ class TooLarge(HubError):
 
 class TooSoon(HubError):
     status, code = 429, "too_soon"
+
+    @classmethod
+    def unless_waited(cls, last: datetime | None, now: datetime, interval: timedelta, rule: str) -> None:
+        """Raise 429 when `last` is less than `interval` before `now`, saying the
+        rule ("每 4 小时最多提醒一次") and how many minutes are left."""
+        if last is not None and now - last < interval:
+            minutes = int((interval - (now - last)).total_seconds() // 60) + 1
+            raise cls(f"{rule}，请 {minutes} 分钟后再试")
 
 
 def wants_json() -> bool:

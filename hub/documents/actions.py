@@ -667,9 +667,7 @@ def chase(actor: User, recipient: DocumentRecipient, *, comment: str | None = No
     open_people = [t.user_id for t in recipient.tasks if t.done_at is None]
     _need(bool(open_people), "没有未完成的承办或传阅")
     now = utcnow()
-    if recipient.last_chased_at and now - recipient.last_chased_at < REMINDER_INTERVAL:
-        wait = REMINDER_INTERVAL - (now - recipient.last_chased_at)
-        raise TooSoon(f"每 4 小时最多催办一次，请 {int(wait.total_seconds() // 60) + 1} 分钟后再试")
+    TooSoon.unless_waited(recipient.last_chased_at, now, REMINDER_INTERVAL, "每 4 小时最多催办一次")
     recipient.last_chased_at = now
     _step(recipient.document, None if automatic else actor, "remind", recipient=recipient, comment=comment,
           detail="截止前自动催办" if automatic else None)
@@ -741,9 +739,7 @@ def remind_unit(actor: User, document: Document, unit_id: int) -> Document:
         raise InvalidInput("该单位不是收文单位", field="unit_id")
     _need(recipient.status not in (R.DONE, R.ARCHIVED), "该单位已办结")
     now = utcnow()
-    if recipient.last_reminded_at and now - recipient.last_reminded_at < REMINDER_INTERVAL:
-        wait = REMINDER_INTERVAL - (now - recipient.last_reminded_at)
-        raise TooSoon(f"每 4 小时最多提醒一个单位一次，请 {int(wait.total_seconds() // 60) + 1} 分钟后再试")
+    TooSoon.unless_waited(recipient.last_reminded_at, now, REMINDER_INTERVAL, "每 4 小时最多提醒一个单位一次")
     recipient.last_reminded_at = now
     _step(document, actor, "remind", recipient=recipient, detail=f"提醒{recipient.unit.name}")
     open_people = [t.user_id for t in recipient.tasks if t.done_at is None]

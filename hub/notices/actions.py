@@ -244,10 +244,7 @@ def send_reminder(actor: User, notice: Notice) -> None:
     if notice.revoked_at is not None:
         raise Conflict("该通知已撤回")
     now = utcnow()
-    if notice.last_reminded_at and now - notice.last_reminded_at < REMINDER_INTERVAL:
-        wait = REMINDER_INTERVAL - (now - notice.last_reminded_at)
-        minutes = int(wait.total_seconds() // 60) + 1
-        raise TooSoon(f"每 4 小时最多提醒一次，请 {minutes} 分钟后再试")
+    TooSoon.unless_waited(notice.last_reminded_at, now, REMINDER_INTERVAL, "每 4 小时最多提醒一次")
     notice.last_reminded_at = now
     for room in audience_rooms(notice):
         emit_on_commit("reminder", {"notice_id": notice.id, "title": notice.title}, to=room)
