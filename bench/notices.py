@@ -15,7 +15,7 @@ Then, each figure p50/p95/p99 over --runs runs after 3 warm-up runs:
    receipts of other people on them), 70 % read by the cadre;
    hub.inbox.queries.inbox_page first page and a page 5,000 deep, and GET /api/v1/inbox;
 2. coverage: a notice to the whole province with 60,000 receipts; queries.coverage,
-   queries.unread_people(limit=50), GET /api/v1/notices/<id>/receipts;
+   unread_people(limit=50), GET /api/v1/notices/<id>/receipts;
 3. publish: hub.notices.actions.publish_notice in-process to a village, a county,
    a city and the province (subtrees), then POST /api/v1/notices, and reach() alone;
 4. fan-out on write, for comparison: the same publish plus one row per recipient
@@ -65,6 +65,7 @@ from hub.auth.actions import issue_token  # noqa: E402
 from hub.extensions import db  # noqa: E402
 from hub.inbox.queries import inbox_page  # noqa: E402
 from hub.notices import queries  # noqa: E402
+from hub.notices.coverage import coverage as read_coverage, unread_people  # noqa: E402
 from hub.notices.actions import NoticeDraft, publish_notice  # noqa: E402
 from hub.notices.audience import Audience, assigned_memberships, reach  # noqa: E402
 from hub.notices.models import Notice  # noqa: E402
@@ -178,11 +179,11 @@ def phase_inbox(world: data.World, client, token: str, runs: int) -> dict:
 
 def phase_coverage(world: data.World, client, token: str, runs: int) -> dict:
     notice = lambda: db.session.get(Notice, world.coverage_notice_id)  # noqa: E731
-    cover = queries.coverage(notice())
+    cover = read_coverage(notice())
     assert (cover.audience_count, cover.read_count) == (world.people, 60_000), cover.audience_count
     return {"audience": cover.audience_count, "read": cover.read_count, "units": len(cover.by_unit),
-            "coverage": measure(lambda: (lambda n=notice(): queries.coverage(n)), runs),
-            "unread_people": measure(lambda: (lambda n=notice(): queries.unread_people(n, limit=50)), runs),
+            "coverage": measure(lambda: (lambda n=notice(): read_coverage(n)), runs),
+            "unread_people": measure(lambda: (lambda n=notice(): unread_people(n, limit=50)), runs),
             "GET /api/v1/notices/<id>/receipts": measure(lambda: request(
                 client, "GET", f"/api/v1/notices/{world.coverage_notice_id}/receipts", token), runs)}
 

@@ -9,6 +9,7 @@ from hub.errors import InvalidInput, NotAllowed
 from hub.extensions import csrf
 from hub.notices import actions, queries
 from hub.notices.audience import Audience, audience_of, reach, reach_people
+from hub.notices.coverage import coverage as read_coverage, unread_people
 from hub.notices.serialize import notice_json
 from hub.validation import clean_int
 
@@ -73,11 +74,11 @@ def receipts(notice_id: int):
     """Coverage: counts by unit in tree order, and the unread people (paginated
     with after=<user id>). No read times, nothing sorted by rate."""
     notice = _followed(notice_id)
-    cover = queries.coverage(notice)
+    cover = read_coverage(notice)
     limit = page_limit()
     after = clean_int(request.args.get("after"), "after", "after", required=False) or 0
     unit_id = clean_int(request.args.get("unit_id"), "unit_id", "单位", required=False)
-    unread = queries.unread_people(notice, limit=limit + 1, after=after, unit_id=unit_id)
+    unread = unread_people(notice, limit=limit + 1, after=after, unit_id=unit_id)
     more = len(unread) > limit
     unread = unread[:limit]
     return {"audience_count": cover.audience_count, "read_count": cover.read_count,

@@ -333,7 +333,7 @@ def feedback_given(user: User, notice: Notice) -> bool:
 @dataclass
 class CoverNode:
     """One unit of a coverage: its own people's counts, and its subtree's (the
-    rows of queries.coverage counted once each, nested by path for display)."""
+    rows of coverage.coverage counted once each, nested by path for display)."""
 
     unit_id: int
     name: str

@@ -1,4 +1,5 @@
-"""Reads over notices: who may open one, a person's notices, and coverage."""
+"""Reads over notices: who may open one, a person's notices, feedback counts.
+Coverage is in hub.notices.coverage."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +9,9 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from hub.db import utcnow
 from hub.errors import NotFound
 from hub.extensions import db
-from hub.notices.audience import assigned_memberships, audience_of, notices_reaching
+from hub.notices.audience import notices_reaching
 from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedback, Receipt
-from hub.org.models import Unit, User
+from hub.org.models import User
 
 
 def visible_notices(user: User, *, by_scan: bool = False) -> Select:
@@ -102,48 +103,6 @@ def unread_count(user: User) -> int:
              .where(Notice.id.in_(reaching), Notice.publish_at <= utcnow(), Notice.superseded_by_id.is_(None),
                     Notice.revoked_at.is_(None), Notice.id.not_in(opened)))
     return db.session.scalar(query) or 0
-
-
-@dataclass
-class Coverage:
-    audience_count: int
-    read_count: int
-    acked_count: int
-    by_unit: list[dict]
-
-
-def coverage(notice: Notice) -> Coverage:
-    """Audience, read and acknowledged counts, per unit in tree order. Each person
-    is counted once, under one unit of theirs (so the rows add up to the totals).
-    Counts only: no read times, nothing ranked."""
-    people = assigned_memberships(audience_of(notice.audience)).subquery()
-    counts = (select(people.c.unit_id, func.count().label("audience"), func.count(Receipt.user_id).label("read"),
-                     func.count(Receipt.acked_at).label("acked"))
-              .outerjoin(Receipt, and_(Receipt.notice_id == notice.id, Receipt.user_id == people.c.user_id))
-              .group_by(people.c.unit_id).subquery())
-    rows = db.session.execute(
-        select(counts.c.unit_id, Unit.name, Unit.depth, Unit.path, counts.c.audience, counts.c.read,
-               counts.c.acked)
-        .join(Unit, Unit.id == counts.c.unit_id).order_by(Unit.path)).all()
-    by_unit = [{"unit_id": unit_id, "name": name, "depth": depth, "path": path,
-                "audience": audience, "read": read, "acked": acked}
-               for unit_id, name, depth, path, audience, read, acked in rows]
-    return Coverage(audience_count=sum(r["audience"] for r in by_unit),
-                    read_count=sum(r["read"] for r in by_unit),
-                    acked_count=sum(r["acked"] for r in by_unit), by_unit=by_unit)
-
-
-def unread_people(notice: Notice, *, limit: int, after: int = 0,
-                  unit_id: int | None = None) -> list[tuple[int, str, int]]:
-    """(user_id, name, unit_id) of the audience who have not read, by user id."""
-    people = assigned_memberships(audience_of(notice.audience)).subquery()
-    query = (select(people.c.user_id, User.name, people.c.unit_id)
-             .join(User, User.id == people.c.user_id)
-             .where(people.c.user_id > after,
-                    ~exists().where(Receipt.notice_id == notice.id, Receipt.user_id == people.c.user_id)))
-    if unit_id is not None:
-        query = query.where(people.c.unit_id == unit_id)
-    return [tuple(row) for row in db.session.execute(query.order_by(people.c.user_id).limit(limit))]
 
 
 def feedback_counts(notice: Notice) -> dict[str, int]:

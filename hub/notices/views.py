@@ -17,6 +17,7 @@ from hub.extensions import db
 from hub.notices import actions, pages, queries
 from hub.notices.actions import NoticeDraft
 from hub.notices.audience import Audience, reach
+from hub.notices.coverage import coverage as read_coverage, unread_people
 from hub.notices.models import FEEDBACK_LABELS, REASON_MAX, SUMMARY_MAX, TITLE_MAX, Notice
 from hub.notices.pages import ComposeForm
 from hub.org.schedule import schedule_for
@@ -230,10 +231,10 @@ def _coverage_page(notice: Notice, *, error: HubError | None = None):
     if error is not None:
         db.session.rollback()
         notice = db.session.get(Notice, notice.id)
-    cover = queries.coverage(notice)
+    cover = read_coverage(notice)
     after = pages.as_id(request.args.get("after")) or 0
     unit_id = pages.as_id(request.args.get("unit_id"))
-    unread = queries.unread_people(notice, limit=UNREAD_PAGE + 1, after=after, unit_id=unit_id)
+    unread = unread_people(notice, limit=UNREAD_PAGE + 1, after=after, unit_id=unit_id)
     more = len(unread) > UNREAD_PAGE
     unread = unread[:UNREAD_PAGE]
     return render_template(

@@ -170,3 +170,21 @@ def test_inbox_merges_mentions_and_direct_messages(api, ids):
     rest = api("mp_secretary").get(f"/api/v1/inbox?limit=2&before={first['next']}").get_json()
     assert [i["kind"] for i in first["items"] + rest["items"]] == ["mention", "direct", "notice"]
     assert [i["kind"] for i in api("mp_secretary").get("/api/v1/inbox?kind=notice").get_json()["items"]] == ["notice"]
+
+
+def test_coverage_follows_the_tree_and_counts_every_new_receipt(api, ids):
+    """The audience side of coverage is kept between calls; a change to the tree
+    (audited) and every new receipt still show at once."""
+    office = api("kc_clerk")
+    notice = office.post("/api/v1/notices", json=notice_body(ids, subtrees=[ids.unit("330802100")])).get_json()["id"]
+    before = office.get(f"/api/v1/notices/{notice}/receipts").get_json()
+    assert (before["audience_count"], before["read_count"]) == (4, 0)
+    api("mp_director").get(f"/api/v1/notices/{notice}")
+    after_read = office.get(f"/api/v1/notices/{notice}/receipts").get_json()
+    assert after_read["read_count"] == 1
+    assert "李秀英" not in {u["name"] for u in after_read["unread"]}
+    transfer = api("admin").patch(f"/api/v1/people/{ids.user('mp_secretary')}", json={"unit_id": ids.unit("330803100")})
+    assert transfer.status_code == 200
+    moved = office.get(f"/api/v1/notices/{notice}/receipts").get_json()
+    assert (moved["audience_count"], moved["read_count"]) == (3, 1)
+    assert "王建军" not in {u["name"] for u in moved["unread"]}
