@@ -159,9 +159,17 @@
       }
     }
 
+    // A document step that concerns the person (dispatched to their unit,
+    // handed to them, ...): a quiet note with a link, like a notice on a later page.
+    var documentNote = inbox.querySelector("[data-document-note]");
+    function onDocument(data) {
+      if (data && documentNote) { documentNote.hidden = false; }
+    }
+
     if (typeof window.io !== "function") { return; }
     var socket = window.io();            // same origin: the session cookie authenticates
     socket.on("notice", onNotice);
+    socket.on("document", onDocument);
     socket.on("reminder", onReminder);
     socket.on("notice_changed", onChanged);
   }
