@@ -1,5 +1,6 @@
-"""Background work: archive task channels whose end date has passed, and push
-scheduled notices whose publication time has come.
+"""Background work: archive task channels whose end date has passed, push
+scheduled notices whose publication time has come, and chase (催办) the
+recipient units still handling a document due by tomorrow.
 
 The embedded hub runs these in a small loop inside the server process (started
 by wsgi.py); `flask --app wsgi hub run-jobs` runs them once, for cron. Each job
@@ -23,10 +24,14 @@ INTERVAL_SECONDS = 600
 def run_due_jobs() -> dict[str, int]:
     """Run every job once (inside an app context); returns what each did."""
     from hub.channels.actions import archive_ended_channels
+    from hub.documents.actions import chase_due
     from hub.notices.actions import announce_due_notices
     today = datetime.now(TZ).date()
     return {"archived_channels": archive_ended_channels(today),
-            "announced_notices": announce_due_notices()}
+            "announced_notices": announce_due_notices(),
+            # A unit is chased at most once every 4 hours (chase's own limit),
+            # however often the jobs run.
+            "chased_documents": chase_due()}
 
 
 def start_job_loop(app: Flask) -> threading.Thread | None:

@@ -61,8 +61,9 @@ class RecipientStatus(enum.StrEnum):
 STATUS_LABELS = {
     DocumentStatus.DRAFT: "拟稿", DocumentStatus.REVIEWED: "已核稿", DocumentStatus.SIGNED: "已签发",
     DocumentStatus.NUMBERED: "已编号", DocumentStatus.DISPATCHED: "已分发",
-    RecipientStatus.PENDING: "待签收", RecipientStatus.SIGNED_FOR: "已签收", RecipientStatus.REGISTERED: "已登记",
-    RecipientStatus.PROPOSED: "已拟办", RecipientStatus.INSTRUCTED: "已批办", RecipientStatus.HANDLING: "办理中",
+    RecipientStatus.PENDING: "待签收", RecipientStatus.SIGNED_FOR: "已签收",
+    RecipientStatus.REGISTERED: "已登记", RecipientStatus.PROPOSED: "已拟办",
+    RecipientStatus.INSTRUCTED: "已批办", RecipientStatus.HANDLING: "办理中",
     RecipientStatus.DONE: "已办结", RecipientStatus.ARCHIVED: "已归档",
 }
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, or_, select, union_all
+from sqlalchemy import String, and_, cast, exists, func, or_, select, union, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from hub.db import utcnow
@@ -29,17 +29,6 @@ def _role_units(user: User, role: str) -> list[int]:
 
 def _my_task(user: User):
     return exists().where(DocumentTask.recipient_id == DocumentRecipient.id, DocumentTask.user_id == user.id)
-
-
-def _your_turn(user: User):
-    """An open task of the person that they can act on now (in-order circulation:
-    nobody before them still reading)."""
-    earlier = aliased(DocumentTask)
-    return exists().where(
-        DocumentTask.recipient_id == DocumentRecipient.id, DocumentTask.user_id == user.id,
-        DocumentTask.done_at.is_(None),
-        ~exists().where(earlier.recipient_id == DocumentTask.recipient_id, earlier.kind == TaskKind.READ,
-                        earlier.turn < DocumentTask.turn, earlier.done_at.is_(None)))
 
 
 def _receiving(user: User):
@@ -96,23 +85,41 @@ class InboxDocument:
 
 
 def _path_rows(user: User):
-    """Ids of the recipient rows the person is in the path of (those _receiving
-    accepts) as a union of index lookups: by unit for clerks and leaders, by
-    person for tasks. Lists filter with `id IN (this)`: the OR of _receiving
-    would be tested on every recipient row of every dispatched document."""
+    """The dispatched recipient rows the person is in the path of (those
+    _receiving accepts), as a subquery (id, document_id, received_at): a union
+    of index lookups, by unit for clerks and leaders and by person for tasks.
+    Lists start from these rather than test _receiving's OR on every recipient
+    row of every document; and the rows' own columns serve to order a page
+    (received_at is the document's dispatched_at, set on every row by dispatch
+    and only then), so that no other table is read for the rows left out."""
     clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
-    parts = [select(DocumentTask.recipient_id).where(DocumentTask.user_id == user.id)]
+    r = DocumentRecipient
+    columns, dispatched = (r.id, r.document_id, r.received_at), r.received_at.is_not(None)
+    tasks = select(DocumentTask.recipient_id).where(DocumentTask.user_id == user.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # = ANY(ARRAY(...)): index lookups by id. For a plain IN the planner
+        # estimates a person's few thousand tasks as costlier than scanning
+        # every recipient row, and does that (4 times slower for a leader).
+        mine = r.id == func.any(func.array(tasks.scalar_subquery()))
+    else:
+        mine = r.id.in_(tasks)
+    parts = [select(*columns).where(mine, dispatched)]
     if clerk_units:
-        parts.append(select(DocumentRecipient.id).where(DocumentRecipient.unit_id.in_(clerk_units)))
+        parts.append(select(*columns).where(r.unit_id.in_(clerk_units), dispatched))
     if leader_units:
-        parts.append(select(DocumentRecipient.id).where(DocumentRecipient.unit_id.in_(leader_units),
-                                                        DocumentRecipient.status.in_(LEADER_SEES)))
-    return union_all(*parts) if len(parts) > 1 else parts[0]
+        parts.append(select(*columns).where(r.unit_id.in_(leader_units), r.status.in_(LEADER_SEES),
+                                            dispatched))
+    # UNION, not UNION ALL: a row reached twice (a leader it is circulated to)
+    # is listed once.
+    return (union(*parts) if len(parts) > 1 else parts[0]).subquery("path_rows")
 
 
 def _waiting_rows(user: User):
-    """Ids of the recipient rows waiting for the person (those
-    _receiving_waiting accepts), as a union of index lookups like _path_rows."""
+    """Ids of the recipient rows waiting for the person, as a union of index
+    lookups like _path_rows: at their unit, for its clerks until registered, for
+    its leaders while proposed; and wherever they have an open task they can act
+    on now (in-order circulation: nobody before them still reading). Every such
+    row is in the person's path."""
     clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
     earlier = aliased(DocumentTask)
     parts = [select(DocumentTask.recipient_id).where(
@@ -126,13 +133,6 @@ def _waiting_rows(user: User):
         parts.append(select(DocumentRecipient.id).where(DocumentRecipient.unit_id.in_(leader_units),
                                                         DocumentRecipient.status == R.PROPOSED))
     return union_all(*parts) if len(parts) > 1 else parts[0]
-
-
-def _receiving_waiting(user: User):
-    clerk_units, leader_units = _role_units(user, Role.CLERK), _role_units(user, Role.LEADER)
-    return or_(and_(DocumentRecipient.unit_id.in_(clerk_units), DocumentRecipient.status.in_(CLERK_PENDING)),
-               and_(DocumentRecipient.unit_id.in_(leader_units), DocumentRecipient.status == R.PROPOSED),
-               _your_turn(user))
 
 
 def _issuing_waiting(user: User):
@@ -150,15 +150,11 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
     of (at = dispatched), and ones waiting on the issuing side (at = created).
     `read=False` only those waiting for them, `read=True` only the others."""
     items: list[InboxDocument] = []
-    # Filtered and ordered on the recipient rows (received_at is the document's
-    # dispatched_at, set on every row by dispatch and only then), so that the
-    # person's own rows drive the query (see _path_rows); and only ids are
-    # sorted: the page's documents are loaded afterwards, by id.
-    R_ = DocumentRecipient
-    receiving_waiting = R_.id.in_(_waiting_rows(user))
-    received = (select(R_.id, R_.document_id, receiving_waiting.label("waiting"))
-                .join(Document, Document.id == R_.document_id)
-                .where(R_.id.in_(_path_rows(user)), R_.received_at.is_not(None)))
+    # A page of the person's own recipient rows (see _path_rows); documents are
+    # joined only to match a search term, and the page's are loaded afterwards.
+    R_, rows = DocumentRecipient, _path_rows(user)
+    receiving_waiting = rows.c.id.in_(_waiting_rows(user))
+    received = select(rows.c.id, rows.c.document_id, receiving_waiting.label("waiting"))
     issuing_waiting = _issuing_waiting(user)
     issuing = (select(Document, issuing_waiting.label("waiting"))
                .where(Document.status != DocumentStatus.DISPATCHED, issuing_waiting))
@@ -169,17 +165,19 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
     if term:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         matches = or_(Document.title.like(pattern, escape="\\"), Document.number_prefix.like(pattern, escape="\\"))
-        received = received.where(matches)
+        received = received.join(Document, Document.id == rows.c.document_id).where(matches)
         issuing = issuing.where(matches) if issuing is not None else None
     if before is not None:
         at, item_id = before
-        received = received.where(or_(R_.received_at < at, and_(R_.received_at == at, R_.document_id < item_id)))
+        received = received.where(or_(rows.c.received_at < at,
+                                      and_(rows.c.received_at == at, rows.c.document_id < item_id)))
         if issuing is not None:
             issuing = issuing.where(or_(Document.created_at < at,
                                         and_(Document.created_at == at, Document.id < item_id)))
     seen: dict[int, tuple[int, bool]] = {}              # document id -> (its first row's id, waiting)
     for recipient_id, document_id, waiting in db.session.execute(
-            received.order_by(R_.received_at.desc(), R_.document_id.desc(), R_.id).limit(limit * 2)):
+            received.order_by(rows.c.received_at.desc(), rows.c.document_id.desc(), rows.c.id)
+            .limit(limit * 2)):
         if document_id not in seen and len(seen) < limit:
             seen[document_id] = (recipient_id, bool(waiting))
     if seen:
@@ -203,9 +201,10 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
 def waiting_count(user: User) -> int:
     """How many documents wait for the person (the inbox's unread number for documents)."""
     # The rows waiting for a person are all in their path, and dispatched ones
-    # have received_at: no join, and the person's rows drive (see _path_rows).
+    # have received_at: no join, and the person's rows drive (as in _path_rows).
     received = (select(func.count(func.distinct(DocumentRecipient.document_id)))
-                .where(DocumentRecipient.id.in_(_waiting_rows(user)), DocumentRecipient.received_at.is_not(None)))
+                .where(DocumentRecipient.id.in_(_waiting_rows(user)),
+                       DocumentRecipient.received_at.is_not(None)))
     issuing = select(func.count(Document.id)).where(Document.status != DocumentStatus.DISPATCHED,
                                                     _issuing_waiting(user))
     return (db.session.scalar(received) or 0) + (db.session.scalar(issuing) or 0)
@@ -220,16 +219,21 @@ def status_board(document: Document) -> list[dict[str, Any]]:
     overdue_possible = document.deadline is not None and document.deadline < today
     replies = set(db.session.scalars(select(Document.issuer_id).where(
         Document.replies_to_id == document.id, Document.status == DocumentStatus.DISPATCHED)))
+    # Plain columns, not DocumentRecipient objects: 2,000 of those (each with
+    # its unit joined) were most of the board's time.
+    r = DocumentRecipient
     rows = db.session.execute(
-        select(DocumentRecipient, Unit.name, Unit.depth, Unit.path)
-        .join(Unit, Unit.id == DocumentRecipient.unit_id)
-        .where(DocumentRecipient.document_id == document.id).order_by(Unit.path)).all()
-    return [{"unit_id": r.unit_id, "name": name, "depth": depth, "copy": r.copy, "status": r.status,
-             "signed_for_at": r.signed_for_at, "done_at": r.done_at,
-             "replied": r.replied_at is not None or r.unit_id in replies,
-             "overdue": overdue_possible and r.status in OPEN,
-             "last_reminded_at": r.last_reminded_at}
-            for r, name, depth, _path in rows]
+        select(r.unit_id, Unit.name, Unit.depth, r.copy, r.status, r.signed_for_at, r.done_at, r.replied_at,
+               r.last_reminded_at)
+        .join(Unit, Unit.id == r.unit_id)
+        .where(r.document_id == document.id).order_by(Unit.path)).all()
+    open_states = set(OPEN)
+    return [{"unit_id": unit_id, "name": name, "depth": depth, "copy": copy, "status": status,
+             "signed_for_at": signed_for_at, "done_at": done_at,
+             "replied": replied_at is not None or unit_id in replies,
+             "overdue": overdue_possible and status in open_states, "last_reminded_at": last_reminded_at}
+            for unit_id, name, depth, copy, status, signed_for_at, done_at, replied_at, last_reminded_at
+            in rows]
 
 
 def _today() -> date:
@@ -253,7 +257,7 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
                      before: int | None = None) -> list[Document]:
     """The documents the person may open that match, newest first (by id)."""
     mine = or_(_issuing(user), and_(Document.status == DocumentStatus.DISPATCHED, Document.id.in_(
-        select(DocumentRecipient.document_id).where(DocumentRecipient.id.in_(_path_rows(user))))))
+        select(_path_rows(user).c.document_id))))
     query = select(Document.id).where(mine)
     if search.term:
         pattern = "%" + search.term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -39,6 +39,9 @@ def document_json(document: Document, viewer: User, *, recipients: list[Document
                   own: DocumentRecipient | None) -> dict[str, Any]:
     """The document as `viewer` may see it: everything on the issuing side; at a
     recipient unit, that unit's own flow (`recipients` has what the viewer may see)."""
+    # The steps the viewer may see: the issuing side's, and those at the units
+    # in `recipients` (one dict, not a query or a scan per step).
+    unit_of = {r.id: r.unit_id for r in recipients}
     data = document_summary(document)
     data.update({
         "security": document.security, "body": document.body, "notes": document.notes,
@@ -55,9 +58,8 @@ def document_json(document: Document, viewer: User, *, recipients: list[Document
         "recipients": [recipient_json(r, detail=r is own) for r in recipients],
         "unit_id": own.unit_id if own else None,
         "timeline": [{"action": s.action, "by": s.actor.name if s.actor else None,
-                      "by_user_id": s.actor_id, "unit_id": s.recipient.unit_id if s.recipient else None,
+                      "by_user_id": s.actor_id, "unit_id": unit_of.get(s.recipient_id),
                       "at": _iso(s.at), "comment": s.comment, "detail": s.detail}
-                     for s in document.steps
-                     if s.recipient_id is None or not recipients or any(r.id == s.recipient_id for r in recipients)],
+                     for s in document.steps if s.recipient_id is None or s.recipient_id in unit_of],
     })
     return data

@@ -1,6 +1,300 @@
-"""Document pages (公文): placeholder until the pages land."""
+"""Document pages (公文): the list with search, the draft form, the document with
+its steps, timeline and status board, and the processing sheet (办文单).
+
+Thin: parse, fetch with permission (queries.access_document), one action, flash
+in Chinese, redirect. A refused step re-renders its page with the reason and
+the status of the refusal (403 wrong role, 409 wrong state, 429 too soon),
+never a 500. Every page works without JavaScript; static/js/documents.js adds
+the live unit and people search and the live status board.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from hub.documents import actions, page_reads, pages, queries
+from hub.documents.models import (CAPTION_MAX, COMMENT_MAX, DOC_TYPES, NOTES_MAX, STATUS_LABELS, TITLE_MAX,
+                                  URGENCIES, Document, DocumentRecipient, DocumentStatus)
+from hub.documents.pages import DraftForm, StepForm
+from hub.errors import Conflict, HubError, NotAllowed, NotFound
+from hub.extensions import db
+from hub.notices.pages import local_when
+from hub.org.models import Unit
+from hub.org.queries import children
 
 bp = Blueprint("documents", __name__)
+
+PAGE = 30
+SEARCH_ARGS = ("q", "doc_type", "issuer_id", "since", "until", "status")
+WAITING_MAX = 50
+DONE = {"review": "已核稿，等待领导签发", "return": "已退回拟稿人修改", "sign": "已签发",
+        "number": "已登记编号", "dispatch": "已分发到各收文单位", "sign_for": "已签收", "register": "已登记",
+        "propose": "拟办意见已送领导批办", "instruct": "已批办", "assign": "已交办", "circulate": "已传阅",
+        "mark_read": "已阅", "remind": "已提醒", "complete": "已办结", "reply": "已答复发文单位",
+        "archive": "已归档"}
+
+
+@bp.app_template_filter("cn_date")
+def cn_date(value) -> str:
+    return page_reads.cn_date(value)
+
+
+# ---- The list and search ------------------------------------------------------------------
+
+def _search() -> queries.DocumentSearch:
+    args = request.args
+    status = args.get("status") or None
+    return queries.DocumentSearch(
+        term=args.get("q", "").strip()[:100] or None,
+        doc_type=args.get("doc_type") if args.get("doc_type") in DOC_TYPES else None,
+        issuer_id=pages.as_id(args.get("issuer_id")), since=pages.as_date(args.get("since"), "since"),
+        until=pages.as_date(args.get("until"), "until"),
+        status=status if status in DocumentStatus.__members__.values() else None)
+
+
+@bp.get("/")
+@login_required
+def index():
+    """公文: what waits for me, my recent documents, and the search."""
+    error, search = None, queries.DocumentSearch()
+    try:
+        search = _search()
+    except HubError as problem:
+        error = problem
+    before = pages.as_id(request.args.get("before"))
+    found = queries.search_documents(current_user, search, limit=PAGE + 1, before=before)
+    waiting = page_reads.inbox_rows(current_user,
+                               queries.inbox_documents(current_user, limit=WAITING_MAX, read=False))
+    recent = queries.search_documents(current_user, queries.DocumentSearch(), limit=200)
+    query = {k: v for k, v in request.args.items() if k in SEARCH_ARGS and v}
+    return render_template(
+        "documents/index.html", waiting=waiting, found=page_reads.document_rows(found[:PAGE]),
+        next_before=found[PAGE - 1].id if len(found) > PAGE else None, before=before, search=search,
+        searching=bool(query), query=query, error=error, doc_types=DOC_TYPES,
+        statuses=[(s.value, STATUS_LABELS[s]) for s in DocumentStatus],
+        issuers=page_reads.issuer_choices(recent, search.issuer_id), can_draft=pages.can_draft(current_user),
+        waiting_max=WAITING_MAX,
+    ), error.status if error else 200
+
+
+# ---- The draft form -----------------------------------------------------------------------
+
+@bp.get("/new")
+@login_required
+def new():
+    """拟稿: the draft form."""
+    if not pages.can_draft(current_user):
+        raise NotAllowed("您没有所属单位，不能拟稿")
+    asked = pages.as_id(request.args.get("replies_to"))
+    if asked is not None:
+        return _draft_page(DraftForm.replying_to(queries.access_document(current_user, asked)))
+    return _draft_page(DraftForm())
+
+
+@bp.post("/new")
+@login_required
+def create():
+    """Save the draft, or (查找 / 下级 / 上传 buttons) re-render the form with what was asked."""
+    form = DraftForm.from_form(request.form)
+    try:
+        pages.upload_files(current_user, form, request.files.getlist("files"))
+    except HubError as problem:
+        return _draft_page(form, error=problem)
+    if _only_looking(form):
+        return _draft_page(form)
+    try:
+        document = actions.create_draft(current_user, actions.DocumentDraft.from_json(form.draft_json()))
+    except HubError as problem:
+        return _draft_page(form, error=problem)
+    flash("草稿已保存，请交文书核稿")
+    return redirect(url_for("documents.show", document_id=document.id))
+
+
+def _only_looking(form: DraftForm) -> bool:
+    """查找, 上传, 下级单位, 全部主送: re-render the form instead of saving it."""
+    if form.all_main is not None:
+        form.add_main([u.id for u in children(form.all_main)])
+    return bool(request.form.get("find") or form.browse or form.all_main)
+
+
+def _editable(document_id: int) -> Document:
+    document = queries.access_document(current_user, document_id)
+    if not pages.edits_drafts(current_user, document):
+        raise NotAllowed("只有拟稿人和发文单位的文书可以修改草稿")
+    if document.status != DocumentStatus.DRAFT:
+        raise Conflict("只有草稿可以修改；已核稿的公文请先退回")
+    return document
+
+
+@bp.get("/<int:document_id>/edit")
+@login_required
+def edit_form(document_id: int):
+    """修改草稿: the draft form pre-filled."""
+    document = _editable(document_id)
+    return _draft_page(DraftForm.from_document(document), document=document)
+
+
+@bp.post("/<int:document_id>/edit")
+@login_required
+def edit(document_id: int):
+    document = _editable(document_id)
+    form = DraftForm.from_form(request.form)
+    try:
+        pages.upload_files(current_user, form, request.files.getlist("files"))
+    except HubError as problem:
+        return _draft_page(form, document=document, error=problem)
+    if _only_looking(form):
+        return _draft_page(form, document=document)
+    try:
+        actions.update_draft(current_user, document,
+                             actions.DocumentDraft.from_json(form.draft_json()))
+    except HubError as problem:
+        return _draft_page(form, document=document, error=problem)
+    flash("草稿已修改")
+    return redirect(url_for("documents.show", document_id=document_id))
+
+
+def _draft_page(form: DraftForm, *, document: Document | None = None, error: HubError | None = None):
+    if error is not None:
+        db.session.rollback()
+        document = db.session.get(Document, document.id) if document is not None else None
+    asked = db.session.get(Document, form.replies_to) if form.replies_to else None
+    return render_template(
+        "documents/new.html", form=form, document=document, error=error, asked=asked,
+        picker=pages.draft_picker(current_user, form), doc_types=DOC_TYPES, urgencies=URGENCIES,
+        issuer=document.issuer if document is not None else pages.drafting_unit_or_none(current_user),
+        attachments=pages.form_attachments(current_user, form, document),
+        limits={"title": TITLE_MAX, "notes": NOTES_MAX, "caption": CAPTION_MAX},
+        max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
+    ), error.status if error else 200
+
+
+@bp.get("/units/choices")
+@login_required
+def unit_choices():
+    """JSON for the draft form's unit search: active units anywhere in the tree
+    matching `q`, or the units under `parent_id`."""
+    parent_id = pages.as_id(request.args.get("parent_id"))
+    if parent_id is not None:
+        parent = db.session.get(Unit, parent_id)
+        if parent is None or not parent.active:
+            raise NotFound("单位不存在")
+        return {"items": pages.unit_choices(children(parent_id)),
+                "parent": {"id": parent.id, "name": parent.name, "parent_id": parent.parent_id}}
+    term = request.args.get("q", "").strip()[:100]
+    return {"items": pages.unit_choices(pages.find_units(term)) if term else []}
+
+
+# ---- The document -------------------------------------------------------------------------
+
+def _acting_recipient(document: Document) -> DocumentRecipient | None:
+    unit_id = pages.as_id(request.values.get("unit_id"))
+    return (actions.recipient_for(current_user, document, unit_id) if unit_id is not None else None) \
+        or actions.recipient_for(current_user, document)
+
+
+@bp.get("/<int:document_id>")
+@login_required
+def show(document_id: int):
+    """The document: its elements, files, the steps the person may take, the
+    timeline and, for the issuing side, the status board."""
+    return _document_page(queries.access_document(current_user, document_id))
+
+
+def _document_page(document: Document, *, error: HubError | None = None, failed: StepForm | None = None):
+    if error is not None:
+        db.session.rollback()
+        document = db.session.get(Document, document.id)
+    issuing = actions.is_issuing_side(current_user, document)
+    recipient = _acting_recipient(document)
+    steps = pages.incoming_steps(current_user, recipient) if recipient is not None else []
+    people_q = request.args.get("people_q", "").strip()[:100]
+    people = (pages.person_choices(pages.unit_people(recipient.unit, people_q))
+              if recipient is not None and ({"assign", "circulate"} & set(steps)) else [])
+    entries, more = page_reads.timeline(document, None if issuing else [recipient.id] if recipient else [])
+    dispatched = document.status == DocumentStatus.DISPATCHED
+    board = queries.status_board(document) if issuing and dispatched else None
+    main, copies = page_reads.recipient_units(document)
+    task, turn = pages.open_read_task(current_user, recipient) if recipient is not None else (None, False)
+    return render_template(
+        "documents/show.html", document=document, issuing=issuing, recipient=recipient, error=error,
+        failed=failed, outgoing=pages.outgoing_steps(current_user, document), incoming=steps,
+        can_edit=pages.can_edit(current_user, document), people=people, people_q=people_q,
+        entries=entries, more_steps=more, board=board,
+        counts=page_reads.board_counts(board) if board else None,
+        can_remind=pages.can_remind_units(current_user, document), main=main, copies=copies,
+        read_task=task, my_turn=turn, step_labels=page_reads.STEP_LABELS, status_labels=STATUS_LABELS,
+        replies_to=db.session.get(Document, document.replies_to_id) if document.replies_to_id else None,
+        comment_max=COMMENT_MAX,
+    ), error.status if error else 200
+
+
+@bp.post("/<int:document_id>/step")
+@login_required
+def step(document_id: int):
+    """One workflow step from the page's forms (actions.take_step)."""
+    document = queries.access_document(current_user, document_id)
+    form = StepForm.from_form(request.form)
+    try:
+        actions.take_step(current_user, document, form.action, comment=form.comment, user_ids=form.user_ids,
+                          unit_id=form.unit_id, in_order=form.in_order, lead_id=form.lead_id)
+    except HubError as problem:
+        return _document_page(document, error=problem, failed=form)
+    flash(DONE.get(form.action, "已办理"))
+    on_board = form.action == "remind" and actions.is_issuing_side(current_user, document)
+    anchor = "board" if on_board else "steps"
+    return redirect(url_for("documents.show", document_id=document_id, _anchor=anchor))
+
+
+@bp.get("/<int:document_id>/board")
+@login_required
+def board(document_id: int):
+    """JSON of the status board for its live update (issuing side only)."""
+    document = queries.access_document(current_user, document_id)
+    if not actions.is_issuing_side(current_user, document):
+        raise NotAllowed("只有发文单位可以查看各收文单位的办理情况")
+    rows = queries.status_board(document)
+    return {"items": [{"unit_id": r["unit_id"], "status": r["status"],
+                       "status_label": STATUS_LABELS.get(r["status"], r["status"]),
+                       "signed_for": local_when(r["signed_for_at"]), "done": local_when(r["done_at"]),
+                       "replied": bool(r["replied"]), "overdue": bool(r["overdue"]),
+                       "reminded": local_when(r["last_reminded_at"])} for r in rows],
+            "counts": page_reads.board_counts(rows)}
+
+
+@bp.get("/<int:document_id>/people")
+@login_required
+def people_choices(document_id: int):
+    """JSON for the 承办 / 传阅 people search: people of the acting recipient unit."""
+    document = queries.access_document(current_user, document_id)
+    recipient = _acting_recipient(document)
+    if recipient is None:
+        raise NotAllowed("您不在该公文的收文单位办理环节中")
+    term = request.args.get("q", "").strip()[:100]
+    return {"items": pages.person_choices(pages.unit_people(recipient.unit, term))}
+
+
+# ---- The processing sheet (办文单) ------------------------------------------------------------
+
+@bp.get("/<int:document_id>/sheet")
+@login_required
+def sheet(document_id: int):
+    """办文单, printable: a recipient unit's 收文办理单, or for the issuing side
+    without unit_id the 发文稿纸."""
+    document = queries.access_document(current_user, document_id)
+    issuing = actions.is_issuing_side(current_user, document)
+    unit_id = pages.as_id(request.args.get("unit_id"))
+    if unit_id is None and issuing:
+        main, copies = page_reads.recipient_units(document)
+        return render_template("documents/sheet_out.html", document=document, main=main, copies=copies,
+                               steps=page_reads.outgoing_sheet(document))
+    if issuing and unit_id is not None:
+        recipient = db.session.scalar(select(DocumentRecipient).where(
+            DocumentRecipient.document_id == document.id, DocumentRecipient.unit_id == unit_id))
+    else:
+        recipient = actions.recipient_for(current_user, document, unit_id)
+    if recipient is None:
+        raise NotFound("办文单不存在")
+    return render_template("documents/sheet.html", document=document, sheet=page_reads.sheet_for(recipient),
+                           issuing=issuing)

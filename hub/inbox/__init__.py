@@ -1,4 +1,4 @@
-"""One inbox: notices, mentions and direct messages (documents later), newest first.
+"""One inbox: notices, documents (公文) to handle, mentions and direct messages, newest first.
 
 See DESIGN.md principle 1 and API.md "Notices and the inbox".
 """

@@ -1,5 +1,6 @@
-"""Reads across domains for the inbox. Each source gives its newest items
-before the cursor; the page is their merge."""
+"""Reads across domains for the inbox. Each source (notices, documents,
+mentions, direct messages) gives its newest items before the cursor; the page
+is their merge."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,13 +10,15 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from hub.channels.models import Channel, ChannelKind, ChannelRead, ChannelTarget, Mention, Message
+from hub.documents import page_reads as document_reads
+from hub.documents import queries as document_queries
 from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.notices import queries as notice_queries
 from hub.notices.serialize import inbox_item
 from hub.org.models import User
 
-KINDS = ("notice", "mention", "direct")
+KINDS = ("notice", "document", "mention", "direct")
 
 
 ORDERS = ("newest", "unread_first")
@@ -97,6 +100,12 @@ def _items(user: User, filters: Filters, *, limit: int, before, read: bool | Non
         seen = notice_queries.seen_by(user, notices)
         items += [inbox_item(n, read=seen[n.id].read, acked=seen[n.id].acked,
                              corrected_after_read=seen[n.id].corrected_after_read) for n in notices]
+    if filters.kind in (None, "document") and not notice_only:
+        # A document is unread while it waits for the person (to sign for,
+        # instruct, read, ...); the search term matches its title or number.
+        documents = document_queries.inbox_documents(user, limit=limit + 1, before=before, read=read,
+                                                     term=filters.term)
+        items += document_reads.inbox_rows(user, documents)
     if not notice_only and not filters.term:
         if filters.kind in (None, "mention"):
             items += _message_items(user, "mention", _mentions_condition(user), limit + 1, before, read)
@@ -123,7 +132,9 @@ def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str |
         next_cursor = cursor_of(page[-1]) if more and page else None
     else:
         page, next_cursor = _unread_first(user, filters, limit=limit, before=before)
-    return {"items": page, "next": next_cursor, "unread": notice_queries.unread_count(user)}
+    waiting = document_queries.waiting_count(user)
+    return {"items": page, "next": next_cursor, "unread": notice_queries.unread_count(user) + waiting,
+            "documents_waiting": waiting}
 
 
 def _unread_first(user: User, filters: Filters, *, limit: int,

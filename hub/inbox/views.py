@@ -1,6 +1,7 @@
 """The inbox page (收件箱): one list of what is addressed to the person —
-notices, mentions and direct messages — newest first, with filters, search and
-"更早" pages, newest first or unread first. static/js/inbox.js adds arriving notices live, quietly.
+notices, documents to handle, mentions and direct messages — with filters,
+search and "更早" pages, newest first or unread first. static/js/inbox.js adds
+arriving notices live, quietly.
 
 Thin: parse the query string, one read (hub.inbox.queries.inbox_page), render.
 """

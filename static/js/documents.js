@@ -1,0 +1,308 @@
+/* Documents (公文): the draft form's live unit search and tree browsing, the
+ * people search of the 承办 / 传阅 forms, the status board's live update, and
+ * the 办文单's print button.
+ *
+ * The documents page shows a quiet note when a step concerns the person.
+ *
+ * Progressive enhancement only: without this script the draft form searches
+ * and browses through its own buttons, the people search is a GET form, and
+ * the board is a plain table. Text is only ever set with textContent. The board
+ * never sorts anything: rows keep the tree order the server rendered.
+ */
+(function () {
+  "use strict";
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      });
+  }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  function check(id, name, value, label, hidden) {
+    var box = el("span", { "class": "check" });
+    box.appendChild(el("input", { type: "checkbox", id: id, name: name, value: value }));
+    var text = el("label", { "for": id });
+    text.appendChild(el("span", { "class": "sr-only" }, hidden));
+    text.appendChild(document.createTextNode(label));
+    box.appendChild(text);
+    return box;
+  }
+
+  // Ticked rows stay; the rest give way to the new results.
+  function replaceChoices(list, items, build) {
+    Array.prototype.slice.call(list.querySelectorAll("li[data-choice]")).forEach(function (li) {
+      if (!li.querySelector("input:checked")) { li.remove(); }
+    });
+    items.forEach(function (item) {
+      if (!list.querySelector('li[data-choice="' + item.id + '"]')) { list.appendChild(build(item)); }
+    });
+    var empty = list.querySelector("[data-empty]");
+    if (empty) { empty.hidden = !!list.querySelector("li[data-choice]"); }
+  }
+
+  // ---- The draft form: units from the whole tree ------------------------------------
+
+  function unitRow(unit) {
+    var li = el("li", { "data-choice": unit.id });
+    var name = el("span", { "class": "unit-choice-name" }, unit.name);
+    if (unit.trail) {
+      name.appendChild(document.createTextNode(" "));
+      name.appendChild(el("span", { "class": "muted" }, unit.trail));
+    }
+    li.appendChild(name);
+    li.appendChild(check("dm-" + unit.id, "main_ids", unit.id, "主送", unit.name));
+    li.appendChild(check("dc-" + unit.id, "copy_ids", unit.id, "抄送", unit.name));
+    li.appendChild(check("dj-" + unit.id, "joint_ids", unit.id, "联合发文", unit.name));
+    if (unit.children) {
+      li.appendChild(el("button", { type: "submit", name: "browse", value: unit.id, "class": "link",
+                                    "data-browse": unit.id }, "下级单位（" + unit.children + "）"));
+    }
+    return li;
+  }
+
+  function setupDraft(form) {
+    var url = form.getAttribute("data-units-url");
+    var input = form.querySelector("#unit-q");
+    var list = form.querySelector("#doc-units");
+    var status = form.querySelector("[data-unit-picker] [data-picker-status]");
+    var picker = form.querySelector("[data-unit-picker]");
+    var asked = "";
+
+    var actions = picker.querySelector(".picker-actions");
+
+    function upButton(parentId) {
+      var up = actions.querySelector("button[data-browse]");
+      if (!parentId) { if (up) { up.hidden = true; } return; }
+      if (!up) {
+        up = el("button", { type: "submit", name: "browse", "class": "link" }, "返回上一级");
+        actions.insertBefore(up, actions.firstChild);
+      }
+      up.value = parentId;
+      up.setAttribute("data-browse", parentId);
+      up.hidden = false;
+    }
+
+    // "全部主送" posts the form: the server adds every unit under the one browsed.
+    function allButton(parent, count) {
+      var all = actions.querySelector("button[data-all-main]");
+      if (!parent || !count) { if (all) { all.hidden = true; } return; }
+      if (!all) {
+        all = el("button", { type: "submit", name: "all_main", "class": "secondary small", "data-all-main": "" });
+        actions.appendChild(all);
+      }
+      all.value = parent.id;
+      all.textContent = parent.name + "的下级单位全部主送";
+      all.hidden = false;
+    }
+
+    function search() {
+      var term = input.value.trim();
+      if (term === asked) { return; }
+      asked = term;
+      if (!term) { status.textContent = ""; return; }
+      status.textContent = "正在查找…";
+      getJSON(url + "?q=" + encodeURIComponent(term)).then(function (page) {
+        if (asked !== term) { return; }
+        replaceChoices(list, page.items, unitRow);
+        upButton(null);
+        allButton(null, 0);
+        status.textContent = page.items.length ? "找到 " + page.items.length + " 个单位，勾选“主送”或“抄送”。"
+                                               : "没有找到匹配的单位。";
+      }).catch(function () {
+        asked = "";
+        status.textContent = "查找失败，请重试。";
+      });
+    }
+
+    function browse(unitId) {
+      status.textContent = "正在列出下级单位…";
+      getJSON(url + "?parent_id=" + encodeURIComponent(unitId)).then(function (page) {
+        asked = "";
+        replaceChoices(list, page.items, unitRow);
+        status.textContent = page.parent ? "正在列出" + page.parent.name + "的下级单位。" : "";
+        upButton(page.parent && page.parent.parent_id);
+        allButton(page.parent, page.items.length);
+      }).catch(function () { status.textContent = "加载失败，请重试。"; });
+    }
+
+    input.addEventListener("input", debounce(search, 300));
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target === input) {
+        event.preventDefault();
+        asked = "";
+        search();
+      }
+    });
+    form.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("button");
+      if (!button) { return; }
+      if (button.hasAttribute("data-browse")) {
+        event.preventDefault();
+        browse(button.getAttribute("data-browse"));
+      } else if (button.name === "find" && button.value === "units") {
+        event.preventDefault();
+        asked = "";
+        search();
+      }
+    });
+    // A unit is 主送 or 抄送, not both.
+    form.addEventListener("change", function (event) {
+      var box = event.target, li = box.closest && box.closest("#doc-units li[data-choice]");
+      if (!li || !box.checked) { return; }
+      var other = { main_ids: "copy_ids", copy_ids: "main_ids" }[box.name];
+      if (other) { li.querySelector('input[name="' + other + '"]').checked = false; }
+    });
+  }
+
+  // ---- The document page: people search, live board, changes -------------------------
+
+  function personRow(action) {
+    return function (person) {
+      var li = el("li", { "data-choice": person.id });
+      var main = el("span", { "class": "check" });
+      main.appendChild(el("input", { type: "checkbox", id: action + "-p" + person.id, name: "user_ids", value: person.id }));
+      var label = el("label", { "for": action + "-p" + person.id }, person.name);
+      if (person.where) {
+        label.appendChild(document.createTextNode(" "));
+        label.appendChild(el("span", { "class": "muted" }, person.where));
+      }
+      main.appendChild(label);
+      li.appendChild(main);
+      if (action === "assign") {
+        var lead = el("span", { "class": "check sub" });
+        lead.appendChild(el("input", { type: "radio", id: "lead-" + person.id, name: "lead_id", value: person.id }));
+        var leadLabel = el("label", { "for": "lead-" + person.id });
+        leadLabel.appendChild(el("span", { "class": "sr-only" }, person.name));
+        leadLabel.appendChild(document.createTextNode("主办"));
+        lead.appendChild(leadLabel);
+        li.appendChild(lead);
+      } else {
+        var order = el("span", { "class": "order-field" });
+        var orderLabel = el("label", { "for": "order-" + person.id });
+        orderLabel.appendChild(el("span", { "class": "sr-only" }, person.name + "的"));
+        orderLabel.appendChild(document.createTextNode("顺序"));
+        order.appendChild(orderLabel);
+        order.appendChild(el("input", { id: "order-" + person.id, name: "order_" + person.id, type: "number",
+                                        min: "1", max: "999", inputmode: "numeric" }));
+        li.appendChild(order);
+      }
+      return li;
+    };
+  }
+
+  function setupPeople(page) {
+    var form = page.querySelector("form[data-people-search]");
+    if (!form) { return; }
+    var url = form.getAttribute("data-people-url");
+    var input = form.querySelector("input[type=search]");
+    var status = form.querySelector("[data-picker-status]");
+    var asked = input.value.trim();
+    function search() {
+      var term = input.value.trim();
+      if (term === asked) { return; }
+      asked = term;
+      status.textContent = term ? "正在查找…" : "";
+      getJSON(url + "&q=" + encodeURIComponent(term)).then(function (data) {
+        if (asked !== term) { return; }
+        page.querySelectorAll("[data-people-list]").forEach(function (list) {
+          replaceChoices(list, data.items, personRow(list.getAttribute("data-people-list")));
+        });
+        status.textContent = term ? (data.items.length ? "找到 " + data.items.length + " 人。" : "没有找到匹配的人员。") : "";
+      }).catch(function () {
+        asked = "";
+        status.textContent = "查找失败，请重试。";
+      });
+    }
+    input.addEventListener("input", debounce(search, 300));
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      asked = null;
+      search();
+    });
+  }
+
+  function setupBoard(board) {
+    var url = board.getAttribute("data-board-url");
+    function cell(row, name) { return row.querySelector('[data-cell="' + name + '"]'); }
+    function apply(data) {
+      data.items.forEach(function (item) {
+        var row = board.querySelector('tr[data-unit-id="' + item.unit_id + '"]');
+        if (!row) { return; }
+        cell(row, "status").textContent = item.status_label;
+        cell(row, "signed_for").textContent = item.signed_for;
+        cell(row, "done").textContent = item.done;
+        cell(row, "replied").textContent = item.replied ? "已答复" : "";
+        cell(row, "reminded").textContent = item.reminded ? "已提醒 " + item.reminded : "";
+        cell(row, "overdue").hidden = !item.overdue;
+        row.classList.toggle("is-overdue", item.overdue);
+        var remind = row.querySelector("form[data-remind]");
+        if (remind) { remind.hidden = item.status === "done" || item.status === "archived"; }
+      });
+      Object.keys(data.counts).forEach(function (key) {
+        var out = board.querySelector('[data-count="' + key + '"]');
+        if (out) { out.textContent = data.counts[key]; }
+      });
+    }
+    var last = 0, timer = null;
+    return function refresh() {
+      if (timer) { return; }
+      timer = setTimeout(function () {
+        timer = null;
+        last = Date.now();
+        getJSON(url).then(apply).catch(function () { /* the next event tries again */ });
+      }, Math.max(0, last + 2000 - Date.now()));
+    };
+  }
+
+  function setupDocument(page) {
+    var documentId = +page.getAttribute("data-document-id");
+    var board = page.querySelector("[data-board]");
+    var changed = page.querySelector("[data-doc-changed]");
+    setupPeople(page);
+    var refresh = board ? setupBoard(board) : null;
+    if (typeof window.io !== "function") { return; }
+    var socket = window.io();
+    var connected = false;
+    socket.on("document", function (data) {
+      if (!data || +data.id !== documentId) { return; }
+      if (refresh && data.unit_id) { refresh(); } else if (changed) { changed.hidden = false; }
+    });
+    // After a reconnect, fetch what may have changed meanwhile.
+    socket.on("connect", function () {
+      if (connected && refresh) { refresh(); }
+      connected = true;
+    });
+  }
+
+  // The documents page: a step that concerns the person says so, quietly.
+  function setupIndex(page) {
+    var changed = page.querySelector("[data-doc-changed]");
+    if (typeof window.io !== "function" || !changed) { return; }
+    window.io().on("document", function () { changed.hidden = false; });
+  }
+
+  document.querySelectorAll("form[data-draft]").forEach(setupDraft);
+  document.querySelectorAll("[data-documents]").forEach(setupIndex);
+  document.querySelectorAll("[data-document]").forEach(setupDocument);
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+})();
