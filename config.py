@@ -54,6 +54,9 @@ class Config:
     SESSION_COOKIE_NAME = "hub_session"
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     MAX_CONTENT_LENGTH = _int("HUB_MAX_UPLOAD_MB", 20) * 1024 * 1024
+    # Reverse proxies in front of the hub (nginx: 1). Their X-Forwarded-For/-Proto/-Host
+    # headers are trusted for that many hops, so the audit log records the client's address.
+    PROXY_HOPS = _int("HUB_PROXY_HOPS", 0)
     ATTACHMENT_MAX_BYTES = _int("HUB_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None          # the token lives as long as the session
 

@@ -43,8 +43,11 @@ def on_starting(server):
 
     This runs in a child interpreter, not in the master: the master forks the
     worker, and the gevent worker must monkey-patch before the app and its
-    libraries are imported. Keeping the app out of the master also keeps the
-    master small."""
+    libraries are imported. psycopg, for one, picks how it waits for PostgreSQL
+    when it is imported: after the patch it waits through gevent, so a request
+    waiting on the database never holds up the worker's other connections
+    (tests/test_cluster.py checks it). Hence no preload_app, ever. Keeping the
+    app out of the master also keeps the master small."""
     address = server.cfg.bind[0] if server.cfg.bind else bind
     code = ("import sys; from hub.startup import first_start; "
             "print(first_start(bind=sys.argv[1]), flush=True)")
@@ -53,7 +56,12 @@ def on_starting(server):
 
 
 def post_worker_init(worker):
-    """Keep the garbage collector from stalling real time.
+    """Listen on the message queue at once, then keep the garbage collector from
+    stalling real time.
+
+    With HUB_REDIS_URL the worker subscribes to Redis before it serves, not at
+    its first Socket.IO connection (python-socketio's default): emits that other
+    processes publish meanwhile would never reach that first client.
 
     A full collection walks every object the worker holds; with 2,000 connections
     that stops every connection for 100-300 ms, and CPython's default thresholds
@@ -62,6 +70,9 @@ def post_worker_init(worker):
     collector's sight, and a full collection now waits for 1,000 middle-generation
     collections instead of 10. Young cyclic garbage is still collected as often as
     before, and garbage without cycles is freed at once by reference counting."""
+    from hub.realtime import listen_to_message_queue
+    listen_to_message_queue()
+
     import gc
     gc.collect()
     gc.freeze()

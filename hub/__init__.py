@@ -32,6 +32,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _prepare_instance(app)
 
     from hub.extensions import csrf, db, login_manager, socketio
+    if app.config.get("PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -46,10 +46,21 @@ def seed_demo_command(county: str | None) -> None:
 
 
 @hub_cli.command("run-jobs")
-def run_jobs_command() -> None:
-    """Run the background jobs once (archive ended task channels)."""
-    from hub.jobs import run_due_jobs
-    for job, count in run_due_jobs().items():
+@click.option("--force", is_flag=True,
+              help="Run even while a hub process holds the jobs lease (the jobs are safe to overlap).")
+def run_jobs_command(force: bool) -> None:
+    """Run the background jobs once (archive ended task channels, announce
+    scheduled notices, automatic 催办), under the jobs lease."""
+    from hub.jobs import LEASE, run_jobs_once
+    from hub.leases import lease_holder
+    done = run_jobs_once(force=force)
+    if done is None:
+        holder, until = lease_holder(LEASE) or ("another process", None)
+        until_text = f" until {until:%Y-%m-%d %H:%M:%S} UTC" if until else ""
+        click.echo(f"skipped: {holder} holds the jobs lease{until_text} and runs the jobs "
+                   "(--force runs them here anyway)")
+        return
+    for job, count in done.items():
         click.echo(f"{job}: {count}")
 
 

@@ -9,3 +9,4 @@ from hub.channels.models import (Attachment, Channel, ChannelRead, ChannelTarget
                                  Mention, Message, MessageAck, MessageEdit)
 from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient,  # noqa: F401
                                   DocumentStep, DocumentTask, NumberCounter)
+from hub.leases import JobLease  # noqa: F401

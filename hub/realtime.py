@@ -1,7 +1,8 @@
 """Real time: rooms, emits after commit, and the authenticated connect.
 
 The database is the record; an emit is only a push. Emits queued during a
-transaction go out after it commits, and are dropped if it rolls back.
+transaction go out after it commits, and are dropped if it rolls back; the same
+event queued for several rooms reaches each socket once.
 
 Rooms: `user:<id>` for each person; `unit:<id>` for each unit a person belongs to
 *and its ancestors* (so a notice to a subtree is one emit to its root's room);
@@ -10,6 +11,7 @@ sockets of the people concerned move rooms without reconnecting.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -104,8 +106,26 @@ def _move_sockets(user_id: int, rooms: set[str]) -> None:
 def _after_commit(session: Session) -> None:
     for user_id, rooms in session.info.pop("pending_rooms", {}).items():
         _move_sockets(user_id, rooms)
-    for event, payload, room in session.info.pop("pending_emits", []):
-        socketio.emit(event, payload, to=room)
+    for event, payload, rooms in _coalesce(session.info.pop("pending_emits", [])):
+        socketio.emit(event, payload, to=rooms[0] if len(rooms) == 1 else rooms)
+
+
+def _coalesce(pending: list[tuple[str, Any, str]]) -> list[tuple[str, Any, list[str]]]:
+    """One emit per event and payload, to all of its rooms at once, in the order
+    first queued. python-socketio sends one emit to a list of rooms once to each
+    socket, however many of those rooms it is in (on every process: each one
+    delivers to its own sockets). So a notice to a subtree and to a person inside
+    it arrives once, where one emit per room delivered it twice."""
+    grouped: dict[tuple[str, str], tuple[str, Any, list[str]]] = {}
+    for event, payload, room in pending:
+        try:
+            key = (event, json.dumps(payload, sort_keys=True, default=str))
+        except (TypeError, ValueError):
+            key = (event, f"object:{id(payload)}")
+        rooms = grouped.setdefault(key, (event, payload, []))[2]
+        if room not in rooms:
+            rooms.append(room)
+    return list(grouped.values())
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")
@@ -115,6 +135,23 @@ def _drop_pending(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop("pending_emits", None)
         session.info.pop("pending_rooms", None)
+
+
+def listen_to_message_queue() -> None:
+    """Subscribe this process to the message queue (HUB_REDIS_URL) now.
+
+    python-socketio subscribes a process on its first Socket.IO connection, in
+    the background: what other processes emit before that subscription is made
+    never reaches that first client. A server process calls this once at start
+    (gunicorn.conf.py, post_worker_init) so that it listens before it serves.
+    Without a queue, or when already listening, it does nothing."""
+    from socketio import PubSubManager
+    server = getattr(socketio, "server", None)
+    if server is None or server.manager_initialized \
+            or not isinstance(server.manager, PubSubManager):
+        return
+    server.manager_initialized = True      # what the first connection would set
+    server.manager.initialize()
 
 
 def socket_user():

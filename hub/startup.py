@@ -1,10 +1,12 @@
 """What happens when the hub starts: schema up to date, demo data on first start."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, select
+from flask import Flask
+from sqlalchemy import func, select, text
 
 from hub import create_app
 
@@ -18,13 +20,15 @@ def first_start(*, bind: str, config: Mapping[str, Any] | None = None) -> str:
     from hub.org.models import Unit
 
     app = create_app(config)
-    upgrade(app)
     lines = []
+    with _one_at_a_time(app):
+        upgrade(app)
+        with app.app_context():
+            empty = not db.session.scalar(select(func.count()).select_from(Unit))
+            if app.config["DEMO"] and empty:
+                report = seed_demo(app.config["DEMO_COUNTY"])
+                lines.append(report.describe())
     with app.app_context():
-        empty = not db.session.scalar(select(func.count()).select_from(Unit))
-        if app.config["DEMO"] and empty:
-            report = seed_demo(app.config["DEMO_COUNTY"])
-            lines.append(report.describe())
         host = bind.replace("0.0.0.0", "127.0.0.1")
         lines.append(f"Hub 已启动: http://{host}/")
         if app.config["DEMO"]:
@@ -34,3 +38,24 @@ def first_start(*, bind: str, config: Mapping[str, Any] | None = None) -> str:
                 lines.extend(f"  {login:<22} {label}" for login, label in logins)
         db.engine.dispose()
     return "\n".join(lines)
+
+
+STARTUP_LOCK = 7_240_001           # any constant: the advisory lock of "a hub is starting"
+
+
+@contextmanager
+def _one_at_a_time(app: Flask) -> Iterator[None]:
+    """Several hub processes starting together on PostgreSQL take turns (an
+    advisory lock), so only the first migrates and loads the demo; the others
+    then find the work done. SQLite serves one process, and needs nothing."""
+    from hub.extensions import db
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            yield
+            return
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": STARTUP_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": STARTUP_LOCK})

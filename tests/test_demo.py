@@ -1,6 +1,7 @@
 """The demo: a real county, its departments and a plausible, deterministic cast."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from hub import create_app
@@ -76,3 +77,26 @@ def test_first_start_without_demo_stays_empty(tmp_path):
     app = create_app(config)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
+def test_processes_starting_together_on_postgresql_take_turns(backend, request, tmp_path):
+    """Three hub processes' first start on one empty PostgreSQL database: one
+    migrates and loads the demo, the others wait and find it done."""
+    if backend != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's; SQLite serves one process")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hub.startup import first_start
+    uri = request.getfixturevalue("pg_server").create_database("hub_startup_race")
+    config = {**base_config(tmp_path, uri), "DEMO": True, "DEMO_COUNTY": "330802"}
+    pool = ThreadPoolExecutor(3)
+    try:     # without the lock the starts deadlock on each other's DDL: fail, don't hang
+        banners = list(pool.map(lambda n: first_start(bind=f"127.0.0.1:{5000 + n}", config=config), range(3),
+                                timeout=120))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    assert sum("柯城区" in banner and "演示账号" in banner for banner in banners) == 3
+    app = create_app(config)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Unit).where(Unit.code == "330802")) == 1
+        db.engine.dispose()

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, insert, select
+from sqlalchemy import and_, exists, insert, select, update
 
 from hub.audit import record_audit
 from hub.channels import queries
@@ -197,16 +197,20 @@ def _archive(channel: Channel) -> None:
 
 
 def archive_ended_channels(today: date) -> int:
-    """Archive every active task channel whose end date has passed (run daily)."""
-    ended = list(db.session.scalars(select(Channel).where(
-        Channel.kind == ChannelKind.TASK, Channel.state == ChannelState.ACTIVE,
-        Channel.ends_on < today)))
-    for channel in ended:
-        _archive(channel)
-        record_audit(None, "channel.archived", channel, actor_login="(schedule)",
-                     after={"reason": "ended", "ends_on": channel.ends_on})
+    """Archive every active task channel whose end date has passed (run by the
+    background jobs). One conditional UPDATE claims the channels, so of two
+    processes running this at once each channel is archived, and audited, once."""
+    claimed = db.session.scalars(
+        update(Channel).where(Channel.kind == ChannelKind.TASK, Channel.state == ChannelState.ACTIVE,
+                              Channel.ends_on < today)
+        .values(state=ChannelState.ARCHIVED, archived_at=utcnow()).returning(Channel.id)).all()
+    archived = select(Channel).where(Channel.id.in_(claimed)).order_by(Channel.id)
+    if claimed:
+        for channel in db.session.scalars(archived):
+            record_audit(None, "channel.archived", channel, actor_login="(schedule)",
+                         after={"reason": "ended", "ends_on": channel.ends_on})
     db.session.commit()
-    return len(ended)
+    return len(claimed)
 
 
 def merge_task_channels(actor: User, source: Channel, target: Channel) -> Channel:

@@ -775,6 +775,8 @@ def chase_due(now: datetime | None = None) -> int:
         try:
             chase(None, recipient, automatic=True)          # type: ignore[arg-type]
             chased += 1
-        except (Conflict, TooSoon):
+        # StaleDataError: the recipient's version moved since it was read, because
+        # a clerk or another process chased (or otherwise handled) it meanwhile.
+        except (Conflict, TooSoon, StaleDataError):
             db.session.rollback()
     return chased

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub.audit import record_audit
 from hub.channels.attachments import is_unused
@@ -191,19 +191,30 @@ def audience_rooms(notice: Notice) -> list[str]:
 
 def _announce(notice: Notice, event: str = "notice") -> None:
     notice.announced = True
+    _push(notice, event)
+
+
+def _push(notice: Notice, event: str = "notice") -> None:
     item = inbox_item(notice, read=False)
     for room in audience_rooms(notice):
         emit_on_commit(event, item, to=room)
 
 
 def announce_due_notices() -> int:
-    """Push scheduled notices whose time has come (run by the background jobs)."""
-    due = list(db.session.scalars(select(Notice).where(
-        Notice.announced.is_(False), Notice.publish_at <= utcnow(), Notice.revoked_at.is_(None))))
-    for notice in due:
-        _announce(notice)
+    """Push scheduled notices whose time has come (run by the background jobs).
+
+    The `announced` flag flips in one conditional UPDATE, and only the notices
+    this UPDATE flipped are pushed: of two processes running this at once, each
+    notice is claimed, and pushed, by exactly one."""
+    claimed = db.session.scalars(
+        update(Notice).where(Notice.announced.is_(False), Notice.publish_at <= utcnow(),
+                             Notice.revoked_at.is_(None))
+        .values(announced=True).returning(Notice.id)).all()
+    if claimed:
+        for notice in db.session.scalars(select(Notice).where(Notice.id.in_(claimed)).order_by(Notice.id)):
+            _push(notice)
     db.session.commit()
-    return len(due)
+    return len(claimed)
 
 
 def mark_read(reader: User, notice: Notice) -> Receipt:
