@@ -39,9 +39,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    from hub.realtime import message_queue
     socketio.init_app(app, async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
-                      message_queue=app.config.get("REDIS_URL"),
-                      cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"))
+                      cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
+                      **message_queue(app.config.get("REDIS_URL")))
 
     # Every <int:...> and <id:...> in a URL is a positive id that fits the
     # database's integer column: an absurd number is a 404, not a driver overflow.

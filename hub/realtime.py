@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
+from socketio import RedisManager
 from sqlalchemy.orm import Session, joinedload
 
 from hub.extensions import db, socketio
@@ -78,10 +79,11 @@ def connected_user_ids() -> set[int]:
 
 def resync_rooms_on_commit(user_ids: Iterable[int]) -> None:
     """Call after flush, before commit: work out the rooms of the people concerned
-    who have live sockets here, and move those sockets once the commit succeeds."""
+    who have live sockets here — or anywhere, with a message queue — and move
+    those sockets once the commit succeeds."""
     from hub.org.models import User
     session = db.session()
-    wanted = set(user_ids) & connected_user_ids()
+    wanted = set(user_ids) if _queue() is not None else set(user_ids) & connected_user_ids()
     if not wanted:
         return
     if not session.in_transaction():
@@ -104,8 +106,12 @@ def _move_sockets(user_id: int, rooms: set[str]) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    for user_id, rooms in session.info.pop("pending_rooms", {}).items():
+    plans = session.info.pop("pending_rooms", {})
+    for user_id, rooms in plans.items():
         _move_sockets(user_id, rooms)
+    queue = _queue()
+    if plans and queue is not None:
+        queue.publish_rooms(plans)
     for event, payload, rooms in _coalesce(session.info.pop("pending_emits", [])):
         socketio.emit(event, payload, to=rooms[0] if len(rooms) == 1 else rooms)
 
@@ -135,6 +141,43 @@ def _drop_pending(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop("pending_emits", None)
         session.info.pop("pending_rooms", None)
+
+
+ROOMS_EVENT = "__hub_rooms__"      # internal: never sent to a client
+
+
+class HubRedisManager(RedisManager):
+    """python-socketio's Redis manager, plus one internal message: "move this
+    person's sockets to these rooms". A membership change on one process reaches
+    the person's sockets on every other process (each moves the sockets it
+    holds), through the same channel as the emits, so in order with them."""
+
+    def publish_rooms(self, plans: dict[int, set[str]]) -> None:
+        self._publish({"method": "emit", "event": ROOMS_EVENT, "namespace": NAMESPACE, "room": None,
+                       "skip_sid": None, "callback": None, "host_id": self.host_id,
+                       "data": {str(user_id): sorted(rooms) for user_id, rooms in plans.items()}})
+
+    def _handle_emit(self, message):
+        if message.get("event") != ROOMS_EVENT:
+            return super()._handle_emit(message)
+        for user_id, rooms in (message.get("data") or {}).items():
+            _move_sockets(int(user_id), set(rooms))
+        return None
+
+
+def message_queue(url: str | None) -> dict[str, Any]:
+    """socketio.init_app's arguments for the message queue at `url` (Redis), if any."""
+    if not url:
+        return {}
+    if url.startswith(("redis://", "rediss://")):
+        return {"client_manager": HubRedisManager(url, channel="flask-socketio")}
+    return {"message_queue": url}
+
+
+def _queue() -> HubRedisManager | None:
+    server = getattr(socketio, "server", None)
+    manager = getattr(server, "manager", None)
+    return manager if isinstance(manager, HubRedisManager) else None
 
 
 def listen_to_message_queue() -> None:

@@ -160,6 +160,35 @@ def test_a_client_moving_from_a_to_b_catches_up_with_nothing_lost(cluster):
         reader.wait_for("message", by_id(after["id"]))
 
 
+def test_a_membership_changed_on_a_moves_the_persons_sockets_on_b(cluster):
+    """Added to a unit through process A, a person connected to B receives that
+    unit's channel at once; removed again, they stop receiving it — no reconnect."""
+    staff = user_id(cluster, "d02.staff1")
+    town = unit_id(cluster, TOWN)
+    channels = cluster.api(cluster.a, f"{TOWN}.ws", "GET", "/api/v1/channels")["items"]
+    town_channel = next(c["id"] for c in channels if c["kind"] == "unit" and c["name"] == "石梁镇")
+    with cluster.socket(cluster.b, "d02.staff1") as staff_b, cluster.socket(cluster.a, f"{TOWN}.ws") as clerk:
+        def say(body: str) -> str:
+            client_msg_id = uuid.uuid4().hex
+            answer = clerk.call("send", {"channel_id": town_channel, "client_msg_id": client_msg_id,
+                                         "body": body})
+            assert isinstance(answer.get("id"), int), answer
+            clerk.wait_for("message", by_client_id(client_msg_id))
+            return client_msg_id
+
+        before = say("调整前的消息")
+        person = cluster.api(cluster.a, "admin", "POST", f"/api/v1/people/{staff}/memberships",
+                             body={"unit_id": town, "position": "驻镇联络员"})
+        membership = next(m["id"] for m in person["memberships"] if m["unit_id"] == town)
+        during = say("加入后的消息")
+        staff_b.wait_for("message", by_client_id(during))
+        cluster.api(cluster.a, "admin", "DELETE", f"/api/v1/people/{staff}/memberships/{membership}")
+        after = say("移出后的消息")
+        time.sleep(SETTLE)
+        assert staff_b.received("message", by_client_id(before)) == []
+        assert staff_b.received("message", by_client_id(after)) == []
+
+
 def test_a_request_waiting_on_the_database_does_not_block_the_process(cluster):
     """Under gevent, psycopg waits for PostgreSQL cooperatively (the worker's
     monkey-patched select), so one process serves others while requests wait.
