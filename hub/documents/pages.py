@@ -12,33 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from hub.channels.attachments import store_attachment
 from hub.channels.models import Attachment
 from hub.documents.actions import BODY_TYPES, drafting_unit
 from hub.documents.models import (Document, DocumentRecipient, DocumentStatus, DocumentTask, RecipientStatus,
                                   TaskKind)
 from hub.errors import InvalidInput, NotAllowed
 from hub.extensions import db
+from hub.forms import ID_MAX, as_id, attachable, form_ids, person_choices, store_uploads  # noqa: F401 (views use pages.*)
 from hub.org import queries as org_queries
 from hub.org.models import Membership, Role, Unit, User
 
-ID_MAX = 2**31 - 1
 D, R = DocumentStatus, RecipientStatus
-
-
-def as_id(value: Any) -> int | None:
-    """A database id typed as ASCII digits, or None."""
-    value = str(value or "").strip()
-    ok = value.isascii() and value.isdigit() and len(value) <= 10 and 0 < int(value) <= ID_MAX
-    return int(value) if ok else None
-
-
-def _ids(form: MultiDict, name: str) -> list[int]:
-    return list(dict.fromkeys(i for i in (as_id(v) for v in form.getlist(name)) if i is not None))
 
 
 def as_date(value: Any, field_name: str) -> date | None:
@@ -80,10 +67,10 @@ class DraftForm:
 
     @classmethod
     def from_form(cls, form: MultiDict) -> DraftForm:
-        attachment_ids = _ids(form, "attachment_ids")
+        attachment_ids = form_ids(form, "attachment_ids")
         return cls(doc_type=form.get("doc_type", ""), title=form.get("title", ""),
-                   urgency=form.get("urgency", "平件"), main_ids=_ids(form, "main_ids"),
-                   copy_ids=_ids(form, "copy_ids"), joint_ids=_ids(form, "joint_ids"),
+                   urgency=form.get("urgency", "平件"), main_ids=form_ids(form, "main_ids"),
+                   copy_ids=form_ids(form, "copy_ids"), joint_ids=form_ids(form, "joint_ids"),
                    body=form.get("body", "").replace("\r\n", "\n"),
                    notes=form.get("notes", "").replace("\r\n", "\n"),
                    deadline=form.get("deadline", "").strip(),
@@ -133,27 +120,19 @@ class DraftForm:
 
 
 def upload_files(author: User, form: DraftForm, files: list[FileStorage]) -> None:
-    """Store the files chosen on the form (checked by content) and keep their ids
-    on the form, so that a refused save or a 查找 does not ask for them again."""
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    for upload in files:
-        if upload and upload.filename:
-            attachment = store_attachment(author, upload.filename, upload.read(limit + 1))
-            form.attachment_ids.append(attachment.id)
-            if form.first_is_body and form.body_file is None and attachment.content_type in BODY_TYPES:
-                form.body_file = attachment.id
+    """Store the files chosen on the form and keep their ids on it; the first
+    PDF, OFD or DOCX becomes the body file when the form asks for that."""
+    for attachment in store_uploads(author, files):
+        form.attachment_ids.append(attachment.id)
+        if form.first_is_body and form.body_file is None and attachment.content_type in BODY_TYPES:
+            form.body_file = attachment.id
 
 
 def form_attachments(author: User, form: DraftForm, document: Document | None) -> list[Attachment]:
-    """The files listed on the form that may go on the draft: the author's own
-    uploads, and the files the draft already carries."""
-    if not form.attachment_ids:
-        return []
+    """The files on the form that may go on the draft: the author's own uploads,
+    and the files the draft already carries."""
     carried = {f.attachment_id for f in document.files} if document is not None else set()
-    found = {a.id: a for a in db.session.scalars(
-        select(Attachment).where(Attachment.id.in_(form.attachment_ids)))}
-    return [found[i] for i in form.attachment_ids
-            if i in found and (i in carried or found[i].uploader_id == author.id)]
+    return attachable(author, form.attachment_ids, carried)
 
 
 def edits_drafts(user: User, document: Document) -> bool:
@@ -241,11 +220,6 @@ def unit_people(unit: Unit, term: str = "", *, limit: int = 60) -> list[User]:
         .order_by(User.name, User.id).limit(limit)))
 
 
-def person_choices(people: list[User]) -> list[dict[str, Any]]:
-    def where(p: User) -> str:
-        m = p.primary_membership
-        return f"{m.unit.name} {m.position or ''}".strip() if m else ""
-    return [{"id": p.id, "name": p.name, "where": where(p)} for p in people]
 
 
 # ---- The step forms -----------------------------------------------------------------------
@@ -263,7 +237,7 @@ class StepForm:
 
     @classmethod
     def from_form(cls, form: MultiDict) -> StepForm:
-        user_ids = _ids(form, "user_ids")
+        user_ids = form_ids(form, "user_ids")
         in_order = form.get("in_order") == "1"
         if in_order:
             # 依次: the readers in the order typed next to them (ties: as listed).

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from hub.channels.attachments import store_attachment
 from hub.channels.models import Attachment
 from hub.errors import InvalidInput
 from hub.extensions import db
+from hub.forms import as_id, attachable, form_ids, person_choices, store_uploads  # noqa: F401 (views use pages.*)
 from hub.notices.actions import publishing_unit, reach_root
 from hub.notices.audience import audience_of
 from hub.notices.models import TZ, Notice, Receipt
@@ -30,7 +29,6 @@ from hub.org.models import Membership, Role, Unit, User
 
 WEEKDAYS = "一二三四五六日"
 _LOCAL_INPUT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
-ID_MAX = 2**31 - 1
 
 
 # ---- Who sees what on the compose page ----------------------------------------------
@@ -104,17 +102,6 @@ def iso_from_local(value: str, field_name: str) -> str | None:
 
 # ---- The compose form -------------------------------------------------------------------
 
-def as_id(value: Any) -> int | None:
-    """A database id typed as ASCII digits, or None."""
-    value = str(value or "").strip()
-    ok = value.isascii() and value.isdigit() and len(value) <= 10 and 0 < int(value) <= ID_MAX
-    return int(value) if ok else None
-
-
-def _ids(form: MultiDict, name: str) -> list[int]:
-    return list(dict.fromkeys(i for i in (as_id(v) for v in form.getlist(name)) if i is not None))
-
-
 @dataclass
 class ComposeForm:
     """The compose (and 更正) form as typed: re-rendered exactly on a refusal."""
@@ -142,18 +129,18 @@ class ComposeForm:
         summary = re.sub(r"\s*[\r\n]+\s*", " ", form.get("summary", ""))
         positions = [(as_id(unit), name.strip()[:64]) for unit, name in
                      zip(form.getlist("position_unit"), form.getlist("position")) if name.strip()]
-        subtrees = _ids(form, "subtree_ids")
+        subtrees = form_ids(form, "subtree_ids")
         return cls(title=form.get("title", ""), summary=summary,
                    body=form.get("body", "").replace("\r\n", "\n"),
-                   unit_ids=[i for i in _ids(form, "unit_ids") if i not in subtrees],
-                   subtree_ids=subtrees, user_ids=_ids(form, "user_ids"), positions=positions,
+                   unit_ids=[i for i in form_ids(form, "unit_ids") if i not in subtrees],
+                   subtree_ids=subtrees, user_ids=form_ids(form, "user_ids"), positions=positions,
                    requires_ack=form.get("requires_ack") == "1", deadline=form.get("deadline", "").strip(),
                    urgent=form.get("urgent") == "1", urgent_reason=form.get("urgent_reason", ""),
                    publish_at=form.get("publish_at", "").strip(),
                    auto_publish_at=form.get("auto_publish_at", "").strip(),
                    unit_q=form.get("unit_q", "").strip()[:100],
                    people_q=form.get("people_q", "").strip()[:100],
-                   attachment_ids=_ids(form, "attachment_ids"))
+                   attachment_ids=form_ids(form, "attachment_ids"))
 
     @classmethod
     def from_notice(cls, notice: Notice) -> ComposeForm:
@@ -195,25 +182,15 @@ class ComposeForm:
 
 
 def upload_files(author: User, form: ComposeForm, files: list[FileStorage]) -> None:
-    """Store the files chosen on the form (checked by content) and keep their ids
-    on the form, so that a refused publish or a 查找 does not ask for them again."""
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    for upload in files:
-        if upload and upload.filename:
-            attachment = store_attachment(author, upload.filename, upload.read(limit + 1))
-            form.attachment_ids.append(attachment.id)
+    """Store the files chosen on the form and keep their ids on it."""
+    form.attachment_ids += [a.id for a in store_uploads(author, files)]
 
 
 def form_attachments(author: User, form: ComposeForm, original: Notice | None) -> list[Attachment]:
-    """The files listed on the form that the author may attach: their own uploads,
-    and for a correction the files of the notice it replaces."""
-    if not form.attachment_ids:
-        return []
+    """The files on the form the author may attach: their own uploads, and for a
+    correction the files of the notice it replaces."""
     carried = {a.id for a in original.attachments} if original is not None else set()
-    found = {a.id: a for a in db.session.scalars(
-        select(Attachment).where(Attachment.id.in_(form.attachment_ids)))}
-    return [found[i] for i in form.attachment_ids
-            if i in found and (i in carried or found[i].uploader_id == author.id)]
+    return attachable(author, form.attachment_ids, carried)
 
 
 # ---- Reads for the pickers ---------------------------------------------------------------
@@ -226,11 +203,6 @@ def unit_choices(units: list[Unit]) -> list[dict[str, Any]]:
              "trail": " › ".join(a.name for a in trail[u.id][-2:])} for u in units]
 
 
-def person_choices(people: list[User]) -> list[dict[str, Any]]:
-    def where(p: User) -> str:
-        m = p.primary_membership
-        return f"{m.unit.name} {m.position or ''}".strip() if m else ""
-    return [{"id": p.id, "name": p.name, "where": where(p)} for p in people if p.active]
 
 
 def _within(user: User) -> list[str] | None:
