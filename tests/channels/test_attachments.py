@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.files import PDF, docx_bytes
 
 
 def upload(person, name: str, data: bytes):
@@ -18,14 +18,6 @@ def upload(person, name: str, data: bytes):
 def village_channel(person) -> int:
     return next(c["id"] for c in person.get("/api/v1/channels").get_json()["items"]
                 if c["name"] == "麻蓬村委会")
-
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
 
 
 def test_attachment_travels_with_a_message_and_only_readers_can_fetch_it(api, app):

@@ -2,24 +2,13 @@
 from __future__ import annotations
 
 import io
-import zipfile
 
 from sqlalchemy import select
 
 from hub.extensions import db
 from hub.org.models import Membership, RoleGrant, Unit, User
-
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 TOWN, OFFICE, COUNTY, OTHER_TOWN = "330802100", "330802-GOV", "330802", "330803100"
 
-
-def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
 
 
 def notice(ids, **fields) -> dict:

@@ -11,9 +11,10 @@ from sqlalchemy import update
 from hub.db import utcnow
 from hub.documents.models import DocumentRecipient
 from hub.extensions import db
-from tests.documents.steps import (COUNTY, OFFICE, OTHER_TOWN, PDF, PNG, TOWN, act, actions_of, dispatched,
-                                   docx_bytes, make_person, notice, ok, outgoing, refused, set_office_prefix,
+from tests.documents.steps import (COUNTY, OFFICE, OTHER_TOWN, TOWN, act, actions_of, dispatched,
+                                   make_person, notice, ok, outgoing, refused, set_office_prefix,
                                    upload)
+from tests.files import PDF, PNG, docx_bytes
 
 
 @pytest.fixture(autouse=True)

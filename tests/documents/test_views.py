@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hub.extensions import db
 from hub.org.models import Unit
 from hub.validation import text_problem
-from tests.documents.test_api import PDF, docx_bytes
+from tests.files import PDF, docx_bytes
 from tests.naughty import BLNS, naughty_strings
 
 TOWN, OFFICE, VILLAGE, OTHER_TOWN = "330802100", "330802-GOV", "330802100202", "330803100"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from tests.channels.test_attachments import PDF, docx_bytes, upload
+from tests.channels.test_attachments import upload
+from tests.files import PDF, docx_bytes
 from tests.notices.test_api import notice_body
 
 
