@@ -30,6 +30,12 @@ def require_any_admin(user: User) -> None:
         raise NotAllowed("需要管理员权限")
 
 
+def require_auditor(user: User) -> None:
+    """The audit log is read by the auditor (安全审计员) and nobody else."""
+    if not user.is_auditor:
+        raise NotAllowed("只有安全审计员可以查看审计日志")
+
+
 def can_admin_unit(user: User, unit: Unit) -> bool:
     """True for a system admin, or a unit admin whose subtree holds `unit`."""
     scope = admin_scope(user)

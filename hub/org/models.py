@@ -31,7 +31,9 @@ UNIT_KIND_LABELS = {
 
 
 class Role(enum.StrEnum):
-    ADMIN = "admin"
+    ADMIN = "admin"                     # 系统管理员: the org tree and people
+    SECURITY_ADMIN = "security_admin"   # 安全管理员: roles, policies, locks
+    AUDITOR = "auditor"                 # 安全审计员: reads the audit log (the only one who can)
     UNIT_ADMIN = "unit_admin"
     CLERK = "clerk"
     LEADER = "leader"
@@ -39,7 +41,8 @@ class Role(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    Role.ADMIN: "系统管理员", Role.UNIT_ADMIN: "单位管理员", Role.CLERK: "文书",
+    Role.ADMIN: "系统管理员", Role.SECURITY_ADMIN: "安全管理员", Role.AUDITOR: "安全审计员",
+    Role.UNIT_ADMIN: "单位管理员", Role.CLERK: "文书",
     Role.LEADER: "领导", Role.MEMBER: "成员",
 }
 
@@ -142,6 +145,14 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return any(grant.role == Role.ADMIN for grant in self.roles)
 
+    @property
+    def is_security_admin(self) -> bool:
+        return any(grant.role == Role.SECURITY_ADMIN for grant in self.roles)
+
+    @property
+    def is_auditor(self) -> bool:
+        return any(grant.role == Role.AUDITOR for grant in self.roles)
+
     def has_role(self, role: str, unit_id: int | None = None) -> bool:
         return any(g.role == role and (unit_id is None or g.unit_id == unit_id)
                    for g in self.roles)
@@ -167,7 +178,8 @@ class Membership(db.Model):
 
 
 class RoleGrant(db.Model):
-    """A role held by a person: `admin` everywhere, the others in one unit.
+    """A role held by a person: `admin`, `security_admin` and `auditor`
+    everywhere (三员分立: three people, three duties), the others in one unit.
 
     A unit_admin grant covers the subtree of its unit; clerk and leader act
     for their unit only.
@@ -176,7 +188,7 @@ class RoleGrant(db.Model):
     __tablename__ = "role_grants"
     __table_args__ = (
         UniqueConstraint("user_id", "role", "unit_id"),
-        CheckConstraint("role in ('admin','unit_admin','clerk','leader','member')",
+        CheckConstraint("role in ('admin','security_admin','auditor','unit_admin','clerk','leader','member')",
                         name="known_role"),
     )
 
