@@ -168,7 +168,7 @@ class WorkerGone(RuntimeError):
 class Server:
     """`gunicorn -c gunicorn.conf.py wsgi:app` on loopback, and its one worker."""
 
-    def __init__(self, folder: Path, mode: str, threads: int | None) -> None:
+    def __init__(self, folder: Path, mode: str, threads: int | None, cpus: set[int] | None = None) -> None:
         self.port = _free_port()
         self.log = folder / "gunicorn.log"
         env = dict(os.environ, HUB_BIND=f"127.0.0.1:{self.port}",
@@ -181,7 +181,8 @@ class Server:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket",
-                 "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                 "wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         self.worker = 0
 
     def wait_ready(self) -> None:
@@ -218,6 +219,12 @@ class Server:
 
     def threads(self) -> int:
         return len(os.listdir(self._proc("task")))
+
+    def peak_rss_mb(self) -> float:
+        for line in self._proc("status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
 
     def cpu(self, *, kernel_only: bool = False) -> float:
         self._proc("stat")
@@ -511,8 +518,17 @@ async def run_load(args, data: dict, server: Server, tokens_file: Path) -> dict:
             "rss_before_mb": rss0, "rss_after_mb": rss1,
             "rss_per_1000_mb": (rss1 - rss0) / max(len(connected), 1) * 1000,
             "threads_before": threads0, "threads_after": threads1}
+        if args.idle_seconds:
+            # Idle sockets still cost something: Engine.IO pings every 25 s, the
+            # worker's housekeeping. Measured over a window of pings.
+            cpu0, wall0 = server.cpu(), time.monotonic()
+            await asyncio.sleep(args.idle_seconds)
+            wall = time.monotonic() - wall0
+            result["connect"].update(idle_s=wall, idle_cpu_s=server.cpu() - cpu0,
+                                     idle_cpu_pct=100 * (server.cpu() - cpu0) / wall,
+                                     rss_idle_end_mb=server.rss_mb())
         print(json.dumps({"connect": result["connect"]}, ensure_ascii=False), flush=True)
-        if not connected:
+        if not connected or args.connect_only:
             return result
 
         run = uuid.uuid4().hex[:8]
@@ -576,6 +592,10 @@ def report(args, result: dict) -> None:
                  ("worker RSS idle → connected", f"{c['rss_before_mb']:.0f} → {c['rss_after_mb']:.0f} MB"),
                  ("RSS per 1,000 idle connections", f"{c['rss_per_1000_mb']:.1f} MB"),
                  ("worker threads idle → connected", f"{c['threads_before']} → {c['threads_after']}")]
+        if "idle_cpu_s" in c:
+            rows += [("worker CPU with everyone connected and idle",
+                      f"{c['idle_cpu_s']:.2f} s in {c['idle_s']:.0f} s ({c['idle_cpu_pct']:.1f} % of a core); "
+                      f"RSS at the end {c['rss_idle_end_mb']:.0f} MB")]
     for name, label in (("fanout", "fan-out"), ("sustained", "sustained")):
         p = result.get(name)
         if not p:
@@ -625,6 +645,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30, help="seconds of sustained sending")
     parser.add_argument("--messages", type=int, default=1_000_000, help="stored messages (0: none)")
     parser.add_argument("--page-requests", type=int, default=200)
+    parser.add_argument("--idle-seconds", type=float, default=0,
+                        help="after connecting, measure the worker's CPU over this many idle seconds")
+    parser.add_argument("--connect-only", action="store_true",
+                        help="stop after connecting (and --idle-seconds): connections and memory only")
     parser.add_argument("--library-clients", action="store_true",
                         help="python-socketio's AsyncClient for the load, not the lean client")
     parser.add_argument("--wait-quiet", type=float, default=600, metavar="SECONDS",

@@ -13,7 +13,8 @@ stdout:
 
 Each `message` whose body reads "bench KIND SEQ SENT_AT" is one delivery; its
 latency is this process's time.time() on arrival minus SENT_AT (same machine,
-same clock).
+same clock). Each `notice` event is recorded under the kind "notice" as
+[notice id, arrival time in epoch ms].
 
 Two clients. By default a lean one: the Socket.IO 5 / Engine.IO 4 protocol
 spoken directly over an aiohttp WebSocket (open, CONNECT with auth, EVENT,
@@ -57,6 +58,12 @@ class Deliveries:
         _, kind, seq, sent_at = body.split(" ", 3)
         self.by_kind.setdefault(kind, []).append((int(seq), round((now - float(sent_at)) * 1000, 3)))
 
+    def on_notice(self, data, now: float | None = None) -> None:
+        """A `notice` event: its id and the arrival time (epoch ms); the sender
+        knows when it published, so bench/peer.py works out the latency."""
+        if isinstance(data, dict) and isinstance(data.get("id"), int):
+            self.by_kind.setdefault("notice", []).append((data["id"], round((now or time.time()) * 1000, 3)))
+
 
 class LeanClient:
     """One Socket.IO connection on the default namespace, spoken by hand."""
@@ -96,6 +103,8 @@ class LeanClient:
                 elif text.startswith('42["message",'):
                     now = time.time()
                     self.deliveries.on_message(json.loads(text[2:])[1], now)
+                elif text.startswith('42["notice",'):
+                    self.deliveries.on_notice(json.loads(text[2:])[1], time.time())
                 elif text.startswith("41") or text == "1":        # disconnected by the server
                     break
         finally:
@@ -119,6 +128,7 @@ class LibraryClient:
         self.client = socketio.AsyncClient(reconnection=False, handle_sigint=False,
                                            http_session=session)
         self.client.on("message", deliveries.on_message)
+        self.client.on("notice", deliveries.on_notice)
 
     @property
     def connected(self) -> bool:
