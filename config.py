@@ -61,4 +61,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None          # the token lives as long as the session
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # PostgreSQL connections each hub process keeps open. A gevent worker serves many
+    # requests and socket events at once; when more of them need the database than the
+    # pool holds, they wait for a connection (up to 30 s) rather than open and close new
+    # ones, which costs a PostgreSQL backend fork each time (docs/DEPLOY.md).
+    DB_POOL_SIZE = _int("HUB_DB_POOL_SIZE", 20)
+    DB_MAX_OVERFLOW = _int("HUB_DB_MAX_OVERFLOW", 5)
     JSON_AS_ASCII = False
