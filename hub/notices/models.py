@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,7 +29,15 @@ class Notice(db.Model):
     """
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_publish_at_id", "publish_at", "id"),)
+    __table_args__ = (
+        Index("ix_notices_publish_at_id", "publish_at", "id"),
+        # The current notices (neither corrected nor revoked) as a small covering
+        # index: the unread count reads it instead of the wide table (32 → 14 ms on
+        # PostgreSQL with 30,000 notices; docs/PERFORMANCE.md, "Scale-out").
+        Index("ix_notices_current", "id", "publish_at",
+              postgresql_where=text("superseded_by_id IS NULL AND revoked_at IS NULL"),
+              sqlite_where=text("superseded_by_id IS NULL AND revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
