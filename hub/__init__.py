@@ -56,6 +56,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from hub.errors import register_error_handlers
     from hub.openapi import register as register_openapi
     register_error_handlers(app)
+    from hub.headers import register_security_headers
+    register_security_headers(app)
     register_commands(app)
     register_openapi(app)
 
