@@ -79,20 +79,26 @@ def test_first_start_without_demo_stays_empty(tmp_path):
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
 
 
+def _first_start(n: int, config: dict) -> str:
+    from hub.startup import first_start
+    return first_start(bind=f"127.0.0.1:{5000 + n}", config=config)
+
+
 def test_processes_starting_together_on_postgresql_take_turns(backend, request, tmp_path):
     """Three hub processes' first start on one empty PostgreSQL database: one
     migrates and loads the demo, the others wait and find it done."""
     if backend != "postgresql":
         pytest.skip("the advisory lock is PostgreSQL's; SQLite serves one process")
-    from concurrent.futures import ThreadPoolExecutor
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    from hub.startup import first_start
     uri = request.getfixturevalue("pg_server").create_database("hub_startup_race")
     config = {**base_config(tmp_path, uri), "DEMO": True, "DEMO_COUNTY": "330802"}
-    pool = ThreadPoolExecutor(3)
+    # Real processes, as gunicorn starts them (threads would also trip CPython 3.11's
+    # "AST constructor recursion depth mismatch" when three apps compile their routes at once).
+    pool = ProcessPoolExecutor(3, mp_context=multiprocessing.get_context("spawn"))
     try:     # without the lock the starts deadlock on each other's DDL: fail, don't hang
-        banners = list(pool.map(lambda n: first_start(bind=f"127.0.0.1:{5000 + n}", config=config), range(3),
-                                timeout=120))
+        banners = list(pool.map(_first_start, range(3), [config] * 3, timeout=180))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     assert sum("柯城区" in banner and "演示账号" in banner for banner in banners) == 3
