@@ -23,6 +23,13 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off")
 
 
+def _list(name: str) -> list[str] | None:
+    """A comma-separated list; unset or empty gives None."""
+    value = os.environ.get(name)
+    items = [item.strip() for item in (value or "").split(",") if item.strip()]
+    return items or None
+
+
 class Config:
     INSTANCE_PATH = os.environ.get("HUB_INSTANCE_PATH") or str(ROOT / "instance")
     # None here means "SQLite file in the instance folder"; create_app fills it in.
@@ -45,6 +52,12 @@ class Config:
     API_TOKEN_LIFETIME = timedelta(hours=_int("HUB_API_TOKEN_HOURS", 12))
     PASSWORD_MIN_LENGTH = _int("HUB_PASSWORD_MIN_LENGTH", 8)
     PASSWORD_MIN_CLASSES = _int("HUB_PASSWORD_MIN_CLASSES", 3)
+    # Periodic change: the 等保 reading by default; 0 turns it off (the OWASP ASVS 5 reading).
+    PASSWORD_MAX_AGE_DAYS = _int("HUB_PASSWORD_MAX_AGE_DAYS", 90)
+    # TOTP second factor: required for "admins" (admin, security_admin, auditor,
+    # unit_admin), "everyone", or nobody ("off"; people may still enrol).
+    TOTP_REQUIRED = (os.environ.get("HUB_TOTP_REQUIRED") or "admins").strip().lower()
+    TOTP_ISSUER = os.environ.get("HUB_TOTP_ISSUER") or "政务协同"
     PASSWORD_HASH_PARAMS: dict = {}      # argon2-cffi defaults (RFC 9106 low-memory profile)
 
     # Risky framework defaults, fixed: no 31-day sessions, no remember-me cookie.
@@ -58,7 +71,20 @@ class Config:
     # headers are trusted for that many hops, so the audit log records the client's address.
     PROXY_HOPS = _int("HUB_PROXY_HOPS", 0)
     ATTACHMENT_MAX_BYTES = _int("HUB_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+    # Origins allowed to open a Socket.IO connection (comma-separated, e.g.
+    # https://hub.example.gov.cn). Unset: the hub's own origin only.
+    SOCKETIO_ALLOWED_ORIGINS = _list("HUB_SOCKETIO_ALLOWED_ORIGINS")
     WTF_CSRF_TIME_LIMIT = None          # the token lives as long as the session
+
+    # Audit log (docs/OPERATIONS.md). The hash chain's algorithm: "sm3" or "sha256";
+    # unset means SM3 when this Python's hashlib has it, else SHA-256.
+    AUDIT_HASH = os.environ.get("HUB_AUDIT_HASH") or None
+    # Retention removes older rows; below 190 days the hub refuses to start.
+    AUDIT_RETENTION_DAYS = _int("HUB_AUDIT_RETENTION_DAYS", 365)
+    # Backups: where `hub backup` writes when no path is given (default: instance/backups),
+    # and where pg_dump / pg_restore are (default: the newest /usr/lib/postgresql/*/bin, then PATH).
+    BACKUP_DIR = os.environ.get("HUB_BACKUP_DIR") or None
+    PG_BIN_DIR = os.environ.get("HUB_PG_BIN_DIR") or None
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # PostgreSQL connections each hub process keeps open. A gevent worker serves many

@@ -30,6 +30,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
     _prepare_instance(app)
+    from hub.audit import check_audit_settings
+    check_audit_settings(app.config)     # retention under 190 days, an unknown hash: refused
 
     from hub.extensions import csrf, db, login_manager, socketio
     if app.config.get("PROXY_HOPS"):
@@ -85,6 +87,10 @@ def _prepare_instance(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_size", app.config["DB_POOL_SIZE"])
         options.setdefault("max_overflow", app.config["DB_MAX_OVERFLOW"])
+        # A pooled connection is checked (one round trip) before each use, so after a
+        # PostgreSQL restart the first requests get fresh connections instead of
+        # failing on dead ones (docs/RELIABILITY.md "Faults").
+        options.setdefault("pool_pre_ping", True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         key_file = instance / "secret_key"

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from hub.errors import InvalidInput, NotAuthenticated
 from hub.extensions import csrf
-from hub.validation import clean_int
+from hub.validation import clean_int, unstorable_field
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -23,6 +23,9 @@ def api_login_required(view: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any):
         if not current_user.is_authenticated:
             raise NotAuthenticated("请先登录或提供有效的令牌")
+        for name, value in request.args.items(multi=True):
+            if "\x00" in value or "\x00" in name:
+                raise InvalidInput("查询参数不能包含 NUL 字符", field=name.replace("\x00", ""))
         if not g.get("bearer_auth") and request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
         return view(*args, **kwargs)
@@ -36,6 +39,9 @@ def json_body() -> dict[str, Any]:
         raise InvalidInput("请求体必须是 JSON 对象（Content-Type: application/json）", field="body")
     if not isinstance(data, dict):
         raise InvalidInput("请求体必须是 JSON 对象", field="body")
+    field = unstorable_field(data)
+    if field is not None:
+        raise InvalidInput("内容包含无法保存的字符（NUL 或无效的 UTF-16 代理项）", field=field)
     return data
 
 

@@ -202,6 +202,14 @@ def _cast_people(units: dict[str, Unit], county: str, password_hash: str) -> lis
                               ((Role.CLERK, dept),)))
         for n, position in enumerate(STAFF_POSITIONS[:2], start=1):
             people.append(_person(f"{key}.staff{n}", names.next(), dept, position, password_hash))
+    # The other two of the three duties (三员分立), named like `admin`: not
+    # drawn from the name generator, so everyone else keeps their demo name.
+    people += [
+        _person("security.admin", "安全管理员", units[f"{county}-D01"], "网络安全管理员", password_hash,
+                ((Role.SECURITY_ADMIN, None),)),
+        _person("auditor", "安全审计员", units[f"{county}-D01"], "安全审计员", password_hash,
+                ((Role.AUDITOR, None),)),
+    ]
     for code, unit in units.items():
         if unit.kind == UnitKind.TOWN and code.startswith(county):
             head = "街道办事处主任" if unit.name.endswith("街道") else (
@@ -291,7 +299,7 @@ def _demo_documents(units: dict[str, Unit], county: str) -> None:
 
 def demo_logins() -> list[tuple[str, str]]:
     """A few demo accounts of different roles, for the start-up banner."""
-    wanted = ["admin", "county.admin", "d02.leader", "d02.clerk"]
+    wanted = ["admin", "county.admin", "security.admin", "auditor", "d02.leader", "d02.clerk"]
     # A town clerk and leader, and a village (not a community) secretary.
     town = db.session.scalar(select(Unit).where(Unit.kind == UnitKind.TOWN,
                                                 Unit.name.like("%镇")).order_by(Unit.path))

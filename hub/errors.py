@@ -5,10 +5,12 @@ HTML views flash the message or show errors/error.html.
 """
 from __future__ import annotations
 
+import errno
 import logging
 from datetime import datetime, timedelta
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -115,6 +117,42 @@ def register_error_handlers(app: Flask) -> None:
         # document): the caller should reload and try again, not see a 500.
         return handle_hub_error(Conflict("该内容刚被其他人修改过，请刷新后再试"))
 
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(error: DBAPIError):
+        # The database is unreachable (PostgreSQL restarting, a dropped connection)
+        # or full: the request's transaction did not commit, and the caller may try
+        # again later. Answered 503, or 507 when full, with one log line, not a 500.
+        if not (isinstance(error, OperationalError) or error.connection_invalidated):
+            return handle_unexpected(error)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass                                 # the connection is gone already
+        if _storage_full(error):
+            log.error("database full on %s %s: %s", request.method, request.path, error.orig)
+            status, code, message = 507, "storage_full", "存储空间已满，暂时无法保存，请联系管理员"
+        else:
+            log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                        str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else error)
+            status, code, message = 503, "database_unavailable", "数据库暂时不可用，请稍后重试"
+        if wants_json():
+            response = jsonify({"error": {"code": code, "message": message}})
+        else:
+            response = render_template("errors/error.html", status=status, message=message)
+        return response, status, {"Retry-After": "5"} if status == 503 else {}
+
+    @app.errorhandler(OSError)
+    def handle_os_error(error: OSError):
+        # A full disk or quota where uploads are written: a clear 507, nothing stored.
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return handle_unexpected(error)
+        log.error("storage full on %s %s: %s", request.method, request.path, error)
+        db.session.rollback()
+        message = "存储空间已满，暂时无法保存，请联系管理员"
+        if wants_json():
+            return jsonify({"error": {"code": "storage_full", "message": message}}), 507
+        return render_template("errors/error.html", status=507, message=message), 507
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -124,3 +162,10 @@ def register_error_handlers(app: Flask) -> None:
                                       "message": "服务器内部错误"}}), 500
         return render_template("errors/error.html", status=500,
                                message="服务器内部错误，请稍后重试"), 500
+
+
+def _storage_full(error: DBAPIError) -> bool:
+    """SQLite's SQLITE_FULL (disk or max_page_count) or PostgreSQL's disk_full (53100)."""
+    orig = error.orig
+    return (getattr(orig, "sqlite_errorcode", None) == 13 or getattr(orig, "sqlstate", None) == "53100"
+            or "database or disk is full" in str(orig))

@@ -18,7 +18,8 @@ _ERR = {"$ref": "#/components/responses/Error"}
 # (method, path) -> summary, and optionally the JSON body's properties.
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/auth/token"): {"summary": "Sign in, get a bearer token",
-                                     "security": [], "body": {"login": "string", "password": "string"}},
+                                     "security": [], "body": {"login": "string", "password": "string",
+                                                                "totp": "string"}},
     ("DELETE", "/api/v1/auth/token"): {"summary": "Revoke the bearer token used"},
     ("GET", "/api/v1/me"): {"summary": "The signed-in person, with roles"},
     ("POST", "/api/v1/me/password"): {"summary": "Change your own password",
@@ -60,7 +61,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                                       "body": {"password": "string"}},
     ("POST", "/api/v1/people/import"): {"summary": "Import people from CSV/XLSX (login,name,unit_code,position[,password][,roles]); ?dry_run=1",
                                         "multipart": True},
-    ("GET", "/api/v1/audit"): {"summary": "The audit log, newest first (action, actor, target_type, since, until, before)"},
+    ("GET", "/api/v1/audit"): {"summary": "The audit log, newest first (action, actor, target_type, since, until, outcome, before)"},
+    ("GET", "/api/v1/audit/export"): {"summary": "The audit log as a CSV download (UTF-8 with BOM; the same "
+                                                 "filters; auditor only; the export is audited)"},
     ("GET", "/api/v1/channels"): {"summary": "The caller's channels with unread counts"},
     ("POST", "/api/v1/channels"): {"summary": "Create a task channel (专项工作群)",
                                    "body": {"name": "string", "purpose": "string", "ends_on": "string",
@@ -184,14 +187,18 @@ def build_spec(app: Flask) -> dict[str, Any]:
         operation: dict[str, Any] = {
             "summary": info["summary"],
             "responses": {"200": {"description": "OK"}, "400": _ERR, "401": _ERR,
-                          "403": _ERR, "404": _ERR, "409": _ERR},
+                          "403": _ERR, "404": _ERR, "409": _ERR, "413": _ERR, "429": _ERR},
         }
+        if method == "POST":
+            operation["responses"]["201"] = {"description": "Created"}
         if "security" in info:
             operation["security"] = info["security"]
         params = re.findall(r"{([a-z_]+)}", path)
         if params:
+            # Ids are 1 to 2^31-1 (hub/__init__.py IdConverter); others match no route.
             operation["parameters"] = [{"name": p, "in": "path", "required": True,
-                                        "schema": {"type": "integer"}} for p in params]
+                                        "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
+                                       for p in params]
         if info.get("body"):
             operation["requestBody"] = {"content": {"application/json": {"schema": {
                 "type": "object",

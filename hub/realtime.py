@@ -8,21 +8,32 @@ Rooms: `user:<id>` for each person; `unit:<id>` for each unit a person belongs t
 *and its ancestors* (so a notice to a subtree is one emit to its root's room);
 `channel:<id>` for each channel they read. When memberships change, the live
 sockets of the people concerned move rooms without reconnecting.
+
+Sockets end with what authenticated them (docs/SECURITY.md, "Signing in"): each
+socket is also in `signin:<id>` (the browser session it came with) or
+`token:<id>` (its API token), and disconnect_on_commit closes a room's sockets
+on every process once a sign-out, token revocation or password change commits.
+A socket is closed at the latest when its session or token would expire.
 """
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
-from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, join_room
+from flask import Flask, request
+from flask_socketio import disconnect, join_room
 from socketio import RedisManager
 from sqlalchemy.orm import Session, joinedload
 
+from hub.errors import NotAuthenticated
 from hub.extensions import db, socketio
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "/"
 # Domains add the rooms a person belongs to (channels adds channel rooms).
@@ -47,12 +58,31 @@ def channel_room(channel_id: int) -> str:
     return f"channel:{channel_id}"
 
 
+def sign_in_room(sign_in_id: str) -> str:
+    """The sockets opened with one browser session (one sign-in)."""
+    return f"signin:{sign_in_id}"
+
+
+def token_room(token_id: int) -> str:
+    """The sockets opened with one API token."""
+    return f"token:{token_id}"
+
+
 def emit_on_commit(event: str, payload: dict[str, Any], *, to: str) -> None:
     """Queue a Socket.IO emit that goes out only if the current transaction commits."""
     session = db.session()
     if not session.in_transaction():
         session.begin()             # so that a rollback, even before any SQL, drops it
     session.info.setdefault("pending_emits", []).append((event, payload, to))
+
+
+def disconnect_on_commit(room: str, session: Session | None = None) -> None:
+    """Close every socket in `room`, on every process, once the current
+    transaction commits (dropped if it rolls back)."""
+    session = session if session is not None else db.session()
+    if not session.in_transaction():
+        session.begin()
+    session.info.setdefault("pending_disconnects", set()).add(room)
 
 
 def rooms_for(user) -> set[str]:
@@ -104,12 +134,27 @@ def _move_sockets(user_id: int, rooms: set[str]) -> None:
             manager.enter_room(sid, NAMESPACE, room)
 
 
+def _disconnect_rooms(rooms: Iterable[str]) -> None:
+    """Close this process's sockets in `rooms`."""
+    server = getattr(socketio, "server", None)
+    if server is None:
+        return
+    sids = {sid for room in rooms for sid, _ in server.manager.get_participants(NAMESPACE, room)}
+    for sid in sids:
+        server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+
+
 @sa.event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    queue = _queue()
+    ended = session.info.pop("pending_disconnects", None)
+    if ended:
+        _disconnect_rooms(ended)
+        if queue is not None:
+            queue.publish_disconnect(ended)
     plans = session.info.pop("pending_rooms", {})
     for user_id, rooms in plans.items():
         _move_sockets(user_id, rooms)
-    queue = _queue()
     if plans and queue is not None:
         queue.publish_rooms(plans)
     for event, payload, rooms in _coalesce(session.info.pop("pending_emits", [])):
@@ -141,27 +186,40 @@ def _drop_pending(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop("pending_emits", None)
         session.info.pop("pending_rooms", None)
+        session.info.pop("pending_disconnects", None)
 
 
 ROOMS_EVENT = "__hub_rooms__"      # internal: never sent to a client
+DISCONNECT_EVENT = "__hub_disconnect__"     # internal too
 
 
 class HubRedisManager(RedisManager):
-    """python-socketio's Redis manager, plus one internal message: "move this
-    person's sockets to these rooms". A membership change on one process reaches
-    the person's sockets on every other process (each moves the sockets it
-    holds), through the same channel as the emits, so in order with them."""
+    """python-socketio's Redis manager, plus two internal messages: "move this
+    person's sockets to these rooms" and "close the sockets in these rooms". A
+    membership change or a sign-out on one process reaches the person's sockets
+    on every other process (each acts on the sockets it holds), through the same
+    channel as the emits, so in order with them."""
+
+    def _publish_internal(self, event: str, data: Any) -> None:
+        self._publish({"method": "emit", "event": event, "namespace": NAMESPACE, "room": None,
+                       "skip_sid": None, "callback": None, "host_id": self.host_id, "data": data})
 
     def publish_rooms(self, plans: dict[int, set[str]]) -> None:
-        self._publish({"method": "emit", "event": ROOMS_EVENT, "namespace": NAMESPACE, "room": None,
-                       "skip_sid": None, "callback": None, "host_id": self.host_id,
-                       "data": {str(user_id): sorted(rooms) for user_id, rooms in plans.items()}})
+        self._publish_internal(ROOMS_EVENT, {str(user_id): sorted(rooms)
+                                             for user_id, rooms in plans.items()})
+
+    def publish_disconnect(self, rooms: Iterable[str]) -> None:
+        self._publish_internal(DISCONNECT_EVENT, sorted(rooms))
 
     def _handle_emit(self, message):
-        if message.get("event") != ROOMS_EVENT:
+        event = message.get("event")
+        if event == ROOMS_EVENT:
+            for user_id, rooms in (message.get("data") or {}).items():
+                _move_sockets(int(user_id), set(rooms))
+        elif event == DISCONNECT_EVENT:
+            _disconnect_rooms(message.get("data") or [])
+        else:
             return super()._handle_emit(message)
-        for user_id, rooms in (message.get("data") or {}).items():
-            _move_sockets(int(user_id), set(rooms))
         return None
 
 
@@ -197,18 +255,70 @@ def listen_to_message_queue() -> None:
     server.manager.initialize()
 
 
+# Sockets to close when their session or token runs out: sid -> (server, UNIX
+# time). One background task per process checks them every WATCH_INTERVAL, so a
+# socket ends within that of its deadline; entries of sockets that closed by
+# themselves are dropped every PRUNE_EVERY rounds.
+WATCH_INTERVAL = 0.25
+PRUNE_EVERY = 40
+_ending: dict[str, tuple[Any, float]] = {}
+_ending_lock = threading.Lock()
+_watching = False
+
+
+def end_socket_at(sid: str, deadline: float) -> None:
+    """Close socket `sid` of this process at `deadline` (UNIX time) if still open."""
+    global _watching
+    with _ending_lock:
+        _ending[sid] = (socketio.server, deadline)
+        start = not _watching
+        _watching = True
+    if start:
+        socketio.start_background_task(_watch)
+
+
+def _watch() -> None:
+    rounds = 0
+    while True:
+        socketio.sleep(WATCH_INTERVAL)
+        rounds += 1
+        try:
+            _close_expired(prune=rounds % PRUNE_EVERY == 0)
+        except Exception:                    # keep watching whatever one round met
+            log.exception("closing expired sockets")
+
+
+def _close_expired(*, prune: bool) -> None:
+    now = time.time()
+    with _ending_lock:
+        due = [(sid, server) for sid, (server, deadline) in _ending.items() if deadline <= now]
+        for sid, _ in due:
+            del _ending[sid]
+        if prune:
+            for sid in [sid for sid, (server, _) in _ending.items()
+                        if not server.manager.is_connected(sid, NAMESPACE)]:
+                del _ending[sid]
+    for sid, server in due:
+        if server.manager.is_connected(sid, NAMESPACE):
+            server.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+
+
 def socket_user():
-    """The person behind the current Socket.IO event (set at connect)."""
+    """The person behind the current Socket.IO event (set at connect). A socket
+    whose session or token has ended meanwhile is closed here, and the event
+    refused, even if the push that should have closed it was lost."""
     from flask import session as flask_session
 
+    from hub.auth.sockets import socket_still_valid
     from hub.org.models import User
     user_id = flask_session.get("socket_user_id")
     # With the memberships in the same query: every handler checks access with
     # them (see docs/PERFORMANCE.md "Real time").
     user = db.session.get(User, user_id, options=[joinedload(User.memberships)]) \
         if user_id else None
-    if user is None or not user.active:
-        raise ConnectionRefusedError("unauthorized")
+    if user is None or not socket_still_valid(user, flask_session):
+        disconnect()
+        raise NotAuthenticated("登录已失效，请重新登录")
     return user
 
 
@@ -216,16 +326,13 @@ def register(app: Flask) -> None:
     @socketio.on("connect")
     def on_connect(auth: dict | None = None):
         from flask import session as flask_session
-        user = current_user if current_user.is_authenticated else None
-        token = auth.get("token") if isinstance(auth, dict) else None
-        if token:
-            from hub.auth.actions import user_for_token
-            user = user_for_token(str(token))
-        if user is None:
-            raise ConnectionRefusedError("unauthorized")
+
+        from hub.auth.sockets import authenticate_socket
+        who = authenticate_socket(auth)          # refuses with ConnectionRefusedError
         # Flask-SocketIO keeps a per-connection copy of the session: remember who
-        # this socket is, whichever way it authenticated.
-        flask_session["socket_user_id"] = user.id
-        for room in sorted(rooms_for(user)):
+        # this socket is and until when, whichever way it authenticated.
+        flask_session.update(who.remember())
+        for room in sorted(rooms_for(who.user) | who.rooms):
             join_room(room)
+        end_socket_at(request.sid, who.deadline)
         return True

@@ -12,6 +12,10 @@ from hub.errors import InvalidInput
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]*$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Bidirectional formatting characters: invisible, and able to make "abc\u202etxt.exe"
+# look like "abcexe.txt". Dropped from file names (hub/channels/attachments.py).
+BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def text_problem(value: Any, *, max_length: int, required: bool = True) -> str | None:
@@ -34,6 +38,27 @@ def text_problem(value: Any, *, max_length: int, required: bool = True) -> str |
             return "不能包含控制字符"
         if category == "Cs":
             return "包含无效的字符编码"
+    return None
+
+
+def unstorable_field(data: Any, name: str | None = None) -> str | None:
+    """The name of the first top-level field of a JSON value holding a string
+    that no database can store faithfully — a NUL (PostgreSQL refuses it in
+    text) or a lone surrogate (not valid UTF-8) — or None. Keys are checked too.
+
+    Checked once for every JSON body (hub/api.py json_body), so that bodies kept
+    exactly as written (messages, notices, documents) are a 400, never a 500."""
+    if isinstance(data, str):
+        return name if "\x00" in data or _SURROGATE.search(data) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            field = name or str(key).replace("\x00", "")[:64] or "body"
+            if unstorable_field(key, field) or unstorable_field(value, field):
+                return field
+    elif isinstance(data, list):
+        for value in data:
+            if unstorable_field(value, name or "body"):
+                return name or "body"
     return None
 
 

@@ -1,7 +1,9 @@
 """The fixed cast of the test suite: real units of 衢州市 and memorable people.
 
 County 柯城区 (330802) with its government office, the town 石梁镇 and the
-village 麻蓬村; the sibling county 衢江区 (330803) with the town 上方镇.
+village 麻蓬村; the sibling county 衢江区 (330803) with the town 上方镇. The
+three global duties (三员分立) are held by three people: `admin`, `sec_admin`
+and `auditor`.
 Every test starts from exactly this cast, on SQLite and on PostgreSQL.
 """
 from __future__ import annotations
@@ -37,6 +39,10 @@ PEOPLE = [  # login, name, unit code, position, roles (role, unit code or None)
     ("mp_secretary", "王建军", "330802100202", "党支部书记", []),
     ("mp_director", "李秀英", "330802100202", "村委会主任", []),
     ("sf_member", "陈国平", "330803100", "镇长", []),
+    # The other two of the three duties (三员分立), held by people of no unit so
+    # that no unit's head count changes: roles and locks; the audit log.
+    ("sec_admin", "钱安平", None, "", [("security_admin", None)]),
+    ("auditor", "冯审言", None, "", [("auditor", None)]),
 ]
 
 
@@ -60,8 +66,9 @@ def seed_cast(password_hash: str) -> Cast:
     people: dict[str, User] = {}
     for login, name, unit_code, position, roles in PEOPLE:
         user = User(login=login, name=name, password_hash=password_hash)
-        user.memberships.append(Membership(unit=units[unit_code], position=position,
-                                           is_primary=True))
+        if unit_code is not None:
+            user.memberships.append(Membership(unit=units[unit_code], position=position,
+                                               is_primary=True))
         for role, role_unit in roles:
             user.roles.append(RoleGrant(role=role, unit=units[role_unit] if role_unit else None))
         db.session.add(user)

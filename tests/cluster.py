@@ -113,6 +113,32 @@ class HubProcess:
         if self.worker is not None and _in_session(self.worker, self.process.pid):
             os.kill(self.worker, signal.SIGKILL)        # a worker its master left behind
 
+    # Faults (tests/faults): a crash, a graceful stop and a restart on the same port.
+
+    def kill(self) -> None:
+        """SIGKILL the master and its worker at once (their whole session), as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=STOP_TIMEOUT)
+        if self.worker is not None and _in_session(self.worker, self.process.pid):
+            os.kill(self.worker, signal.SIGKILL)
+
+    def terminate(self) -> None:
+        """SIGTERM to the master: gunicorn's graceful stop (in-flight requests finish)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def restart(self, timeout: float = START_TIMEOUT) -> float:
+        """Start again on the same port after kill() or terminate(); returns the seconds
+        until it answers /healthz."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.wait(timeout=STOP_TIMEOUT + 30)
+        started = time.monotonic()
+        self.worker = None
+        self.start()
+        wait_until(self.ready, timeout, f"hub {self.name} restarted at {self.url}")
+        return time.monotonic() - started
+
 
 def _in_session(pid: int, session: int) -> bool:
     """True if process `pid` still runs in the session that `session` leads."""
@@ -230,7 +256,8 @@ def hub_env(folder: Path, database_url: str, redis_url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("HUB_")}
     env.update(HUB_DATABASE_URL=database_url, HUB_REDIS_URL=redis_url,
                HUB_SECRET_KEY=secrets.token_hex(32), HUB_INSTANCE_PATH=str(folder / "instance"),
-               HUB_DEMO="1", HUB_WORKER="gevent", PYTHONUNBUFFERED="1")
+               HUB_DEMO="1", HUB_WORKER="gevent", PYTHONUNBUFFERED="1",
+               HUB_TOTP_REQUIRED="off")      # the demo admins sign in by password alone
     return env
 
 
@@ -292,3 +319,37 @@ def _subscribe_both(cluster: Cluster) -> None:
     for both subscriptions so that no test races them."""
     wait_until(lambda: cluster.queue_subscribers() >= 2, START_TIMEOUT,
                "both hub processes subscribed to the Redis message queue")
+
+
+# Faults (tests/faults): stopping and starting the servers the hub depends on, on
+# the same port, so that the hub processes find them again without a restart.
+
+def stop_redis(redis: RedisServer) -> None:
+    """End redis-server (SIGTERM) but keep its folder and port for start_redis()."""
+    if redis.process is not None and redis.process.poll() is None:
+        redis.process.terminate()
+        redis.process.wait(timeout=STOP_TIMEOUT)
+    if redis.process is not None and redis.process.stderr is not None:
+        redis.process.stderr.close()
+
+
+def start_redis(redis: RedisServer) -> None:
+    """redis-server again on the port it had (empty: persistence is off)."""
+    redis.start()
+
+
+def stop_postgres(pg: PostgresServer) -> list[str]:
+    """pg_ctl stop -m fast (clients are disconnected); returns the server's options
+    for start_postgres()."""
+    import shlex
+    options = shlex.split((pg.data / "postmaster.opts").read_text())[1:]
+    pg._run(pg.pg_ctl, "-D", str(pg.data), "-m", "fast", "-w", "stop")
+    return options
+
+
+def start_postgres(pg: PostgresServer, options: list[str]) -> None:
+    """The server again, with the options it had (same port), once it accepts connections."""
+    import shlex
+    rest = [o for i, o in enumerate(options) if o != "-D" and (i == 0 or options[i - 1] != "-D")]
+    pg._run(pg.pg_ctl, "-D", str(pg.data), "-o", shlex.join(rest), "-l",
+            str(pg.dir / "server.log"), "-w", "start")

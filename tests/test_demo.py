@@ -43,8 +43,12 @@ def test_demo_loads_kecheng_with_plausible_people(tmp_path):
                                         .where(Unit.kind == UnitKind.DEPARTMENT))
         assert departments == 9
         assert seed_demo("330802").already_loaded
-        logins = [login for login, _ in demo_logins()]
-        assert logins[:2] == ["admin", "county.admin"]
+        logins = dict(demo_logins())
+        assert list(logins)[:4] == ["admin", "county.admin", "security.admin", "auditor"]
+        assert "（安全管理员）" in logins["security.admin"] and "（安全审计员）" in logins["auditor"]
+        duties = {login: {g.role for g in db.session.scalar(select(User).where(User.login == login)).roles}
+                  for login in ("admin", "security.admin", "auditor")}
+        assert duties == {"admin": {"admin"}, "security.admin": {"security_admin"}, "auditor": {"auditor"}}
     response = app.test_client().post("/api/v1/auth/token",
                                       json={"login": "admin", "password": DEMO_PASSWORD})
     assert response.status_code == 200

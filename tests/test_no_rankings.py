@@ -53,7 +53,9 @@ ALLOWED = {
 
 # What may hang under one person's URL: their memberships, roles and password —
 # never reads, messages, sessions or activity of that person.
-PERSON_SUBRESOURCES = {"memberships", "roles", "password", "active", "transfer"}
+PERSON_SUBRESOURCES = {"memberships", "roles", "password", "active", "transfer",
+                       "unlock",          # 解除锁定 (the security admin)
+                       "second-factor"}   # 重置两步验证 (the security admin)
 
 # Keys a JSON answer must never carry: read times, last login, presence, ranks,
 # scores and rates. Exact keys, and "_"-separated words inside any key.

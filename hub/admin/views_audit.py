@@ -11,14 +11,15 @@ from flask_login import current_user, login_required
 from hub.admin.api import audit_query
 from hub.api import parse_time
 from hub.admin.views import bp
-from hub.audit import AUDIT_ACTION_LABELS, AuditEntry
+from hub.audit import AUDIT_ACTION_LABELS, OUTCOME_LABELS, AuditEntry
 from hub.errors import HubError, InvalidInput, NotAllowed
 from hub.extensions import db
+from hub.permissions import require_auditor
 from hub.validation import clean_int
 
 PAGE_SIZE = 50
 VALUE_MAX = 120
-FILTERS = ("action", "actor", "target_type", "target_id", "from", "to")
+FILTERS = ("action", "actor", "target_type", "target_id", "from", "to", "outcome")
 
 
 def _day_bound(value: str, field: str, *, end: bool = False):
@@ -59,19 +60,13 @@ def audit_changes(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
 @bp.get("/audit")
 @login_required
 def audit():
-    """审计日志, for system admins (a separate auditor role comes with 三员分立)."""
-    if not current_user.is_admin:
-        raise NotAllowed("只有系统管理员可以查看审计日志")
-    args = {name: request.args.get(name, "").strip()[:100] for name in FILTERS}
+    """审计日志, for the auditor only (三员分立)."""
+    require_auditor(current_user)
+    args = _filter_args()
     entries, error, before = [], None, None
     try:
         before = clean_int(request.args.get("before"), "before", "分页位置", required=False)
-        query = audit_query(action=args["action"] or None, actor=args["actor"] or None,
-                            target_type=args["target_type"] or None,
-                            target_id=clean_int(args["target_id"], "target_id", "对象编号",
-                                                required=False),
-                            since=_day_bound(args["from"], "from"),
-                            until=_day_bound(args["to"], "to", end=True))
+        query = _page_query(args)
         if before is not None:
             query = query.where(AuditEntry.id < before)
         entries = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
@@ -81,7 +76,38 @@ def audit():
     entries = entries[:PAGE_SIZE]
     return render_template(
         "admin/audit.html", entries=[(e, audit_changes(e)) for e in entries], args=args,
-        labels=AUDIT_ACTION_LABELS, error=error, paged=before is not None,
+        labels=AUDIT_ACTION_LABELS, outcomes=OUTCOME_LABELS, error=error, paged=before is not None,
         filters={k: v for k, v in args.items() if v},
         earlier=entries[-1].id if more and entries else None,
     ), error.status if error else 200
+
+
+def _filter_args() -> dict[str, str]:
+    return {name: request.args.get(name, "").strip()[:100] for name in FILTERS}
+
+
+def _page_query(args: dict[str, str]):
+    """The page's filters (Beijing days) as the shared audit query; raises InvalidInput."""
+    return audit_query(action=args["action"] or None, actor=args["actor"] or None,
+                       target_type=args["target_type"] or None,
+                       target_id=clean_int(args["target_id"], "target_id", "对象编号", required=False),
+                       since=_day_bound(args["from"], "from"),
+                       until=_day_bound(args["to"], "to", end=True),
+                       outcome=args["outcome"] or None)
+
+
+@bp.get("/audit/export")
+@login_required
+def audit_export():
+    """导出: the log with the page's current filters as a CSV file, for the auditor
+    only; the export (or the refused attempt) is audited."""
+    from hub.admin.api import csv_response
+    from hub.audit_export import export_audit, export_filename, record_refused_export
+    args = _filter_args()
+    filters = {k: v for k, v in args.items() if v}
+    try:
+        require_auditor(current_user)
+    except NotAllowed:
+        record_refused_export(current_user, filters)
+        raise
+    return csv_response(export_audit(current_user, _page_query(args), filters=filters), export_filename())

@@ -1,47 +1,59 @@
 """Admin person pages: new person, and one person's account, units, roles and password.
 
 Thin like the unit pages: parse, fetch with permission, one action from
-hub.org.people, flash, redirect; a refusal re-renders the page with the message
-next to the form that caused it.
+hub.org.people (the account: system admin, unit admins) or hub.org.roles (roles
+and locks: the security admin, 三员分立), flash, redirect; a refusal re-renders
+the page with the message next to the form that caused it.
 """
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hub.admin.views import arg_id, bp, search_term, unit_choices, units_in_scope
+from hub.admin.views import (arg_id, bp, picker_scope, search_term, unit_choices,
+                             units_in_scope)
+from hub.auth import second_factor
 from hub.errors import HubError, InvalidInput, NotFound
 from hub.extensions import db
-from hub.org import people
+from hub.org import people, roles
 from hub.org.models import ROLE_LABELS, Membership, Role, RoleGrant, Unit, User
-from hub.permissions import (access_person_for_admin, access_unit_for_admin, can_admin_unit,
-                             can_grant, require_any_admin)
+from hub.permissions import (DELEGATED_ROLES, GLOBAL_DUTIES, access_person_for_admin,
+                             access_person_for_roles, access_person_page, access_unit_for_admin,
+                             access_unit_for_roles, can_admin_person, can_admin_unit, can_grant,
+                             can_manage_roles, in_roles_scope, require_any_admin)
 from hub.validation import clean_bool, clean_int
 
 
 def _grantable_roles() -> dict[str, str]:
-    """Roles offered in the grant form: `member` is implicit, `admin` only for admins."""
+    """Roles offered in the grant form (三员分立): every role but the implicit
+    `member` to the security admin; clerk and leader to a unit admin."""
     return {role.value: label for role, label in ROLE_LABELS.items()
-            if role != Role.MEMBER and (role != Role.ADMIN or current_user.is_admin)}
+            if role != Role.MEMBER and (current_user.is_security_admin or role in DELEGATED_ROLES)}
 
 
 def _person_page(person: User, *, failed: str | None = None, error: HubError | None = None):
-    """Render the person page; `failed` names the form whose `error` is shown."""
+    """Render the person page; `failed` names the form whose `error` is shown.
+    It shows each duty its own forms: the account, units and password to whoever
+    manages the person, the roles (and the lock) to whoever grants them."""
     if error is not None:
         db.session.rollback()
         person = db.session.get(User, person.id)
+    manage = can_admin_person(current_user, person)
+    grant = can_manage_roles(current_user) and in_roles_scope(current_user, person)
     term = search_term("unit_q")
-    found = units_in_scope(term) if term else []
-    own_units = [m.unit for m in person.memberships
-                 if m.unit.active and can_admin_unit(current_user, m.unit)]
+    found = units_in_scope(term, within=picker_scope(current_user)) if term else []
+    own_units = [m.unit for m in person.memberships if m.unit.active and (
+        can_admin_unit(current_user, m.unit) or can_grant(current_user, Role.CLERK, m.unit))]
     return render_template(
         "admin/person.html", person=person, unit_term=term, found_units=unit_choices(found),
         role_units=unit_choices(own_units + [u for u in found if u not in own_units]),
-        own_unit_ids=[u.id for u in own_units],
-        editable={m.id: can_admin_unit(current_user, m.unit) for m in person.memberships},
-        revocable={g.id: can_grant(current_user, g.role, g.unit) for g in person.roles},
-        roles=_grantable_roles(), failed=failed, error=error,
-        form=request.form if failed else {},
+        own_unit_ids=[u.id for u in own_units], manage=manage, grant=grant,
+        locked=roles.is_locked(person),
+        editable={m.id: manage and can_admin_unit(current_user, m.unit) for m in person.memberships},
+        revocable={g.id: grant and person.id != current_user.id
+                   and can_grant(current_user, g.role, g.unit) for g in person.roles},
+        roles=_grantable_roles() if grant and person.id != current_user.id else {},
+        failed=failed, error=error, form=request.form if failed else {},
     ), error.status if error else 200
 
 
@@ -49,6 +61,15 @@ def _picked_unit(field: str = "unit_id") -> Unit:
     unit_id = clean_int(request.form.get(field), field, "单位")
     try:
         return access_unit_for_admin(current_user, unit_id)
+    except HubError as problem:
+        problem.field = field
+        raise
+
+
+def _role_unit(field: str = "unit_id") -> Unit:
+    unit_id = clean_int(request.form.get(field), field, "单位")
+    try:
+        return access_unit_for_roles(current_user, unit_id)
     except HubError as problem:
         problem.field = field
         raise
@@ -107,8 +128,9 @@ def person_create():
 @bp.get("/people/<id:person_id>")
 @login_required
 def person(person_id: int):
-    """人员管理: account, units with positions, roles, password."""
-    return _person_page(access_person_for_admin(current_user, person_id))
+    """人员管理: account, units with positions, roles, password — each part to
+    the duty it belongs to."""
+    return _person_page(access_person_page(current_user, person_id))
 
 
 @bp.post("/people/<id:person_id>")
@@ -197,14 +219,15 @@ def membership_remove(person_id: int, membership_id: int):
 @bp.post("/people/<id:person_id>/roles")
 @login_required
 def role_grant(person_id: int):
-    """授予角色; the unit is ignored for 系统管理员."""
-    person = access_person_for_admin(current_user, person_id)
+    """授予角色 (security admin; a unit admin: clerk and leader in their subtree).
+    The unit is ignored for the three global duties."""
+    person = access_person_for_roles(current_user, person_id)
     role = request.form.get("role", "")
     try:
         unit = None
-        if role != Role.ADMIN and request.form.get("unit_id"):
-            unit = _picked_unit()
-        people.grant_role(current_user, person, role, unit)
+        if role not in GLOBAL_DUTIES and request.form.get("unit_id"):
+            unit = _role_unit()
+        roles.grant_role(current_user, person, role, unit)
     except HubError as problem:
         return _person_page(person, failed="role", error=problem)
     return _done(person_id, f"已授予角色：{ROLE_LABELS.get(role, role)}")
@@ -214,13 +237,13 @@ def role_grant(person_id: int):
 @login_required
 def role_revoke(person_id: int, grant_id: int):
     """撤销角色."""
-    person = access_person_for_admin(current_user, person_id)
+    person = access_person_for_roles(current_user, person_id)
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != person.id:
         raise NotFound("角色记录不存在")
     label = grant.label
     try:
-        people.revoke_role(current_user, grant)
+        roles.revoke_role(current_user, grant)
     except HubError as problem:
         return _person_page(person, failed="roles", error=problem)
     return _done(person_id, f"已撤销角色：{label}")
@@ -239,3 +262,27 @@ def password_reset(person_id: int):
     except HubError as problem:
         return _person_page(person, failed="password", error=problem)
     return _done(person_id, "密码已重置，该人员下次登录时须修改密码")
+
+
+@bp.post("/people/<id:person_id>/unlock")
+@login_required
+def account_unlock(person_id: int):
+    """解除锁定 (security admin): the account may sign in again at once."""
+    person = access_person_for_roles(current_user, person_id)
+    try:
+        was_locked = roles.unlock_account(current_user, person)
+    except HubError as problem:
+        return _person_page(person, failed="unlock", error=problem)
+    flash(f"已解除锁定：{person.name}" if was_locked else f"{person.name}的账号未被锁定")
+    if request.form.get("back") == "security":
+        return redirect(url_for("admin.security"))
+    return redirect(url_for("admin.person", person_id=person_id))
+
+
+@bp.post("/people/<id:person_id>/second-factor/reset")
+@login_required
+def second_factor_reset(person_id: int):
+    """重置两步验证 (security admin): for a lost or replaced phone."""
+    person = second_factor.access_person_for_reset(current_user, person_id)
+    second_factor.reset_second_factor(current_user, person)
+    return _done(person_id, "两步验证已重置，该人员的登录已结束，下次登录时重新设置")

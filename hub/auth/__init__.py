@@ -1,20 +1,20 @@
 """Sign-in: browser sessions (Flask-Login) and bearer tokens for the API and Socket.IO.
 
 See DESIGN.md (Principles) and API.md (Auth). Level-3 (等保2.0) rules: lockout
-after repeated failures, idle and absolute session limits, audited sign-ins.
+after repeated failures, idle and absolute session limits, audited sign-ins, a
+TOTP second factor (second_factor.py), periodic password change (passwords.py),
+and sockets that end with the session or token they came with (sockets.py).
 """
 from __future__ import annotations
 
-from flask import Flask, g, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import Flask, g
 
-from hub.db import utcnow
 from hub.extensions import db, login_manager
 from hub.org.models import User
 
 
 def register(app: Flask) -> None:
-    from hub.auth import api, views
+    from hub.auth import api, second_factor, sessions, sockets, views  # noqa: F401 (sockets: listeners)
     from hub.auth.actions import user_for_token
 
     app.register_blueprint(views.bp, url_prefix="/auth")
@@ -47,20 +47,7 @@ def register(app: Flask) -> None:
             return user
         return None
 
-    @app.before_request
-    def enforce_session_rules():
-        # Evaluate the user first: loading it is what marks bearer-token requests.
-        if not current_user.is_authenticated or g.get("bearer_auth"):
-            return None
-        session.permanent = True          # idle timeout: PERMANENT_SESSION_LIFETIME
-        started = session.get("signed_in_at")
-        limit = app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds()
-        if started is None or utcnow().timestamp() - started > limit:
-            logout_user()
-            session.clear()
-            return None
-        if (current_user.must_change_password and request.endpoint not in
-                ("auth.password", "auth.logout", "static")
-                and not request.path.startswith("/api/")):
-            return redirect(url_for("auth.password"))
-        return None
+    # Checked at start: a misspelt HUB_TOTP_REQUIRED must not silently mean "off".
+    if app.config.get("TOTP_REQUIRED", "admins") not in second_factor.POLICIES:
+        raise RuntimeError(f"HUB_TOTP_REQUIRED must be one of {', '.join(second_factor.POLICIES)}")
+    app.before_request(sessions.enforce)

@@ -1,4 +1,9 @@
-"""Sign-in, tokens and passwords. Every sign-in, success or failure, is audited."""
+"""Sign-in, tokens and passwords. Every sign-in, success or failure, is audited.
+
+Signing in is two steps when the person has a second factor
+(hub/auth/second_factor.py): check_password, then the code, then
+complete_sign_in. Failures of either step count toward the same lockout.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -15,6 +20,7 @@ from hub.db import utcnow
 from hub.errors import HubError, InvalidInput
 from hub.extensions import db
 from hub.org.models import User
+from hub.realtime import disconnect_on_commit, sign_in_room, token_room
 
 # One message for every refused sign-in (wrong password, unknown login, locked,
 # disabled), so the answer never tells an attacker which logins exist.
@@ -38,13 +44,14 @@ def _dummy() -> str:
     return _dummy_hash
 
 
-def sign_in(login: str, password: str) -> User:
-    """Check a login and password. Counts failures; 5 within 30 minutes lock the
-    account for 30 minutes (configurable). Commits the audit rows either way."""
-    config = current_app.config
+def check_password(login: str, password: str) -> User:
+    """登录, first step: the login and password. Counts failures; 5 within 30
+    minutes lock the account for 30 minutes (configurable), and a locked or
+    disabled account is refused like a wrong password. Commits the audit rows of
+    a failure. A right password does not clear the failures yet: complete_sign_in
+    does, once the second factor (if any) is right too."""
     login = (login or "").strip()
     user = db.session.scalar(select(User).where(User.login == login)) if login else None
-    now = utcnow()
     if user is None:
         verify_password(_dummy(), password or "")
         record_audit(None, "auth.login_failed", actor_login=login[:64] or None,
@@ -52,38 +59,58 @@ def sign_in(login: str, password: str) -> User:
         db.session.commit()
         raise SignInRefused()
 
-    locked = user.locked_until is not None and user.locked_until > now
+    locked = is_locked(user)
     good = verify_password(user.password_hash, password or "")
     if good and not locked and user.active:
-        user.failed_logins = 0
-        user.first_failed_at = None
-        user.locked_until = None
         if needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-        record_audit(user, "auth.login", user)
-        db.session.commit()
+            db.session.commit()
         return user
 
     reason = "locked" if locked else ("disabled" if not user.active else "bad_password")
     if not locked and not good:
-        window = config["LOGIN_FAILURE_WINDOW"]
-        if user.first_failed_at is None or now - user.first_failed_at > window:
-            user.first_failed_at = now
-            user.failed_logins = 0
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + config["LOGIN_LOCK_DURATION"]
-            user.failed_logins = 0
-            user.first_failed_at = None
-            record_audit(user, "auth.locked", user,
-                         after={"locked_until": user.locked_until.isoformat()})
+        count_failure(user)
     record_audit(user, "auth.login_failed", user, after={"reason": reason})
     db.session.commit()
     raise SignInRefused()
 
 
-def record_sign_out(user: User) -> None:
-    """退出登录: audited; the caller clears the browser session."""
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def count_failure(user: User) -> bool:
+    """One more failed sign-in step (password or second factor) inside the
+    window; the last one allowed locks the account. True when it did (caller
+    commits)."""
+    config, now = current_app.config, utcnow()
+    if user.first_failed_at is None or now - user.first_failed_at > config["LOGIN_FAILURE_WINDOW"]:
+        user.first_failed_at = now
+        user.failed_logins = 0
+    user.failed_logins += 1
+    if user.failed_logins < config["LOGIN_MAX_FAILURES"]:
+        return False
+    user.locked_until = now + config["LOGIN_LOCK_DURATION"]
+    user.failed_logins = 0
+    user.first_failed_at = None
+    record_audit(user, "auth.locked", user, after={"locked_until": user.locked_until.isoformat()})
+    return True
+
+
+def complete_sign_in(user: User) -> None:
+    """Every step passed: clear the failures and record the sign-in."""
+    user.failed_logins = 0
+    user.first_failed_at = None
+    user.locked_until = None
+    record_audit(user, "auth.login", user)
+    db.session.commit()
+
+
+def record_sign_out(user: User, *, sign_in_id: str | None) -> None:
+    """退出登录: audited; the sockets opened with this browser session close once
+    it commits. The caller clears the session itself."""
+    if sign_in_id:
+        disconnect_on_commit(sign_in_room(sign_in_id))
     record_audit(user, "auth.logout", user)
     db.session.commit()
 
@@ -105,19 +132,40 @@ def issue_token(user: User) -> str:
     return raw
 
 
-def user_for_token(raw: str) -> User | None:
-    """The active user a bearer token belongs to, or None if unknown or expired."""
+def valid_token(raw: str) -> ApiToken | None:
+    """The unexpired token of an active person, or None."""
     if not raw or len(raw) > 200:
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(raw)))
     if token is None or token.expires_at < utcnow() or not token.user.active:
         return None
-    return token.user
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a bearer token belongs to, or None if unknown or expired."""
+    token = valid_token(raw)
+    return token.user if token is not None else None
 
 
 def revoke_token(raw: str) -> None:
-    db.session.execute(delete(ApiToken).where(ApiToken.token_hash == _token_digest(raw)))
+    """DELETE /auth/token: the token ends, and so do the sockets opened with it."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(raw)))
+    if token is not None:
+        disconnect_on_commit(token_room(token.id))
+        record_audit(token.user, "auth.token_revoked", token.user)
+        db.session.delete(token)
     db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """Every browser session, API token and socket of `user` ends (caller commits).
+
+    Bumping the session version is what ends them: the user loader refuses an
+    older version, and hub.auth.sockets disconnects the person's sockets when a
+    commit changes it."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
 def apply_new_password(user: User, new_password: str, *, must_change: bool) -> None:
@@ -125,10 +173,9 @@ def apply_new_password(user: User, new_password: str, *, must_change: bool) -> N
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     user.must_change_password = must_change
-    user.session_version = (user.session_version or 0) + 1   # every other session ends
     user.failed_logins = 0
     user.locked_until = None
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    end_sessions(user)
 
 
 def change_own_password(user: User, current_password: str, new_password: str) -> None:

@@ -5,7 +5,8 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body
-from hub.auth import actions
+from hub.auth import actions, second_factor
+from hub.auth.passwords import password_expired
 from hub.errors import InvalidInput
 from hub.extensions import csrf
 from hub.org.serialize import user_json
@@ -16,16 +17,23 @@ csrf.exempt(bp)
 
 @bp.post("/auth/token")
 def issue_token():
+    """Sign in: login, password and, when the person has a second factor, the
+    current code in "totp" (401 naming the field when missing or wrong)."""
     data = json_body()
-    login, password = data.get("login"), data.get("password")
+    login, password, code = data.get("login"), data.get("password"), data.get("totp")
     if not isinstance(login, str) or not login:
         raise InvalidInput("缺少账号", field="login")
     if not isinstance(password, str) or not password:
         raise InvalidInput("缺少密码", field="password")
-    user = actions.sign_in(login, password)
+    if code is not None and not isinstance(code, str):
+        raise InvalidInput("动态验证码须为字符串，如 \"012345\"", field="totp")
+    user = actions.check_password(login, password)
+    second_factor.require_for_token(user, code)
+    actions.complete_sign_in(user)
     token = actions.issue_token(user)
     return {"token": token, "user": {"id": user.id, "name": user.name},
-            "must_change_password": user.must_change_password}
+            "must_change_password": user.must_change_password,
+            "password_expired": password_expired(user)}
 
 
 @bp.delete("/auth/token")

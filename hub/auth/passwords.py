@@ -1,10 +1,13 @@
-"""Password hashing (argon2id) and the password policy."""
+"""Password hashing (argon2id), the password policy and the password age."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from hub.db import utcnow
 from hub.errors import InvalidInput
 
 _hashers: dict[tuple, PasswordHasher] = {}
@@ -58,3 +61,14 @@ def check_password_policy(password: str, *, field: str = "password") -> None:
     if classes < min_classes:
         raise InvalidInput(f"密码须包含大写字母、小写字母、数字、符号中的至少 {min_classes} 类",
                            field=field)
+
+
+def password_expired(user) -> bool:
+    """True when periodic change is on (PASSWORD_MAX_AGE_DAYS > 0, the 等保 reading)
+    and the password is older than that. It counts from the last change, or from
+    the account's creation when the password was set then (admin form, import)."""
+    days = current_app.config.get("PASSWORD_MAX_AGE_DAYS") or 0
+    if days <= 0 or not user.password_hash:
+        return False
+    since = user.password_changed_at or user.created_at
+    return since is not None and utcnow() - since > timedelta(days=days)

@@ -1,11 +1,12 @@
-"""Sign-in pages: login, logout, change your own password."""
+"""Sign-in pages: login and its second step, two-step verification, logout,
+change your own password."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from hub.auth import actions
-from hub.db import utcnow
+from hub.auth import actions, second_factor, sessions
+from hub.auth.passwords import password_expired
 from hub.errors import HubError, InvalidInput
 
 bp = Blueprint("auth", __name__)
@@ -24,25 +25,92 @@ def login():
     return render_template("auth/login.html", next=request.args.get("next", ""))
 
 
+def _refused(refused: actions.SignInRefused, login: str = "", next_url: str = ""):
+    session.clear()
+    return render_template("auth/login.html", error=refused.message, login=login[:64],
+                           next=next_url), 401
+
+
 @bp.post("/login")
 def login_post():
+    """登录, first step. With a second factor the session stays half signed in
+    until the code (or the enrolment) is done."""
+    next_url = _safe_next(request.form.get("next"))
     try:
-        user = actions.sign_in(request.form.get("login", ""), request.form.get("password", ""))
+        user = actions.check_password(request.form.get("login", ""), request.form.get("password", ""))
     except actions.SignInRefused as refused:
-        return render_template("auth/login.html", error=refused.message,
-                               login=request.form.get("login", "")[:64],
-                               next=request.form.get("next", "")), 401
-    session.clear()                       # a fresh session on every sign-in
-    login_user(user)
-    session.permanent = True
-    session["signed_in_at"] = utcnow().timestamp()
-    return redirect(_safe_next(request.form.get("next")))
+        return _refused(refused, request.form.get("login", ""), request.form.get("next", ""))
+    step = second_factor.second_step(user)
+    if step is None:
+        actions.complete_sign_in(user)
+        sessions.start(user)
+        return redirect(next_url)
+    sessions.begin_pending(user, enrol=step == "enrol", next_url=next_url)
+    return redirect(url_for("auth.second_factor" if step == "enrol" else "auth.verify"))
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    """登录, second step: the code from the person's authenticator app."""
+    if current_user.is_authenticated:
+        return redirect(url_for("org.home"))
+    user = sessions.pending_user(enrol=False)
+    if user is None:
+        flash("请重新登录")
+        return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return render_template("auth/verify.html")
+    try:
+        second_factor.verify_sign_in_code(user, request.form.get("totp"))
+    except actions.SignInRefused as refused:
+        return _refused(refused)
+    except HubError as problem:
+        return render_template("auth/verify.html", error=problem), problem.status
+    next_url = sessions.pending_next()
+    actions.complete_sign_in(user)
+    sessions.start(user)
+    return redirect(next_url)
+
+
+@bp.route("/second-factor", methods=["GET", "POST"], endpoint="second_factor")
+def second_factor_page():
+    """两步验证: enrol (show the secret, confirm with a code) or see the state.
+    Open to a signed-in person, and to one half signed in who must enrol."""
+    signing_in = not current_user.is_authenticated
+    user = sessions.pending_user(enrol=True) if signing_in else current_user._get_current_object()
+    if user is None:
+        flash("请先登录")
+        return redirect(url_for("auth.login"))
+    error = None
+    if request.method == "POST":
+        try:
+            second_factor.enable_second_factor(user, request.form.get("totp"), signing_in=signing_in)
+        except actions.SignInRefused as refused:
+            return _refused(refused)
+        except HubError as problem:
+            error = problem
+        else:
+            flash("两步验证已启用，今后登录时须输入动态验证码")
+            if not signing_in:
+                return redirect(url_for("auth.second_factor"))
+            next_url = sessions.pending_next()
+            actions.complete_sign_in(user)
+            sessions.start(user)
+            return redirect(next_url)
+    enrolled = second_factor.is_enrolled(user)
+    secret = None if enrolled else second_factor.pending_secret(user)
+    return render_template(
+        "auth/second_factor.html", person=user, enrolled=enrolled, signing_in=signing_in,
+        required=second_factor.is_required(user), secret=secret,
+        secret_groups=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) if secret else "",
+        uri=second_factor.provisioning_uri(user) if secret else None, error=error,
+    ), error.status if error else 200
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    actions.record_sign_out(current_user)
+    actions.record_sign_out(current_user, sign_in_id=session.get("sign_in_id"))
     logout_user()
     session.clear()
     flash("已退出登录")
@@ -67,4 +135,5 @@ def password():
             session.clear()
             flash("密码已修改，请用新密码登录")
             return redirect(url_for("auth.login"))
-    return render_template("auth/password.html", error=error), 400 if error else 200
+    return render_template("auth/password.html", error=error,
+                           expired=password_expired(current_user)), 400 if error else 200

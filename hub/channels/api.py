@@ -8,7 +8,8 @@ from hub.api import api_login_required, cursor_arg, json_body, page_limit
 from hub.channels import actions, messages, queries
 from hub.channels.access import access_channel, access_message
 from hub.channels.messages import Acknowledged, MessageDraft
-from hub.channels.models import Channel, ChannelKind
+from hub.channels.models import ChannelKind
+from hub.channels.register_reads import access_register_channel
 from hub.channels.serialize import channel_json, message_json
 from hub.errors import InvalidInput, NotFound
 from hub.extensions import csrf, db
@@ -135,9 +136,10 @@ def archive(channel_id: int):
 @bp.post("/channels/<int:channel_id>/decision")
 @api_login_required
 def decide(channel_id: int):
-    """Approve or reject a pending task channel (its creator's unit admins)."""
-    channel = db.session.get(Channel, channel_id)
-    if channel is None or channel.kind != ChannelKind.TASK:
+    """Approve or reject a pending task channel (its creator's unit admins):
+    403 for someone who administers nothing, 404 outside the admin's scope."""
+    channel = access_register_channel(current_user, channel_id)
+    if channel.kind != ChannelKind.TASK:
         raise NotFound("频道不存在")
     approve = json_body().get("approve")
     if not isinstance(approve, bool):

@@ -18,6 +18,7 @@ from hub.channels.models import Attachment
 from hub.errors import InvalidInput, NotFound, TooLarge
 from hub.extensions import db
 from hub.org.models import User
+from hub.validation import BIDI_CONTROLS
 
 # extension -> content type; the content must match what the extension claims.
 KINDS = {
@@ -40,7 +41,9 @@ def _folder() -> Path:
 
 def clean_filename(name: str) -> str:
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
-    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cs"))
+    # Control characters, lone surrogates and bidi overrides (which can make
+    # "x\u202etxt.exe" read as "xexe.txt") are dropped.
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cs") and c not in BIDI_CONTROLS)
     return name[-200:] or "附件"
 
 
@@ -117,8 +120,12 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
     storage_name = secrets.token_hex(16)
     path = _folder() / storage_name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except OSError:
+        path.unlink(missing_ok=True)       # a full disk leaves no half-written file behind
+        raise
     attachment = Attachment(uploader_id=uploader.id, filename=filename, content_type=content_type,
                             size=len(data), storage_name=storage_name,
                             sha256=hashlib.sha256(data).hexdigest())

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -113,7 +114,11 @@ def post_message(author: User, channel: Channel, draft: MessageDraft) -> tuple[M
         return existing, False
     _attach(author, message, draft.attachment_ids)
     _mention(author, channel, message, draft)
-    channel.last_message_id, channel.last_message_at = message.id, message.created_at
+    # Never backwards: two posts to one channel can commit in the other order than
+    # their ids (PostgreSQL re-evaluates this on the row the other one committed).
+    newer = sa.or_(Channel.last_message_id.is_(None), Channel.last_message_id < message.id)
+    channel.last_message_id = sa.case((newer, message.id), else_=Channel.last_message_id)
+    channel.last_message_at = sa.case((newer, message.created_at), else_=Channel.last_message_at)
     emit_on_commit("message", message_json(message), to=channel_room(channel.id))
     db.session.commit()
     return message, True

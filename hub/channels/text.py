@@ -25,7 +25,8 @@ ACKNOWLEDGEMENTS = {
     "好滴", "明白", "明白了", "知道了", "了解", "已知悉", "知悉", "ok", "okay", "嗯", "嗯嗯",
     "👍", "👌", "🙏", "✅", "👍👍", "🫡",
 }
-_DROP = re.compile(r"[\s~～\u200d\ufe0f\U0001F3FB-\U0001F3FF]+")
+# Zero-width characters are dropped too: "收\u200b到" shows as "收到" and is one.
+_DROP = re.compile(r"[\s~～\u200b\u200c\u200d\u2060\ufeff\ufe0f\U0001F3FB-\U0001F3FF]+")
 _ACK_EMOJI = "👍👌🙏✅🫡"
 
 

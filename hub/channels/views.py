@@ -99,7 +99,12 @@ def _view_topic() -> str | None:
 
 
 def _refused(problem: HubError) -> None:
+    """A refused input or state is flashed on the page the form came from; a
+    refusal of access (403 no role for it, 404 out of reach) is answered with
+    its status, as everywhere, rather than hidden behind a redirect."""
     db.session.rollback()
+    if problem.status in (403, 404):
+        raise problem
     flash(problem.message, "error")
 
 

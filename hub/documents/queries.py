@@ -253,6 +253,9 @@ class DocumentSearch:
     status: str | None = None
 
 
+NUMBER_BRACKETS = str.maketrans("[［【]］】", "〔〔〔〕〕〕")
+
+
 def search_documents(user: User, search: DocumentSearch, *, limit: int,
                      before: int | None = None) -> list[Document]:
     """The documents the person may open that match, newest first (by id)."""
@@ -263,7 +266,10 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
         pattern = "%" + search.term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         number = (func.coalesce(Document.number_prefix, "") + "〔" + func.coalesce(cast(Document.number_year, String), "")
                   + "〕" + func.coalesce(cast(Document.number_seq, String), "") + "号")
-        query = query.where(or_(Document.title.like(pattern, escape="\\"), number.like(pattern, escape="\\")))
+        # 发文字号 are written with 〔〕; [], ［］ and 【】 typed for them find them too.
+        number_pattern = pattern.translate(NUMBER_BRACKETS)
+        query = query.where(or_(Document.title.like(pattern, escape="\\"),
+                                number.like(number_pattern, escape="\\")))
     if search.doc_type:
         query = query.where(Document.doc_type == search.doc_type)
     if search.issuer_id:

@@ -20,8 +20,8 @@ from hub.documents.pages import DraftForm, StepForm
 from hub.errors import Conflict, HubError, NotAllowed, NotFound
 from hub.extensions import db
 from hub.notices.pages import local_when
-from hub.org.models import Unit
 from hub.org.queries import children
+from hub.permissions import access_unit
 
 bp = Blueprint("documents", __name__)
 
@@ -96,6 +96,8 @@ def new():
 @login_required
 def create():
     """Save the draft, or (查找 / 下级 / 上传 buttons) re-render the form with what was asked."""
+    if not pages.can_draft(current_user):
+        raise NotAllowed("您没有所属单位，不能拟稿")
     form = DraftForm.from_form(request.form)
     try:
         pages.upload_files(current_user, form, request.files.getlist("files"))
@@ -155,11 +157,20 @@ def edit(document_id: int):
     return redirect(url_for("documents.show", document_id=document_id))
 
 
+def _readable(document_id: int) -> Document | None:
+    """The document a form names (the 请示 a 批复 answers), if the person may
+    open it: an id typed into the form must not show another unit's title."""
+    try:
+        return queries.access_document(current_user, document_id)
+    except NotFound:
+        return None
+
+
 def _draft_page(form: DraftForm, *, document: Document | None = None, error: HubError | None = None):
     if error is not None:
         db.session.rollback()
         document = db.session.get(Document, document.id) if document is not None else None
-    asked = db.session.get(Document, form.replies_to) if form.replies_to else None
+    asked = _readable(form.replies_to) if form.replies_to else None
     return render_template(
         "documents/new.html", form=form, document=document, error=error, asked=asked,
         picker=pages.draft_picker(current_user, form), doc_types=DOC_TYPES, urgencies=URGENCIES,
@@ -177,8 +188,8 @@ def unit_choices():
     matching `q`, or the units under `parent_id`."""
     parent_id = pages.as_id(request.args.get("parent_id"))
     if parent_id is not None:
-        parent = db.session.get(Unit, parent_id)
-        if parent is None or not parent.active:
+        parent = access_unit(current_user, parent_id)
+        if not parent.active:
             raise NotFound("单位不存在")
         return {"items": pages.unit_choices(children(parent_id)),
                 "parent": {"id": parent.id, "name": parent.name, "parent_id": parent.parent_id}}

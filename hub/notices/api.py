@@ -102,7 +102,7 @@ def remind(notice_id: int):
 @bp.post("/notices/<int:notice_id>/correct")
 @api_login_required
 def correct(notice_id: int):
-    notice = queries.access_notice(current_user, notice_id)
+    notice = _followed(notice_id)
     new = actions.correct_notice(current_user, notice, actions.NoticeDraft.from_json(json_body()))
     return notice_json(new, read=False), 201
 

@@ -63,6 +63,8 @@ def new():
 @login_required
 def create():
     """Publish, or (查找 / 预览 buttons) re-render the form with what was asked."""
+    if not pages.can_publish(current_user):
+        raise NotAllowed("只有本单位的领导或文书可以发布通知")
     form = ComposeForm.from_form(request.form)
     try:
         pages.upload_files(current_user, form, request.files.getlist("files"))

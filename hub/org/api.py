@@ -8,11 +8,12 @@ from sqlalchemy import select
 from hub.api import api_login_required, cursor_arg, json_body, page, page_limit
 from hub.errors import InvalidInput, NotFound
 from hub.extensions import csrf, db
-from hub.org import actions, people, queries
+from hub.org import actions, people, queries, roles
 from hub.org.models import Membership, RoleGrant, Unit, User
 from hub.org.serialize import unit_json, user_json
-from hub.permissions import (access_person, access_person_for_admin, access_unit,
-                             access_unit_for_admin, can_admin_person)
+from hub.permissions import (access_person, access_person_for_admin, access_person_for_roles,
+                             access_unit, access_unit_for_admin, access_unit_for_roles,
+                             can_view_account)
 from hub.validation import clean_bool, clean_int
 
 bp = Blueprint("org_api", __name__)
@@ -130,7 +131,7 @@ def list_people():
         within = [access_unit(current_user, unit_id).path]
     found = queries.search_people(request.args.get("q", ""), within=within,
                                   limit=limit + 1, offset=offset)
-    return page([user_json(p, detail=can_admin_person(current_user, p)) for p in found],
+    return page([user_json(p, detail=can_view_account(current_user, p)) for p in found],
                 limit, lambda _: offset + limit)
 
 
@@ -138,8 +139,7 @@ def list_people():
 @api_login_required
 def get_person(person_id: int):
     person = access_person(current_user, person_id)
-    detail = person.id == current_user.id or can_admin_person(current_user, person)
-    return user_json(person, detail=detail)
+    return user_json(person, detail=can_view_account(current_user, person))
 
 
 @bp.post("/people")
@@ -210,25 +210,26 @@ def remove_membership(person_id: int, membership_id: int):
 @bp.post("/people/<int:person_id>/roles")
 @api_login_required
 def grant_role(person_id: int):
-    person = access_person_for_admin(current_user, person_id)
+    """授予角色: the security admin, or a unit admin for clerk and leader (三员分立)."""
+    person = access_person_for_roles(current_user, person_id)
     data = json_body()
     unit_id = clean_int(data.get("unit_id"), "unit_id", "单位", required=False)
-    unit = access_unit_for_admin(current_user, unit_id) if unit_id is not None else None
+    unit = access_unit_for_roles(current_user, unit_id) if unit_id is not None else None
     role = data.get("role")
     if not isinstance(role, str):
         raise InvalidInput("缺少角色", field="role")
-    people.grant_role(current_user, person, role, unit)
+    roles.grant_role(current_user, person, role, unit)
     return user_json(person, detail=True), 201
 
 
 @bp.delete("/people/<int:person_id>/roles/<int:grant_id>")
 @api_login_required
 def revoke_role(person_id: int, grant_id: int):
-    person = access_person_for_admin(current_user, person_id)
+    person = access_person_for_roles(current_user, person_id)
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != person.id:
         raise NotFound("角色记录不存在")
-    people.revoke_role(current_user, grant)
+    roles.revoke_role(current_user, grant)
     return user_json(person, detail=True)
 
 

@@ -12,6 +12,7 @@ from hub.api import api_login_required
 from hub.errors import InvalidInput
 from hub.extensions import csrf
 from hub.org import imports
+from hub.permissions import require_any_admin
 from hub.validation import clean_bool
 
 bp = Blueprint("org_imports_api", __name__)
@@ -34,6 +35,7 @@ def _dry_run() -> bool:
 @api_login_required
 def import_units():
     """导入单位: columns code,name,parent_code[,kind]; ?dry_run=1 only checks."""
+    require_any_admin(current_user)          # 403 before looking at the upload
     filename, data = _upload()
     return imports.import_units(current_user, filename, data, dry_run=_dry_run()).as_json()
 
@@ -42,5 +44,6 @@ def import_units():
 @api_login_required
 def import_people():
     """导入人员: columns login,name,unit_code,position[,password][,roles]; ?dry_run=1 only checks."""
+    require_any_admin(current_user)
     filename, data = _upload()
     return imports.import_people(current_user, filename, data, dry_run=_dry_run()).as_json()

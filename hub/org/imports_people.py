@@ -32,6 +32,7 @@ from hub.org.imports_files import (OUT_OF_SCOPE, ImportReport, Progress, Scope, 
                                    check_columns, read_table, shown)
 from hub.org.models import ROLE_LABELS, UNIT_CODE_MAX, Membership, Role, RoleGrant, Unit, User
 from hub.org.people import NAME_MAX, POSITION_MAX
+from hub.permissions import CONSOLE_MANAGED, account_manageable, can_grant, duty_conflict
 from hub.validation import clean_code, clean_login, clean_text
 
 REQUIRED = ("login", "name", "unit_code", "position")
@@ -87,8 +88,10 @@ def import_people(actor: User | None, filename: str, data: bytes, *, dry_run: bo
     """导入人员 from a CSV/XLSX file (see the module docstring for the columns).
 
     actor None = the console; otherwise a system admin, or a unit admin for
-    units and people in their subtree (403 without any admin role). Only a
-    system admin or the console may import the `admin` role. All or nothing;
+    units and people in their subtree (403 without any admin role). Roles in
+    the file change only as the importer may grant them (三员分立: a unit admin
+    clerk and leader in their subtree, the system admin none; the console any
+    but security_admin and auditor, which are issued one by one). All or nothing;
     one "person.imported" audit entry; one commit.
     """
     scope = Scope(actor)
@@ -174,8 +177,11 @@ def _roles(number: int, value: str | None, report: ImportReport) -> frozenset[st
             continue
         role = ROLES.get(text) or ROLES.get(text.lower())
         if role is None:
-            allowed = ", ".join(r.value for r in Role)
+            allowed = ", ".join(r.value for r in Role if r not in CONSOLE_MANAGED)
             report.error(number, "roles", f"未知角色：{shown(text)}（可选：{allowed}）")
+        elif role in CONSOLE_MANAGED:
+            report.error(number, "roles", f"{ROLE_LABELS[Role(role)]}不能导入：三员分立，"
+                                          "须用 hub create-admin 命令逐个设立")
         else:
             roles.add(role)
     return frozenset(roles)
@@ -269,17 +275,46 @@ def _differs(row: PersonRow, person: PersonState, unit_id: int) -> bool:
 
 def _scope_problems(row: PersonRow, unit: Any, person: PersonState | None,
                     scope: Scope) -> list[tuple[str, str]]:
-    """A unit admin places people in units of their subtree, changes only
-    people who belong there, and never grants `admin`."""
+    """A unit admin places people in units of their subtree and changes only
+    people who belong there; nobody changes an account they may not manage;
+    roles change only as the importer may grant them."""
+    problems = _role_problems(row, unit, person, scope.actor)
+    held = {g.role for g in person.grants} if person is not None else set()
+    if person is not None and scope.actor is not None and not account_manageable(scope.actor, held):
+        problems.append(("login", f"人员 {row.login} {OUT_OF_SCOPE}"))
     if scope.is_global:
-        return []
-    problems = []
+        return problems
     if not scope.covers(unit):
         problems.append(("unit_code", f"单位 {row.unit_code} {OUT_OF_SCOPE}"))
     if person is not None and not any(scope.covers(m) for m in person.memberships):
         problems.append(("login", f"人员 {row.login} {OUT_OF_SCOPE}"))
-    if row.roles and Role.ADMIN in row.roles and (person is None or not person.is_admin):
-        problems.append(("roles", f"admin 角色{OUT_OF_SCOPE}：只有系统管理员可以授予"))
+    return problems
+
+
+def _role_problems(row: PersonRow, unit: Any, person: PersonState | None,
+                   actor: User | None) -> list[tuple[str, str]]:
+    """The roles a row grants or revokes at its unit, checked as hub.org.roles
+    checks a grant (三员分立): the security admin grants every role, a unit
+    admin clerk and leader in their subtree, the system admin none; the console
+    (actor None) any. `admin` is only ever added by an import."""
+    if row.roles is None:
+        return []
+    grants = person.grants if person is not None else []
+    held = {g.role for g in grants}
+    here = {g.role for g in grants if g.unit_id == unit.id and g.role in UNIT_ROLES}
+    changed = ((row.roles & UNIT_ROLES) ^ here) | ((row.roles & {Role.ADMIN.value}) - held)
+    problems = []
+    refused = sorted(role for role in changed
+                     if actor is not None and not can_grant(actor, role, unit))
+    if refused:
+        names = "、".join(ROLE_LABELS[Role(role)] for role in refused)
+        problems.append(("roles", f"您不能授予或撤销{names}角色（三员分立：角色由安全管理员授予，"
+                                  "单位管理员可授予本单位及下级单位的文书、领导）"))
+    for role in sorted(changed - held):
+        conflict = duty_conflict(role, held | (row.roles - {role}))
+        if conflict:
+            problems.append(("roles", conflict))
+            break
     return problems
 
 

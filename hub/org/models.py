@@ -115,6 +115,12 @@ class User(UserMixin, db.Model):
     # Bumped when the password changes or the account is disabled, so every
     # older browser session stops being valid on its next request.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
+    # TOTP second factor (hub/auth/second_factor.py): the base32 secret, pending
+    # until confirmed with a code (totp_enabled_at), and the last time step
+    # accepted, so that a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(

@@ -1,4 +1,7 @@
-"""Actions on people: accounts, memberships (with positions), roles, passwords."""
+"""Actions on people: accounts, memberships (with positions), passwords.
+
+Roles are granted in hub.org.roles (the security admin's duty, 三员分立).
+"""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -6,11 +9,12 @@ from sqlalchemy import select
 from hub.audit import record_audit
 from hub.auth.actions import apply_new_password
 from hub.auth.passwords import check_password_policy, hash_password
-from hub.errors import Conflict, InvalidInput, NotAllowed
+from hub.errors import Conflict, NotAllowed
 from hub.extensions import db
-from hub.org.models import Membership, Role, RoleGrant, Unit, User
+from hub.org.models import Membership, Role, Unit, User
+from hub.org.roles import add_grant
 from hub.realtime import resync_rooms_on_commit
-from hub.permissions import can_admin_person, can_admin_unit, can_grant, require_any_admin
+from hub.permissions import can_admin_person, can_admin_unit, require_any_admin
 from hub.validation import clean_login, clean_text
 
 NAME_MAX = 64
@@ -60,7 +64,7 @@ def create_person(actor: User, *, login: str, name: str, unit: Unit, position: s
     db.session.add(person)
     db.session.flush()
     for role in roles:
-        _grant(actor, person, role, unit)
+        add_grant(actor, person, role, unit)
     record_audit(actor, "person.created", person, after=person_snapshot(person))
     db.session.commit()
     return person
@@ -179,56 +183,6 @@ def transfer_person(actor: User, person: User, unit: Unit, *, position: str = ""
     record_audit(actor, "membership.updated", person, before=before, after=person_snapshot(person))
     db.session.commit()
     return person
-
-
-def _grant(actor: User, person: User, role: str, unit: Unit | None) -> RoleGrant | None:
-    if role not in Role.__members__.values():
-        raise InvalidInput(f"未知角色：{role}", field="role")
-    if role == Role.MEMBER:
-        return None                 # everyone is a member of their units
-    if role == Role.ADMIN:
-        unit = None
-    elif unit is None:
-        raise InvalidInput("请选择该角色所在的单位", field="unit_id")
-    if not can_grant(actor, role, unit):
-        raise NotAllowed("您不能授予该角色")
-    if role in (Role.CLERK, Role.LEADER) and not any(m.unit_id == unit.id
-                                                     for m in person.memberships):
-        raise InvalidInput("文书、领导角色只能授予本单位的人员", field="unit_id")
-    unit_id = unit.id if unit else None
-    for grant in person.roles:
-        if grant.role == role and grant.unit_id == unit_id:
-            return grant
-    grant = RoleGrant(role=role, unit=unit)
-    person.roles.append(grant)
-    return grant
-
-
-def grant_role(actor: User, person: User, role: str, unit: Unit | None) -> RoleGrant | None:
-    """授予角色. Only a system admin grants `admin`; unit roles need the unit in scope."""
-    require_any_admin(actor)
-    before = person_snapshot(person)
-    grant = _grant(actor, person, role, unit)
-    db.session.flush()
-    if person_snapshot(person) != before:
-        record_audit(actor, "role.granted", person, before=before, after=person_snapshot(person))
-    db.session.commit()
-    return grant
-
-
-def revoke_role(actor: User, grant: RoleGrant) -> None:
-    """撤销角色. A system admin cannot remove their own admin role (lock-out guard)."""
-    require_any_admin(actor)
-    if not can_grant(actor, grant.role, grant.unit):
-        raise NotAllowed("您不能撤销该角色")
-    person = grant.user
-    if grant.role == Role.ADMIN and person.id == actor.id:
-        raise Conflict("不能撤销自己的系统管理员角色")
-    before = person_snapshot(person)
-    person.roles.remove(grant)
-    db.session.flush()
-    record_audit(actor, "role.revoked", person, before=before, after=person_snapshot(person))
-    db.session.commit()
 
 
 def reset_password(actor: User, person: User, new_password: str) -> None:

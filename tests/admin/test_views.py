@@ -104,10 +104,16 @@ def test_each_page_renders_for_its_admin(client, login, ids, who, path, heading)
     assert 'lang="zh-CN"' in text(response)
 
 
-def test_audit_page_renders_for_the_system_admin(client, login):
-    login("admin")
+def test_audit_page_renders_for_the_auditor(client, login):
+    login("auditor")
     response = client.get("/admin/audit")
     assert response.status_code == 200 and h1(response) == "审计日志"
+
+
+@pytest.mark.parametrize("who", ["admin", "sec_admin", "kc_admin"])
+def test_only_the_auditor_reads_the_audit_log(client, login, who):
+    login(who)
+    assert client.get("/admin/audit").status_code == 403
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/people/new", "/admin/import", "/admin/audit",
@@ -403,16 +409,23 @@ def test_grant_and_revoke_a_role(app, client, login, ids):
     assert audit(app, "role.revoked")[-1].target_id == person
 
 
-def test_only_system_admins_are_offered_and_may_grant_the_admin_role(app, client, login, ids):
+def test_only_the_security_admin_is_offered_and_may_grant_the_admin_role(app, client, login, ids):
     person = ids.user("mp_secretary")
     login("kc_admin")
-    assert 'value="admin"' not in text(client.get(f"/admin/people/{person}"))
+    page = text(client.get(f"/admin/people/{person}"))
+    assert 'value="clerk"' in page and 'value="admin"' not in page and 'value="unit_admin"' not in page
     refused = client.post(f"/admin/people/{person}/roles", data={"role": "admin"})
     assert refused.status_code == 403 and "您不能授予该角色" in text(refused)
     assert ("admin", None) not in person_row(app, "mp_secretary")["roles"]
     client.post("/auth/logout")
-    login("admin")
-    assert 'value="admin"' in text(client.get(f"/admin/people/{person}"))
+    login("admin")                                   # the system admin grants nothing (三员分立)
+    page = text(client.get(f"/admin/people/{person}"))
+    assert "授予角色" not in page and "重置密码" in page
+    assert client.post(f"/admin/people/{person}/roles", data={"role": "admin"}).status_code == 403
+    client.post("/auth/logout")
+    login("sec_admin")
+    page = text(client.get(f"/admin/people/{person}"))
+    assert 'value="admin"' in page and 'value="auditor"' in page and "重置密码" not in page
 
 
 def test_the_role_unit_must_be_in_scope(app, client, login, ids):
@@ -588,6 +601,8 @@ def test_audit_page_filters(app, client, login, ids):
     client.post(f"/admin/units/{town}", data={"name": "石梁镇人民政府", "kind": "town",
                                               "sort_order": "1"})
     client.post("/admin/people/new", data={"login": "sl_new", "name": "赵新人", "unit_id": town})
+    client.post("/auth/logout")
+    login("auditor")
     page = text(client.get("/admin/audit"))
     assert "单位更名" in page and "新建人员" in page and "登录成功" in page
     assert "<del>石梁镇</del> → <ins>石梁镇人民政府</ins>" in page
@@ -613,12 +628,12 @@ def test_audit_page_shows_beijing_time_and_pages_with_earlier(app, client, login
         db.session.add(AuditEntry(at=datetime(2026, 1, 1, 0, 0, 5, tzinfo=timezone.utc),
                                   action="unit.updated", actor_login="admin", ip="10.0.0.9"))
         db.session.commit()
-    login("admin")
+    login("auditor")
     page = text(client.get("/admin/audit?action=unit.updated"))
     assert "2026-01-01 08:00:05" in page and "10.0.0.9" in page
     monkeypatch.setattr(views_audit, "PAGE_SIZE", 1)
     client.post("/auth/logout")
-    login("admin")                                 # now: login, logout, login, plus the one above
+    login("auditor")                               # now: login, logout, login, plus the one above
     first = text(client.get("/admin/audit"))
     earlier = re.search(r'href="([^"]+)" rel="next">更早', first).group(1).replace("&amp;", "&")
     second = text(client.get(earlier))
@@ -630,15 +645,25 @@ def test_audit_page_shows_beijing_time_and_pages_with_earlier(app, client, login
 
 def test_forms_carry_the_csrf_token_and_pages_have_no_inline_script_or_style(
         client, login, ids):
-    login("admin")
-    for path in ["/admin/", f"/admin/units/{ids.unit('330802')}",
-                 f"/admin/people/{ids.user('kc_clerk')}", "/admin/people/new", "/admin/import",
-                 "/admin/audit"]:
-        page = text(client.get(path))
-        forms = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page, re.S)
-        assert all('name="csrf_token"' in form for form in forms), path
-        assert " style=" not in page, path
-        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), path
+    pages = {"admin": ["/admin/", f"/admin/units/{ids.unit('330802')}",
+                       f"/admin/people/{ids.user('kc_clerk')}", "/admin/people/new", "/admin/import"],
+             "sec_admin": ["/admin/security", f"/admin/people/{ids.user('kc_clerk')}"],
+             "auditor": ["/admin/audit"]}
+    for who, paths in pages.items():
+        client.post("/auth/logout")
+        login(who)
+        for path in paths:
+            assert_clean_forms(client, path)
+
+
+def assert_clean_forms(client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    page = text(response)
+    forms = re.findall(r'<form[^>]*method="post"[^>]*>(.*?)</form>', page, re.S)
+    assert all('name="csrf_token"' in form for form in forms), path
+    assert " style=" not in page, path
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), path
 
 
 def test_posts_without_the_csrf_token_are_refused(make_app, database_uri, ids):
@@ -661,8 +686,7 @@ def test_unknown_ids_are_404_not_500(client, login, ids):
         assert client.get(path).status_code == 404, path
     huge = "99999999999999999999"
     for path in [f"/admin/units/choices?q=镇&exclude={huge}", f"/admin/people/new?unit_id={huge}",
-                 f"/admin/units/{ids.unit('330802')}/merge?target_id={huge}",
-                 f"/admin/audit?before={huge}", f"/admin/audit?target_id={huge}"]:
+                 f"/admin/units/{ids.unit('330802')}/merge?target_id={huge}"]:
         assert client.get(path).status_code in (200, 302, 400), path
     town = ids.unit("330802100")
     for data in ({"parent_id": huge}, {"parent_id": "-1"}, {"parent_id": "1.5"}):
@@ -671,8 +695,15 @@ def test_unknown_ids_are_404_not_500(client, login, ids):
                                                      "sort_order": "1"}).status_code == 400
     assert client.post(f"/admin/units/{town}", data={"name": "x", "kind": "town",
                                                      "sort_order": "first"}).status_code == 400
+    client.post("/auth/logout")
+    login("sec_admin")
     assert client.post(f"/admin/people/{ids.user('kc_clerk')}/roles",
                        data={"role": "emperor"}).status_code == 400
+    assert client.get("/admin/people/999999").status_code == 404
+    client.post("/auth/logout")
+    login("auditor")
+    for path in [f"/admin/audit?before={huge}", f"/admin/audit?target_id={huge}"]:
+        assert client.get(path).status_code in (200, 400), path
 
 
 def test_a_file_that_is_not_really_xlsx_is_a_400(client, login):
@@ -681,8 +712,9 @@ def test_a_file_that_is_not_really_xlsx_is_a_400(client, login):
     assert response.status_code == 400 and "XLSX" in text(response)
 
 
-def test_the_system_admin_grants_the_admin_role_without_a_unit(app, client, login, ids):
-    login("admin")
-    response = client.post(f"/admin/people/{ids.user('kc_clerk')}/roles", data={"role": "admin"})
+def test_the_security_admin_grants_the_admin_role_without_a_unit(app, client, login, ids):
+    login("sec_admin")
+    response = client.post(f"/admin/people/{ids.user('kc_clerk')}/roles",
+                           data={"role": "admin", "unit_id": ids.unit("330802")})
     assert response.status_code == 302
     assert ("admin", None) in person_row(app, "kc_clerk")["roles"]

@@ -110,8 +110,10 @@ def test_task_channel_across_units_waits_for_approval(api, ids):
     created = leader.post("/api/v1/channels", json=body)
     assert created.status_code == 201 and created.get_json()["state"] == "pending"
     channel = created.get_json()["id"]
-    assert api("qj_admin").post(f"/api/v1/channels/{channel}/decision",
-                                json={"approve": True}).status_code == 403
+    assert api("qj_admin").post(f"/api/v1/channels/{channel}/decision",     # not in their scope
+                                json={"approve": True}).status_code == 404
+    assert api("mp_director").post(f"/api/v1/channels/{channel}/decision",  # administers nothing
+                                   json={"approve": True}).status_code == 403
     approved = api("kc_admin").post(f"/api/v1/channels/{channel}/decision", json={"approve": True})
     assert approved.get_json()["state"] == "active"
     names = [c["name"] for c in api("mp_director").get("/api/v1/channels").get_json()["items"]]

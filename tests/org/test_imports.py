@@ -15,7 +15,7 @@ from config import Config
 from hub.audit import AuditEntry
 from hub.auth.passwords import verify_password
 from hub.extensions import db
-from hub.org.imports import import_units
+from hub.org.imports import import_people, import_units
 from hub.org.models import Unit, User
 from hub.validation import text_problem
 from tests.naughty import BLNS, naughty_strings
@@ -376,7 +376,7 @@ def test_people_are_created_with_membership_roles_and_one_hash(app, api, monkeyp
     hashed: list[str] = []
     real_hash = importer.hash_password
     monkeypatch.setattr(importer, "hash_password", lambda pw: hashed.append(pw) or real_hash(pw))
-    report = report_of(upload(api("admin"), "people", csv_bytes(NEW_PEOPLE, PEOPLE_HEADER)))
+    report = report_of(upload(api("kc_admin"), "people", csv_bytes(NEW_PEOPLE, PEOPLE_HEADER)))
     assert (report["created"], report["updated"], report["errors"]) == (3, 0, [])
     zhang, li, wang = person(app, "zhang_san"), person(app, "li_si"), person(app, "wang_wu")
     assert zhang["units"] == [("330802100", "副镇长", True)]
@@ -391,7 +391,7 @@ def test_people_are_created_with_membership_roles_and_one_hash(app, api, monkeyp
 
 
 def test_people_reimport_is_unchanged_even_with_another_password(app, api):
-    admin = api("admin")
+    admin = api("kc_admin")
     report_of(upload(admin, "people", csv_bytes(NEW_PEOPLE, PEOPLE_HEADER)))
     hash_before = person(app, "zhang_san")["hash"]
     rows = [(*row[:4], "Other-pass-99", row[5]) for row in NEW_PEOPLE]
@@ -402,18 +402,45 @@ def test_people_reimport_is_unchanged_even_with_another_password(app, api):
 
 
 def test_people_update_position_unit_and_roles(app, api):
-    admin = api("admin")
-    report_of(upload(admin, "people", csv_bytes(NEW_PEOPLE, PEOPLE_HEADER)))
+    report_of(upload(api("kc_admin"), "people", csv_bytes(NEW_PEOPLE, PEOPLE_HEADER)))
     moved = [("zhang_san", "张三", "330802-GOV", "副主任", "", "clerk;unit_admin"),
              ("li_si", "李四", "330802100202", "村主任", "", "leader"),
              ("sl_clerk", "周晓梅", "330802100", "党政办主任", "", "clerk")]
-    report = report_of(upload(admin, "people", csv_bytes(moved, PEOPLE_HEADER)))
+    with app.app_context():       # unit_admin: only the console (or the security admin) grants it
+        report = import_people(None, "moved.csv", csv_bytes(moved, PEOPLE_HEADER)).as_json()
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 3, 0)
     zhang = person(app, "zhang_san")
     assert zhang["units"] == [("330802-GOV", "副主任", True)]
     assert zhang["roles"] == [("clerk", "330802-GOV"), ("unit_admin", "330802-GOV")]
     assert person(app, "li_si")["roles"] == [("leader", "330802100202")]
     assert person(app, "sl_clerk")["units"] == [("330802100", "党政办主任", True)]
+
+
+def test_roles_in_a_file_follow_the_duties(app, api):
+    """三员分立: the system admin imports people but sets no roles; a unit admin
+    sets clerk and leader in their subtree, not unit_admin; security_admin and
+    auditor are never imported."""
+    rows = [("zhang_san", "张三", "330802100", "副镇长", "", "leader"),          # 2
+            ("li_si", "李四", "330802100202", "村文书", "", "")]                  # 3: no roles: fine
+    report = report_of(upload(api("admin"), "people", csv_bytes(rows, PEOPLE_HEADER)))
+    assert errors_at(report) == {(2, "roles")} and "三员分立" in report["errors"][0]["message"]
+    existing = [("sl_clerk", "周晓梅", "330802100", "党政办文书", "", "")]       # would revoke 文书
+    assert errors_at(report_of(upload(api("admin"), "people",
+                                      csv_bytes(existing, PEOPLE_HEADER)))) == {(2, "roles")}
+    rows = [("zhang_san", "张三", "330802100", "副镇长", "", "unit_admin"),      # 2
+            ("li_si", "李四", "330802100202", "村文书", "", "auditor"),          # 3
+            ("wang_wu", "王五", "330802100202", "村干部", "", "安全管理员")]      # 4
+    report = report_of(upload(api("kc_admin"), "people", csv_bytes(rows, PEOPLE_HEADER)))
+    assert errors_at(report) == {(2, "roles"), (3, "roles"), (4, "roles")}
+    assert "create-admin" in report["errors"][1]["message"]
+    assert person(app, "zhang_san") is None
+
+
+def test_imports_never_touch_the_accounts_of_the_other_duties(app, api):
+    rows = [("sec_admin", "钱安平", "3308", "安全员", "", "")]
+    report = report_of(upload(api("admin"), "people", csv_bytes(rows, PEOPLE_HEADER)))
+    assert errors_at(report) == {(2, "login")}
+    assert person(app, "sec_admin")["units"] == []
 
 
 def test_without_a_roles_column_roles_are_left_alone(app, api):
@@ -466,9 +493,16 @@ def test_unit_admin_imports_people_only_in_scope_and_never_admin(app, api):
     assert person(app, "kc_new")["roles"] == [("clerk", "330802100")]
 
 
-def test_system_admin_may_import_admins(app, api):
+def test_only_the_console_imports_admins(app, api):
     rows = [("new_admin", "新管理员", "3308", "工程师", STRONG, "admin")]
-    assert report_of(upload(api("admin"), "people", csv_bytes(rows, PEOPLE_HEADER)))["created"] == 1
+    assert errors_at(report_of(upload(api("admin"), "people",
+                                      csv_bytes(rows, PEOPLE_HEADER)))) == {(2, "roles")}
+    assert person(app, "new_admin") is None
+    with app.app_context():
+        assert import_people(None, "admins.csv", csv_bytes(rows, PEOPLE_HEADER)).created == 1
+        auditor_too = [("auditor", "冯审言", "3308", "审计员", "", "admin")]
+        report = import_people(None, "admins.csv", csv_bytes(auditor_too, PEOPLE_HEADER))
+        assert [(e.column, "三员分立" in e.message) for e in report.errors] == [("roles", True)]
     assert person(app, "new_admin")["roles"] == [("admin", None)]
 
 

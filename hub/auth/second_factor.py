@@ -1,0 +1,207 @@
+"""两步验证: a TOTP second factor (RFC 6238, pyotp), as authenticator apps use.
+
+Required for people holding an admin role by default (HUB_TOTP_REQUIRED =
+"admins"), for everyone ("everyone"), or for nobody ("off"); anyone may enrol.
+An enrolled person gives a code after the password, in the browser and on
+POST /api/v1/auth/token; wrong codes count toward the sign-in lockout, and a
+code is accepted once only (the last accepted time step is stored).
+"""
+from __future__ import annotations
+
+import hmac
+
+import pyotp
+from flask import current_app
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from hub.audit import record_audit
+from hub.auth.actions import SignInRefused, count_failure, end_sessions, is_locked
+from hub.db import utcnow
+from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
+from hub.extensions import db
+from hub.org.models import Role, User
+
+POLICIES = ("admins", "everyone", "off")
+ADMIN_ROLES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR, Role.UNIT_ADMIN})
+DIGITS = 6
+# Codes of the time step before and after are accepted too: ±30 s of clock drift.
+DRIFT_STEPS = 1
+
+
+class SecondFactorRefused(HubError):
+    """The password was right; the code is missing, wrong or already used."""
+
+    status, code = 401, "invalid_second_factor"
+
+    def __init__(self, message: str = "动态验证码错误或已使用；连续多次失败后账号将被临时锁定") -> None:
+        super().__init__(message, field="totp")
+
+
+class SecondFactorMissing(SecondFactorRefused):
+    code = "second_factor_required"
+
+    def __init__(self) -> None:
+        super().__init__("请输入手机验证器中的 6 位动态验证码")
+
+
+class SecondFactorNotEnrolled(SecondFactorRefused):
+    code = "second_factor_setup_required"
+
+    def __init__(self) -> None:
+        super().__init__("该账号须先启用两步验证：请在网页登录，按提示完成设置")
+
+
+def policy() -> str:
+    value = current_app.config.get("TOTP_REQUIRED", "admins")
+    if value not in POLICIES:
+        raise RuntimeError(f"HUB_TOTP_REQUIRED must be one of {', '.join(POLICIES)}, not {value!r}")
+    return value
+
+
+def is_enrolled(user: User) -> bool:
+    return user.totp_enabled_at is not None and bool(user.totp_secret)
+
+
+def is_required(user: User) -> bool:
+    """Must `user` have a second factor under the configured policy?"""
+    rule = policy()
+    if rule == "everyone":
+        return True
+    return rule == "admins" and any(grant.role in ADMIN_ROLES for grant in user.roles)
+
+
+def second_step(user: User) -> str | None:
+    """After a right password: "verify" (ask for the code), "enrol" (must set
+    one up first) or None (signed in)."""
+    if is_enrolled(user):
+        return "verify"
+    return "enrol" if is_required(user) else None
+
+
+def pending_secret(user: User) -> str:
+    """The secret being enrolled: made on first use, kept (unconfirmed) until a
+    code confirms it, so that reloading the page shows the same one."""
+    if is_enrolled(user):
+        raise Conflict("两步验证已启用")
+    if not user.totp_secret:
+        user.totp_secret = pyotp.random_base32()
+        user.totp_last_step = None
+        db.session.commit()
+    return user.totp_secret
+
+
+def provisioning_uri(user: User) -> str:
+    """The otpauth:// URI an authenticator app reads (as a QR code or typed in)."""
+    return pyotp.TOTP(user.totp_secret, digits=DIGITS).provisioning_uri(
+        name=user.login, issuer_name=current_app.config.get("TOTP_ISSUER") or "Hub")
+
+
+def _matching_step(secret: str, code: str) -> int | None:
+    code = "".join(code.split())
+    if len(code) != DIGITS or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, digits=DIGITS)
+    now = totp.timecode(utcnow())
+    for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _accept(user: User, code: str) -> bool:
+    """True if `code` is right and newer than any code accepted before. The
+    conditional UPDATE makes this hold under concurrency too: of two requests
+    with the same code, one changes the row and the other finds it changed
+    (PostgreSQL re-checks the row after the first commits; SQLite serializes)."""
+    step = _matching_step(user.totp_secret or "", code)
+    if step is None:
+        return False
+    changed = db.session.execute(
+        update(User).where(User.id == user.id,
+                           or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step).execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
+
+
+def _refuse(user: User) -> SecondFactorRefused:
+    """A wrong code while signing in: counted like a wrong password."""
+    count_failure(user)
+    record_audit(user, "auth.second_factor_failed", user)
+    db.session.commit()
+    return SecondFactorRefused()
+
+
+def verify_sign_in_code(user: User, code: str | None) -> None:
+    """登录, second step: the code of an enrolled person. A locked or disabled
+    account is refused like a wrong password; a wrong or reused code counts
+    toward the lockout. On success the caller completes the sign-in (commit)."""
+    if not user.active or is_locked(user):
+        raise SignInRefused()
+    if not code or not code.strip():
+        raise SecondFactorMissing()
+    if not _accept(user, code):
+        raise _refuse(user)
+
+
+def require_for_token(user: User, code: str | None) -> None:
+    """POST /api/v1/auth/token after a right password: the code when the person
+    has a second factor; a person who must have one and has none is refused
+    until they enrol in the browser."""
+    step = second_step(user)
+    if step == "verify":
+        verify_sign_in_code(user, code)
+    elif step == "enrol":
+        record_audit(user, "auth.login_failed", user, after={"reason": "second_factor_not_enrolled"})
+        db.session.commit()
+        raise SecondFactorNotEnrolled()
+
+
+def enable_second_factor(user: User, code: str | None, *, signing_in: bool) -> None:
+    """启用两步验证: the code from the newly enrolled app confirms the pending
+    secret. While signing in (enrolment required), a wrong code counts toward
+    the lockout like any sign-in failure."""
+    if is_enrolled(user):
+        raise Conflict("两步验证已启用")
+    if not user.totp_secret:
+        raise Conflict("请重新打开两步验证设置页面")
+    if signing_in and (not user.active or is_locked(user)):
+        raise SignInRefused()
+    if not code or not code.strip():
+        raise InvalidInput("请输入验证器显示的 6 位动态验证码", field="totp")
+    if not _accept(user, code):
+        if signing_in:
+            raise _refuse(user)
+        raise InvalidInput("动态验证码不正确：请核对手机时间后重试", field="totp")
+    user.totp_enabled_at = utcnow()
+    record_audit(user, "auth.second_factor_enabled", user)
+    db.session.commit()
+
+
+def access_person_for_reset(actor: User, person_id: int) -> User:
+    """Only a security admin (安全管理员) resets second factors, for anyone."""
+    if not actor.is_security_admin:
+        raise NotAllowed("只有安全管理员可以重置两步验证")
+    person = db.session.get(User, person_id)
+    if person is None:
+        raise NotFound("人员不存在")
+    return person
+
+
+def reset_second_factor(actor: User, person: User) -> None:
+    """重置两步验证 (a lost or replaced phone): the secret is removed and the
+    person's sessions, tokens and sockets end; they enrol again at the next
+    sign-in if it is required for them."""
+    if not actor.is_security_admin:
+        raise NotAllowed("只有安全管理员可以重置两步验证")
+    before = {"second_factor": is_enrolled(person)}
+    person.totp_secret = None
+    person.totp_enabled_at = None
+    person.totp_last_step = None
+    end_sessions(person)
+    record_audit(actor, "auth.second_factor_reset", person, before=before,
+                 after={"second_factor": False})
+    db.session.commit()

@@ -1,0 +1,103 @@
+"""Browser sessions: starting one, the half-signed-in state between the password
+and the second factor, and the limits checked on every request.
+
+The session is Flask's signed cookie. Besides Flask-Login's user id (which
+carries the session version, see hub/auth/__init__.py) it holds:
+- `signed_in_at`: the absolute limit (12 hours) counts from here;
+- `seen_at`: the last request, for the idle limit (30 minutes) — the cookie's own
+  expiry enforces it too; sockets need the number (hub/auth/sockets.py);
+- `sign_in_id`: names this sign-in, so that its sockets can be found at sign-out.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from hub.auth.passwords import password_expired
+from hub.db import utcnow
+from hub.extensions import db
+from hub.org.models import User
+
+PENDING = "pending_sign_in"
+# How long the second step (the code, or enrolling) may take after the password.
+PENDING_LIFETIME = timedelta(minutes=5)
+# Pages a person whose password must be changed may still open.
+_PASSWORD_PAGES = ("auth.password", "auth.logout", "static")
+
+
+def start(user: User) -> None:
+    """A fresh session for `user` (call after actions.complete_sign_in): nothing
+    of the session before sign-in survives, so a planted cookie is worthless."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    now = utcnow().timestamp()
+    session["signed_in_at"] = now
+    session["seen_at"] = now
+    session["sign_in_id"] = secrets.token_urlsafe(16)
+
+
+def begin_pending(user: User, *, enrol: bool, next_url: str) -> None:
+    """The password was right; the session is not signed in until the second
+    step (a code, or enrolling a second factor when it is required) succeeds."""
+    session.clear()
+    session[PENDING] = {"user_id": user.id, "version": user.session_version, "enrol": enrol,
+                        "at": utcnow().timestamp(), "next": next_url}
+
+
+def pending_user(*, enrol: bool) -> User | None:
+    """The person half-way through signing in, if the state is fresh and still
+    theirs (same session version, still active)."""
+    state = session.get(PENDING)
+    if not isinstance(state, dict) or bool(state.get("enrol")) != enrol:
+        return None
+    if utcnow().timestamp() - float(state.get("at") or 0) > PENDING_LIFETIME.total_seconds():
+        return None
+    user = db.session.get(User, state.get("user_id"))
+    if user is None or not user.active or user.session_version != state.get("version"):
+        return None
+    return user
+
+
+def pending_next() -> str:
+    state = session.get(PENDING) or {}
+    return state.get("next") or url_for("org.home")
+
+
+def deadline(data: Mapping[str, Any]) -> float | None:
+    """When the session in `data` ends at the latest (UNIX time): its idle limit
+    counted from the last request, or its absolute limit, whichever comes first."""
+    started = data.get("signed_in_at")
+    if started is None:
+        return None
+    seen = data.get("seen_at") or started
+    config = current_app.config
+    return min(started + config["SESSION_ABSOLUTE_LIFETIME"].total_seconds(),
+               seen + current_app.permanent_session_lifetime.total_seconds())
+
+
+def enforce():
+    """Before every request of a signed-in browser: end an expired session,
+    note the request for the idle limit, and send a person whose password must
+    be changed (reset by an admin, or too old) to 修改密码."""
+    # Evaluate the user first: loading it is what marks bearer-token requests.
+    if not current_user.is_authenticated or g.get("bearer_auth"):
+        return None
+    session.permanent = True          # idle timeout: PERMANENT_SESSION_LIFETIME
+    now = utcnow().timestamp()
+    session.setdefault("seen_at", now)    # sessions from before seen_at existed
+    ends = deadline(session)
+    if ends is None or now > ends:
+        logout_user()
+        session.clear()
+        return None
+    session["seen_at"] = now
+    if ((current_user.must_change_password or password_expired(current_user))
+            and request.endpoint not in _PASSWORD_PAGES and not request.path.startswith("/api/")):
+        return redirect(url_for("auth.password"))
+    return None

@@ -1,0 +1,88 @@
+"""Socket.IO and sign-in: who a socket is, and when it must end.
+
+A socket authenticates once, at connect, with an API token or the browser
+session cookie. It then lives no longer than what authenticated it:
+- it is closed within a second when the person signs out (that session's
+  sockets), revokes the token (that token's sockets), changes or is reset a
+  password, is disabled, or has the second factor reset (all their sockets: the
+  session version changes, see _end_sockets_of_ended_sessions);
+- it is closed at the latest when the session or token would expire (the idle
+  limit counted from the last page request before it connected, or the absolute
+  limit), by hub.realtime's watcher, and refused on its next event if that was
+  missed.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import session as flask_session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError
+from sqlalchemy.orm import Session
+
+from hub.auth import sessions
+from hub.auth.actions import valid_token
+from hub.org.models import User
+from hub.realtime import disconnect_on_commit, sign_in_room, token_room, user_room
+
+
+@dataclass
+class SocketAuth:
+    """What authenticated a socket: the person, how, and until when."""
+
+    user: User
+    kind: str                       # "session" or "token"
+    deadline: float                 # UNIX time
+    rooms: set[str] = field(default_factory=set)
+
+    def remember(self) -> dict[str, Any]:
+        """What the socket's copy of the session keeps for socket_still_valid."""
+        return {"socket_user_id": self.user.id, "socket_version": self.user.session_version,
+                "socket_auth": self.kind, "socket_deadline": self.deadline}
+
+
+def authenticate_socket(auth: Any) -> SocketAuth:
+    """At connect: a token in `auth`, or else the session cookie. Refused when
+    neither is valid, or the session is past its limits."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        record = valid_token(str(token))
+        if record is None:
+            raise ConnectionRefusedError("unauthorized")
+        return SocketAuth(record.user, "token", record.expires_at.timestamp(),
+                          {token_room(record.id)})
+    if not current_user.is_authenticated:
+        raise ConnectionRefusedError("unauthorized")
+    ends = sessions.deadline(flask_session)
+    if ends is None or ends <= time.time():
+        raise ConnectionRefusedError("session expired")
+    sign_in_id = flask_session.get("sign_in_id")
+    return SocketAuth(current_user._get_current_object(), "session", ends,
+                      {sign_in_room(sign_in_id)} if sign_in_id else set())
+
+
+def socket_still_valid(user: User, data: Mapping[str, Any]) -> bool:
+    """On every event: the person is still active, no password change or reset
+    happened since connect, and the session or token has not run out (a
+    session's limits are read again, so a shortened limit applies at once)."""
+    if not user.active or user.session_version != data.get("socket_version"):
+        return False
+    ends = data.get("socket_deadline") or 0
+    if data.get("socket_auth") == "session":
+        ends = min(ends, sessions.deadline(data) or 0)
+    return time.time() < ends
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _end_sockets_of_ended_sessions(session: Session, flush_context) -> None:
+    """Whatever bumps a person's session version (password change or reset,
+    disabling the account, resetting the second factor — see
+    actions.end_sessions and hub.org.people) also closes their sockets, once the
+    transaction commits."""
+    for obj in session.dirty:
+        if isinstance(obj, User) and sa.inspect(obj).attrs.session_version.history.has_changes():
+            disconnect_on_commit(user_room(obj.id), session)
