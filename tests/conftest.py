@@ -17,7 +17,7 @@ from hub import create_app
 from hub.extensions import db
 from hub.org.models import Unit, User
 from tests.cast import HASH_PARAMS, PASSWORD, seed_cast
-from tests.pg import PostgresServer
+from tests.pg import running_postgres
 
 BACKENDS = [b for b in os.environ.get("HUB_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 _ran = {"postgresql": 0, "sqlite": 0}
@@ -49,15 +49,8 @@ def password_hash(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def pg_server():
-    server = PostgresServer()
-    if not server.available:
-        message = "PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install postgresql"
-        if os.environ.get("HUB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    server.start()
-    yield server
-    server.stop()
+    with running_postgres() as server:
+        yield server
 
 
 def _migrate(tmp_path, uri: str) -> None:

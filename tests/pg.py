@@ -13,6 +13,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -81,3 +83,21 @@ class PostgresServer:
             self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A started server for a fixture; skips (or, with HUB_REQUIRE_POSTGRES=1 as in
+    CI, fails) when Debian's postgresql package is not installed."""
+    import pytest
+    server = PostgresServer()
+    if not server.available:
+        message = "PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install postgresql"
+        if os.environ.get("HUB_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from tests.cluster import running_cluster
-from tests.pg import PostgresServer
+from tests.pg import running_postgres
 from tests.redis_server import require_redis
 
 BACKENDS = os.environ.get("HUB_TEST_BACKENDS", "sqlite,postgresql").split(",")
@@ -21,15 +21,8 @@ needs_cluster = pytest.mark.skipif("postgresql" not in BACKENDS,
 
 @pytest.fixture(scope="module")
 def faults_pg():
-    server = PostgresServer()
-    if not server.available:
-        message = "PostgreSQL binaries (initdb, pg_ctl) not found: apt-get install postgresql"
-        if os.environ.get("HUB_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    server.start()
-    yield server
-    server.stop()
+    with running_postgres() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
