@@ -50,6 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # database's integer column: an absurd number is a 404, not a driver overflow.
     app.url_map.converters["int"] = app.url_map.converters["id"] = IdConverter
 
+    from hub import i18n
+    i18n.register(app)
+
     from hub import admin, auth, channels, documents, inbox, notices, org, realtime
     for domain in (auth, org, channels, notices, documents, inbox, admin, realtime):
         domain.register(app)

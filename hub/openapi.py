@@ -22,6 +22,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                                                                 "totp": "string"}},
     ("DELETE", "/api/v1/auth/token"): {"summary": "Revoke the bearer token used"},
     ("GET", "/api/v1/me"): {"summary": "The signed-in person, with roles"},
+    ("PUT", "/api/v1/me/language"): {"summary": "Your own language (zh, en), or null to follow the browser",
+                                      "body": {"language": "string"}},
     ("POST", "/api/v1/me/password"): {"summary": "Change your own password",
                                       "body": {"current_password": "string", "new_password": "string"}},
     ("GET", "/api/v1/units"): {"summary": "Find units: ?code= exact, ?q= name or code; none: the roots"},

@@ -136,6 +136,7 @@ MATRIX: dict[str, Row] = {
     "POST /auth/password": Row(
         SIGNED_IN, "/auth/password", data={"current_password": "wrong", "new_password": "x",
         "confirm_password": "x"}),
+    "POST /auth/language": Row(SIGNED_IN, "/auth/language", data={"language": "klingon"}),
     "GET /auth/verify": Row(SIGNED_IN, "/auth/verify"),
     "POST /auth/verify": Row(SIGNED_IN, "/auth/verify", data={"code": "000000"}),
     "GET /auth/second-factor": Row(SIGNED_IN, "/auth/second-factor"),
@@ -146,6 +147,7 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/me": Row(SIGNED_IN, "/api/v1/me"),
     "POST /api/v1/me/password": Row(SIGNED_IN, "/api/v1/me/password",
                                     json={"current_password": "wrong", "new_password": "x"}),
+    "PUT /api/v1/me/language": Row(SIGNED_IN, "/api/v1/me/language", json={"language": "klingon"}),
     "GET /api/v1/me/schedule": Row(SIGNED_IN, "/api/v1/me/schedule"),
     "PUT /api/v1/me/quiet": Row(SIGNED_IN, "/api/v1/me/quiet", json={"start": "25:00", "end": "07:00"}),
     "GET /healthz": Row(OPEN, "/healthz"),

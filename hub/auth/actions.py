@@ -188,3 +188,15 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     apply_new_password(user, new_password, must_change=False)
     record_audit(user, "auth.password_changed", user)
     db.session.commit()
+
+
+def set_language(user: User, language: object) -> None:
+    """A person's own language: "zh", "en", or None to follow the browser."""
+    from hub.i18n import LANGUAGES
+    if language in ("", None):
+        user.locale = None
+    elif isinstance(language, str) and language in LANGUAGES:
+        user.locale = language
+    else:
+        raise InvalidInput("语言只能是 " + "、".join(LANGUAGES) + " 或空", field="language")
+    db.session.commit()

@@ -51,6 +51,14 @@ def me():
     return user_json(current_user, detail=True)
 
 
+@bp.put("/me/language")
+@api_login_required
+def set_language():
+    """Your own language ("zh", "en"), or null to follow the browser."""
+    actions.set_language(current_user, json_body().get("language"))
+    return {"language": current_user.locale}
+
+
 @bp.post("/me/password")
 @api_login_required
 def change_password():

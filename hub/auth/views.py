@@ -13,7 +13,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("org.home")
 
@@ -115,6 +115,17 @@ def logout():
     session.clear()
     flash("已退出登录")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+@login_required
+def language():
+    """The language switch in the page footer; back to the page it was used on."""
+    try:
+        actions.set_language(current_user, request.form.get("language"))
+    except HubError as problem:
+        flash(problem.message, "error")
+    return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -36,6 +36,7 @@ def user_json(user: User, *, detail: bool = False) -> dict[str, Any]:
             "login": user.login, "active": user.active,
             "must_change_password": user.must_change_password,
             "has_password": user.password_hash is not None,
+            "language": user.locale,
             "roles": [{"id": g.id, "role": g.role, "unit_id": g.unit_id} for g in user.roles],
         })
     return data
