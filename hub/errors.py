@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -26,6 +27,7 @@ class HubError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        message = str(message)           # a lazy_gettext constant becomes the request's language here
         super().__init__(message)
         self.message = message
         self.field = field
@@ -70,7 +72,7 @@ class TooSoon(HubError):
         rule ("每 4 小时最多提醒一次") and how many minutes are left."""
         if last is not None and now - last < interval:
             minutes = int((interval - (now - last)).total_seconds() // 60) + 1
-            raise cls(f"{rule}，请 {minutes} 分钟后再试")
+            raise cls(_("%(rule)s，请 %(minutes)s 分钟后再试", rule=rule, minutes=minutes))
 
 
 def wants_json() -> bool:
@@ -101,13 +103,13 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException):
         code = error.code or 500
         if wants_json():
-            message = "请求过大" if code == 413 else (error.description or error.name)
+            message = _("请求过大") if code == 413 else (error.description or error.name)
             if code == 400 and "CSRF" in (error.description or ""):
-                message = "缺少或无效的 CSRF 令牌"
+                message = _("缺少或无效的 CSRF 令牌")
             body = {"error": {"code": _HTTP_CODES.get(code, "http_error"), "message": message}}
             return jsonify(body), code
-        messages = {404: "页面不存在", 405: "不支持该请求方式", 413: "上传的文件过大",
-                    400: "请求无效，请刷新页面后重试"}
+        messages = {404: _("页面不存在"), 405: _("不支持该请求方式"), 413: _("上传的文件过大"),
+                    400: _("请求无效，请刷新页面后重试")}
         return render_template("errors/error.html", status=code,
                                message=messages.get(code, error.name)), code
 
@@ -115,26 +117,17 @@ def register_error_handlers(app: Flask) -> None:
     def handle_stale(error: StaleDataError):
         # A version check lost to a concurrent change (e.g. two steps on one
         # document): the caller should reload and try again, not see a 500.
-        return handle_hub_error(Conflict("该内容刚被其他人修改过，请刷新后再试"))
+        return handle_hub_error(Conflict(_("该内容刚被其他人修改过，请刷新后再试")))
 
     @app.errorhandler(DBAPIError)
     def handle_database_error(error: DBAPIError):
         # The database is unreachable (PostgreSQL restarting, a dropped connection)
         # or full: the request's transaction did not commit, and the caller may try
         # again later. Answered 503, or 507 when full, with one log line, not a 500.
-        if not (isinstance(error, OperationalError) or error.connection_invalidated):
+        trouble = database_trouble(error, f"{request.method} {request.path}")
+        if trouble is None:
             return handle_unexpected(error)
-        try:
-            db.session.rollback()
-        except DBAPIError:
-            pass                                 # the connection is gone already
-        if _storage_full(error):
-            log.error("database full on %s %s: %s", request.method, request.path, error.orig)
-            status, code, message = 507, "storage_full", "存储空间已满，暂时无法保存，请联系管理员"
-        else:
-            log.warning("database unavailable on %s %s: %s", request.method, request.path,
-                        str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else error)
-            status, code, message = 503, "database_unavailable", "数据库暂时不可用，请稍后重试"
+        status, code, message = trouble
         if wants_json():
             response = jsonify({"error": {"code": code, "message": message}})
         else:
@@ -148,7 +141,7 @@ def register_error_handlers(app: Flask) -> None:
             return handle_unexpected(error)
         log.error("storage full on %s %s: %s", request.method, request.path, error)
         db.session.rollback()
-        message = "存储空间已满，暂时无法保存，请联系管理员"
+        message = _("存储空间已满，暂时无法保存，请联系管理员")
         if wants_json():
             return jsonify({"error": {"code": "storage_full", "message": message}}), 507
         return render_template("errors/error.html", status=507, message=message), 507
@@ -159,9 +152,29 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if wants_json():
             return jsonify({"error": {"code": "internal_error",
-                                      "message": "服务器内部错误"}}), 500
+                                      "message": _("服务器内部错误")}}), 500
         return render_template("errors/error.html", status=500,
-                               message="服务器内部错误，请稍后重试"), 500
+                               message=_("服务器内部错误，请稍后重试")), 500
+
+
+def database_trouble(error: BaseException, where: str) -> tuple[int, str, str] | None:
+    """The database is unreachable (PostgreSQL restarting, a dropped connection)
+    or full: roll back, log one line and return (status, code, message) for the
+    caller to answer — 503 (try again) or 507 (full). None for anything else,
+    which is a bug and answered as one. Used by HTTP requests and socket events."""
+    if not isinstance(error, DBAPIError) or not (
+            isinstance(error, OperationalError) or error.connection_invalidated):
+        return None
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass                                 # the connection is gone already
+    if _storage_full(error):
+        log.error("database full on %s: %s", where, error.orig)
+        return 507, "storage_full", _("存储空间已满，暂时无法保存，请联系管理员")
+    first_line = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else error
+    log.warning("database unavailable on %s: %s", where, first_line)
+    return 503, "database_unavailable", _("数据库暂时不可用，请稍后重试")
 
 
 def _storage_full(error: DBAPIError) -> bool:

@@ -1,7 +1,8 @@
 """Background work: archive task channels whose end date has passed, push
 scheduled notices whose publication time has come, chase (催办) the
-recipient units still handling a document due by tomorrow, and remove audit
-rows older than the retention (HUB_AUDIT_RETENTION_DAYS, at least 190 days).
+recipient units still handling a document due by tomorrow, forget the records of
+sign-outs older than the absolute session limit, and remove audit rows older
+than the retention (HUB_AUDIT_RETENTION_DAYS, at least 190 days).
 
 Every hub (gunicorn) process runs these in a small loop started by wsgi.py, and
 `flask --app wsgi hub run-jobs` runs them once. With several processes, the
@@ -43,6 +44,7 @@ def run_due_jobs(*, holder: str | None = None, force: bool = False) -> dict[str,
     default) takes or holds the jobs lease; returns what each job did, or None
     when another process holds the lease. `force` runs without the lease."""
     from hub.audit_chain import prune_audit
+    from hub.auth.actions import forget_ended_sign_ins
     from hub.channels.actions import archive_ended_channels
     from hub.documents.actions import chase_due
     from hub.notices.actions import announce_due_notices
@@ -54,6 +56,7 @@ def run_due_jobs(*, holder: str | None = None, force: bool = False) -> dict[str,
             # A unit is chased at most once every 4 hours (chase's own limit),
             # however often the jobs run.
             "chased_documents": chase_due(),
+            "forgotten_sign_outs": forget_ended_sign_ins(),
             # Last: a refusal by the database (a clock far ahead of it) stops only this one.
             "pruned_audit_entries": prune_audit()}
     if not force and not take_lease(LEASE, ttl=LEASE_TTL, holder=holder):

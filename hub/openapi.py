@@ -59,6 +59,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/people/{person_id}/roles"): {"summary": "Grant a role",
                                                    "body": {"role": "string", "unit_id": "integer"}},
     ("DELETE", "/api/v1/people/{person_id}/roles/{grant_id}"): {"summary": "Revoke a role"},
+    ("POST", "/api/v1/people/{person_id}/unlock"): {"summary": "Security admin unlocks an account (was_locked)"},
     ("POST", "/api/v1/people/{person_id}/password"): {"summary": "Admin resets a password",
                                                       "body": {"password": "string"}},
     ("POST", "/api/v1/people/import"): {"summary": "Import people from CSV/XLSX (login,name,unit_code,position[,password][,roles]); ?dry_run=1",

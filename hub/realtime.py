@@ -336,3 +336,29 @@ def register(app: Flask) -> None:
             join_room(room)
         end_socket_at(request.sid, who.deadline)
         return True
+
+    socketio.on_error_default(answer_event_error)
+
+
+def answer_event_error(error: Exception) -> Any:
+    """An event's handler failed with something it does not answer itself (it
+    answers HubErrors). The database being unreachable or full is answered like
+    the HTTP API (503 / 507 codes) so the client knows nothing was stored and may
+    retry with the same client_msg_id; anything else is logged and answered as an
+    internal error, never left without an answer. A failed connect is refused."""
+    from hub.errors import database_trouble
+    event = (getattr(request, "event", None) or {}).get("message", "?")
+    trouble = database_trouble(error, f"socket event {event}")
+    if trouble is None:
+        log.exception("unhandled error in socket event %s", event, exc_info=error)
+        try:
+            db.session.rollback()
+        except Exception:            # noqa: BLE001 — the answer matters more than the rollback
+            pass
+        from flask_babel import gettext as _
+        code, message = "internal_error", _("服务器内部错误")
+    else:
+        _status, code, message = trouble
+    if event == "connect":
+        return False
+    return {"error": {"code": code, "message": message}}

@@ -241,6 +241,8 @@ MATRIX: dict[str, Row] = {
                                                     "/admin/people/{person}/unlock", prepare=_locked),
     "POST /admin/people/<id:person_id>/second-factor/reset": Row(
         SECURITY_ADMIN, "/admin/people/{person}/second-factor/reset"),
+    "POST /api/v1/people/<int:person_id>/unlock": Row("L 403 403 403 403 403 404 403 ok 403",
+                                                      "/api/v1/people/{person}/unlock", prepare=_locked),
     "POST /api/v1/people/<int:person_id>/roles": Row(GRANTS_IN_KECHENG, "/api/v1/people/{person}/roles",
                                                      json={"role": "clerk", "unit_id": "{village}"}),
     "DELETE /api/v1/people/<int:person_id>/roles/<int:grant_id>": Row(

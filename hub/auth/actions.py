@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from hub.audit import record_audit
-from hub.auth.models import ApiToken
+from hub.auth.models import ApiToken, EndedSignIn
 from hub.auth.passwords import (check_password_policy, hash_password, needs_rehash,
                                 verify_password)
 from hub.db import utcnow
@@ -111,6 +111,9 @@ def record_sign_out(user: User, *, sign_in_id: str | None) -> None:
     it commits. The caller clears the session itself."""
     if sign_in_id:
         disconnect_on_commit(sign_in_room(sign_in_id))
+        # A copy of the cookie is refused from now on (sessions.enforce).
+        if db.session.get(EndedSignIn, sign_in_id) is None:
+            db.session.add(EndedSignIn(sign_in_id=sign_in_id))
     record_audit(user, "auth.logout", user)
     db.session.commit()
 
@@ -200,3 +203,12 @@ def set_language(user: User, language: object) -> None:
     else:
         raise InvalidInput("语言只能是 " + "、".join(LANGUAGES) + " 或空", field="language")
     db.session.commit()
+
+
+def forget_ended_sign_ins() -> int:
+    """Remove the records of sign-outs older than the absolute session limit:
+    no cookie that old is accepted anyway. Returns how many were removed."""
+    cutoff = utcnow() - current_app.config["SESSION_ABSOLUTE_LIFETIME"]
+    removed = db.session.execute(delete(EndedSignIn).where(EndedSignIn.ended_at < cutoff)).rowcount
+    db.session.commit()
+    return removed or 0

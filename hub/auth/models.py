@@ -23,3 +23,15 @@ class ApiToken(db.Model):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class EndedSignIn(db.Model):
+    """A browser sign-in that was signed out. The session is a signed cookie,
+    so a copy of it would stay valid until its idle limit; every request and
+    socket connect looks its sign_in_id up here. Rows older than the absolute
+    session limit can never match a live cookie and are removed by the jobs."""
+
+    __tablename__ = "ended_sign_ins"
+
+    sign_in_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ended_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -6,7 +6,8 @@ carries the session version, see hub/auth/__init__.py) it holds:
 - `signed_in_at`: the absolute limit (12 hours) counts from here;
 - `seen_at`: the last request, for the idle limit (30 minutes) — the cookie's own
   expiry enforces it too; sockets need the number (hub/auth/sockets.py);
-- `sign_in_id`: names this sign-in, so that its sockets can be found at sign-out.
+- `sign_in_id`: names this sign-in, so that its sockets can be found at sign-out,
+  and so that a copy of the cookie is refused after sign-out (ended_sign_ins).
 """
 from __future__ import annotations
 
@@ -81,6 +82,14 @@ def deadline(data: Mapping[str, Any]) -> float | None:
                seen + current_app.permanent_session_lifetime.total_seconds())
 
 
+def signed_out(data: Mapping[str, Any]) -> bool:
+    """The sign-in in `data` was signed out: its cookie may have been copied
+    before, and is refused (one primary-key lookup per request)."""
+    from hub.auth.models import EndedSignIn
+    sign_in_id = data.get("sign_in_id")
+    return bool(sign_in_id) and db.session.get(EndedSignIn, sign_in_id) is not None
+
+
 def enforce():
     """Before every request of a signed-in browser: end an expired session,
     note the request for the idle limit, and send a person whose password must
@@ -92,7 +101,7 @@ def enforce():
     now = utcnow().timestamp()
     session.setdefault("seen_at", now)    # sessions from before seen_at existed
     ends = deadline(session)
-    if ends is None or now > ends:
+    if ends is None or now > ends or signed_out(session):
         logout_user()
         session.clear()
         return None

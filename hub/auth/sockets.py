@@ -58,7 +58,7 @@ def authenticate_socket(auth: Any) -> SocketAuth:
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("unauthorized")
     ends = sessions.deadline(flask_session)
-    if ends is None or ends <= time.time():
+    if ends is None or ends <= time.time() or sessions.signed_out(flask_session):
         raise ConnectionRefusedError("session expired")
     sign_in_id = flask_session.get("sign_in_id")
     return SocketAuth(current_user._get_current_object(), "session", ends,

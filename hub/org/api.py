@@ -233,6 +233,14 @@ def revoke_role(person_id: int, grant_id: int):
     return user_json(person, detail=True)
 
 
+@bp.post("/people/<int:person_id>/unlock")
+@api_login_required
+def unlock(person_id: int):
+    """解除锁定 (security admin): `was_locked` says whether there was a lock."""
+    person = access_person_for_roles(current_user, person_id)
+    return {"unlocked": True, "was_locked": roles.unlock_account(current_user, person)}
+
+
 @bp.post("/people/<int:person_id>/password")
 @api_login_required
 def reset_password(person_id: int):

@@ -157,6 +157,24 @@ def test_unlocking_an_account_that_is_not_locked_changes_nothing(app, client, lo
     assert last_audit(app, "auth.unlocked") is None
 
 
+def test_the_security_admin_unlocks_an_account_through_the_api(app, api, ids):
+    sign_in = app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        sign_in.post("/api/v1/auth/token", json={"login": "mp_director", "password": "wrong"})
+    assert sign_in.post("/api/v1/auth/token",
+                        json={"login": "mp_director", "password": PASSWORD}).status_code == 401
+    person = ids.user("mp_director")
+    assert api("kc_admin").post(f"/api/v1/people/{person}/unlock").status_code == 403
+    security = api("sec_admin")
+    response = security.post(f"/api/v1/people/{person}/unlock")
+    assert response.status_code == 200 and response.get_json() == {"unlocked": True, "was_locked": True}
+    assert sign_in.post("/api/v1/auth/token",
+                        json={"login": "mp_director", "password": PASSWORD}).status_code == 200
+    assert security.post(f"/api/v1/people/{person}/unlock").get_json()["was_locked"] is False
+    entry = last_audit(app, "auth.unlocked")
+    assert (entry.actor_login, entry.target_id) == ("sec_admin", person)
+
+
 # ---- Who sees which pages ------------------------------------------------------------------------
 
 def test_each_duty_sees_only_its_own_admin_pages(client, login):

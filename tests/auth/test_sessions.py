@@ -116,3 +116,38 @@ def test_session_expiry_is_checked_by_the_server_too(app, client, login):
     with client.session_transaction() as state:
         state["seen_at"] -= 31 * 60
     assert client.get("/").status_code == 302
+
+
+def test_a_copy_of_the_cookie_is_refused_after_sign_out(app, client, login):
+    """Someone copied the cookie (a shared office PC, a proxy log) before the
+    owner signed out: the copy opens nothing afterwards, pages, API or socket."""
+    from hub.extensions import socketio
+    login("kc_clerk")
+    copied = session_cookie(client)
+    thief = app.test_client()
+    thief.set_cookie("hub_session", copied)
+    assert thief.get("/api/v1/me").status_code == 200          # the copy works while signed in
+    assert client.post("/auth/logout").status_code == 302
+    assert thief.get("/api/v1/me").status_code == 401
+    assert thief.get("/").status_code == 302
+    thief.set_cookie("hub_session", copied)                    # the refused request cleared it
+    assert not socketio.test_client(app, flask_test_client=thief).is_connected()
+    # Signing in again is a new sign-in, not hit by the old one's record.
+    login("kc_clerk")
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_sign_out_records_are_forgotten_after_the_absolute_limit(app, client, login):
+    from hub.auth.actions import forget_ended_sign_ins
+    from hub.auth.models import EndedSignIn
+    login("kc_clerk")
+    client.post("/auth/logout")
+    login("kc_clerk")
+    client.post("/auth/logout")
+    with app.app_context():
+        assert len(db.session.scalars(select(EndedSignIn)).all()) == 2
+        oldest = db.session.scalars(select(EndedSignIn)).first()
+        oldest.ended_at -= app.config["SESSION_ABSOLUTE_LIFETIME"] + timedelta(minutes=1)
+        db.session.commit()
+        assert forget_ended_sign_ins() == 1
+        assert len(db.session.scalars(select(EndedSignIn)).all()) == 1

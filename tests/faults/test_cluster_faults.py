@@ -388,19 +388,25 @@ def test_postgresql_restart_answers_503_then_recovers_without_a_hub_restart(whol
     status, body = post(cluster, cluster.a, "d02.clerk", channel, f"{prefix}before")
     assert status == 201, body
 
-    options = stop_postgres(cluster.pg)
-    outage = []
-    try:
-        for process in (cluster.a, cluster.b):
-            outage.append(request(process, "GET", "/api/v1/channels", token=token))
-            outage.append(post(cluster, process, "d02.clerk", channel, f"{prefix}during-{process.name}"))
-            assert request(process, "GET", "/healthz")[0] == 200     # the process itself is fine
-    finally:
-        start_postgres(cluster.pg, options)
+    socket_answers = []
+    with cluster.socket(cluster.a, "d02.clerk") as sock:
+        options = stop_postgres(cluster.pg)
+        outage = []
+        try:
+            for process in (cluster.a, cluster.b):
+                outage.append(request(process, "GET", "/api/v1/channels", token=token))
+                outage.append(post(cluster, process, "d02.clerk", channel, f"{prefix}during-{process.name}"))
+                assert request(process, "GET", "/healthz")[0] == 200     # the process itself is fine
+            # A socket's send is answered too (not left to time out), and says why.
+            socket_answers.append(sock.call("send", {"channel_id": channel, "body": f"{prefix}socket",
+                                                     "client_msg_id": f"{prefix}socket"}))
+        finally:
+            start_postgres(cluster.pg, options)
     back = time.monotonic()
     for status, body in outage:
         assert status == 503, (status, body)
         assert body["error"]["code"] == "database_unavailable", body
+    assert [answer["error"]["code"] for answer in socket_answers] == ["database_unavailable"], socket_answers
 
     recovered: dict[str, float] = {}
     while len(recovered) < 2 and time.monotonic() - back < 10:
@@ -419,6 +425,7 @@ def test_postgresql_restart_answers_503_then_recovers_without_a_hub_restart(whol
     assert_channel_consistent(cluster, channel)
     FIGURES["postgresql_restart"] = {
         "requests_during_outage": len(outage), "answered_503": len(outage),
+        "socket_sends_answered_database_unavailable": len(socket_answers),
         "recovery_seconds": {name: round(seconds, 2) for name, seconds in sorted(recovered.items())},
         "hub_restarted": False}
 
