@@ -45,7 +45,6 @@ import argparse
 import json
 import random
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -58,8 +57,8 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT), str(BENCH)]
 
-from notices import (_postgres_version, calibration_ms, machine, measure, request,  # noqa: E402
-                     wait_for_load, wait_quiet)
+from notices import (calibration_ms, measure, request, run_on_backends,  # noqa: E402
+                     wait_quiet)
 from realtime import machine_busy_seconds, own_cpu_seconds  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
@@ -526,46 +525,7 @@ def main() -> None:
     args = parser.parse_args()
     args.phases = [p for p in args.phases.split(",") if p]
 
-    results = {"machine": machine(), "start": wait_for_load(args.max_wait), "backends": []}
-    results["start"]["calibration_ms"] = calibration_ms()
-    print(f"machine: {json.dumps(results['machine'], ensure_ascii=False)}; {results['start']}", flush=True)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="hub-bench-documents-") as tmp:
-        folder = Path(tmp)
-        if not args.skip_sqlite:
-            results["backends"].append(run("sqlite", f"sqlite:///{folder / 'sqlite' / 'hub.db'}",
-                                           folder / "sqlite", args))
-            _save(results, args)
-        postgres, drop = None, None
-        try:
-            if args.postgres:
-                from import_units import scratch_postgres
-                uri, drop = scratch_postgres(args.postgres)
-            elif args.with_postgres:
-                from tests.pg import PostgresServer
-                postgres = PostgresServer()
-                postgres.start()
-                uri = postgres.create_database("hub_bench_documents")
-            if args.postgres or args.with_postgres:
-                results["postgresql_version"] = _postgres_version(uri)
-                results["backends"].append(run("postgresql", uri, folder / "postgresql", args))
-                _save(results, args)
-        finally:
-            if drop:
-                drop()
-            if postgres:
-                postgres.stop()
-    results["wall_s"] = round(time.monotonic() - started)
-    print(f"\nwall time {results['wall_s']} s; {json.dumps(results['machine'], ensure_ascii=False)}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
-
-
-def _save(results: dict, args) -> None:
-    """Report the backend just measured and write everything so far to --json."""
-    report(results["backends"][-1])
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    run_on_backends("documents", run, report, args)
 
 
 if __name__ == "__main__":

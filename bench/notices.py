@@ -473,16 +473,30 @@ def main() -> None:
     args = parser.parse_args()
     args.live_modes = [m for m in args.live_modes.split(",") if m]
 
+    run_on_backends("notices", run, report, args)
+
+
+def run_on_backends(name: str, run, report, args) -> None:
+    """Run `run(backend, uri, folder, args)` on SQLite (unless --skip-sqlite) and on
+    PostgreSQL (--postgres URL, or --with-postgres: a throwaway server), printing
+    each backend's figures with `report` and writing them all to --json as they
+    come, so that a later failure loses nothing already measured. Shared by
+    bench/documents.py."""
+    def save() -> None:
+        report(results["backends"][-1])
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+
     results = {"machine": machine(), "start": wait_for_load(args.max_wait), "backends": []}
     results["start"]["calibration_ms"] = calibration_ms()
     print(f"machine: {json.dumps(results['machine'], ensure_ascii=False)}; {results['start']}", flush=True)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="hub-bench-notices-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"hub-bench-{name}-") as tmp:
         folder = Path(tmp)
         if not args.skip_sqlite:
             results["backends"].append(run("sqlite", f"sqlite:///{folder / 'sqlite' / 'hub.db'}",
                                            folder / "sqlite", args))
-            _save(results, args)
+            save()
         postgres, drop = None, None
         try:
             if args.postgres:
@@ -492,11 +506,11 @@ def main() -> None:
                 from tests.pg import PostgresServer
                 postgres = PostgresServer()
                 postgres.start()
-                uri = postgres.create_database("hub_bench_notices")
+                uri = postgres.create_database(f"hub_bench_{name}")
             if args.postgres or args.with_postgres:
                 results["postgresql_version"] = _postgres_version(uri)
                 results["backends"].append(run("postgresql", uri, folder / "postgresql", args))
-                _save(results, args)
+                save()
         finally:
             if drop:
                 drop()
@@ -504,14 +518,6 @@ def main() -> None:
                 postgres.stop()
     results["wall_s"] = round(time.monotonic() - started)
     print(f"\nwall time {results['wall_s']} s; {json.dumps(results['machine'], ensure_ascii=False)}")
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
-
-
-def _save(results: dict, args) -> None:
-    """Report the backend just measured and write everything so far to --json,
-    so that a later failure loses nothing already measured."""
-    report(results["backends"][-1])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
 
