@@ -20,5 +20,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): recreating `users` would trip
+    # the foreign keys that point at it.
+    with op.batch_alter_table('users', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('locale')
