@@ -53,8 +53,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from hub import i18n
     i18n.register(app)
 
-    from hub import admin, auth, channels, documents, inbox, notices, org, realtime
-    for domain in (auth, org, channels, notices, documents, inbox, admin, realtime):
+    from hub import admin, auth, channels, documents, inbox, notices, org, pwa, realtime
+    for domain in (auth, org, channels, notices, documents, inbox, admin, realtime, pwa):
         domain.register(app)
 
     from hub.cli import register_commands

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from flask import g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.errors import InvalidInput, NotAuthenticated
@@ -22,10 +23,10 @@ def api_login_required(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any):
         if not current_user.is_authenticated:
-            raise NotAuthenticated("请先登录或提供有效的令牌")
+            raise NotAuthenticated(_("请先登录或提供有效的令牌"))
         for name, value in request.args.items(multi=True):
             if "\x00" in value or "\x00" in name:
-                raise InvalidInput("查询参数不能包含 NUL 字符", field=name.replace("\x00", ""))
+                raise InvalidInput(_("查询参数不能包含 NUL 字符"), field=name.replace("\x00", ""))
         if not g.get("bearer_auth") and request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
         return view(*args, **kwargs)
@@ -36,12 +37,12 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong."""
     data = request.get_json(silent=True)
     if data is None:
-        raise InvalidInput("请求体必须是 JSON 对象（Content-Type: application/json）", field="body")
+        raise InvalidInput(_("请求体必须是 JSON 对象（Content-Type: application/json）"), field="body")
     if not isinstance(data, dict):
-        raise InvalidInput("请求体必须是 JSON 对象", field="body")
+        raise InvalidInput(_("请求体必须是 JSON 对象"), field="body")
     field = unstorable_field(data)
     if field is not None:
-        raise InvalidInput("内容包含无法保存的字符（NUL 或无效的 UTF-16 代理项）", field=field)
+        raise InvalidInput(_("内容包含无法保存的字符（NUL 或无效的 UTF-16 代理项）"), field=field)
     return data
 
 
@@ -50,7 +51,7 @@ def page_limit() -> int:
     if limit is None:
         return DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit 须在 1 到 {MAX_LIMIT} 之间", field="limit")
+        raise InvalidInput(_("limit 须在 1 到 %(max)s 之间", max=MAX_LIMIT), field="limit")
     return limit
 
 
@@ -71,8 +72,8 @@ def parse_time(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("时间格式应为 ISO 8601，例如 2026-11-22T08:00:00+08:00",
+        raise InvalidInput(_("时间格式应为 ISO 8601，例如 2026-11-22T08:00:00+08:00"),
                            field=field) from None
     if parsed.tzinfo is None:
-        raise InvalidInput("时间须带时区，例如 +08:00", field=field)
+        raise InvalidInput(_("时间须带时区，例如 +08:00"), field=field)
     return parsed

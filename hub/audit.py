@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from flask import current_app, has_app_context, has_request_context, request
+from flask_babel import lazy_gettext
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event, inspect, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import DetachedInstanceError
@@ -100,30 +101,33 @@ class AuditChain(db.Model):
 
 
 AUDIT_ACTION_LABELS = {
-    "auth.login": "登录成功", "auth.login_failed": "登录失败", "auth.locked": "账号锁定",
-    "auth.logout": "退出登录", "auth.token_issued": "签发接口令牌",
-    "auth.password_changed": "修改密码", "auth.password_reset": "重置密码",
-    "auth.token_revoked": "注销接口令牌", "auth.unlocked": "解除锁定",
-    "auth.second_factor_enabled": "启用双因素认证", "auth.second_factor_failed": "双因素验证失败",
-    "auth.second_factor_reset": "重置双因素认证",
-    "unit.created": "新建单位", "unit.renamed": "单位更名", "unit.updated": "修改单位",
-    "unit.moved": "移动单位", "unit.merged": "合并单位", "unit.retired": "撤销单位",
-    "unit.imported": "导入单位", "person.created": "新建人员", "person.updated": "修改人员",
-    "person.disabled": "停用人员", "person.enabled": "启用人员",
-    "person.imported": "导入人员", "role.granted": "授予角色", "role.revoked": "撤销角色",
-    "membership.added": "加入单位", "membership.removed": "离开单位",
-    "membership.updated": "修改任职",
-    "unit.working_hours": "设置工作时间", "holiday.added": "设置节假日",
-    "channel.created": "新建频道", "channel.approved": "批准频道", "channel.rejected": "驳回频道",
-    "channel.archived": "归档频道", "channel.merged": "合并频道",
-    "notice.published": "发布通知", "notice.reminded": "提醒未读", "notice.corrected": "更正通知",
-    "notice.revoked": "撤回通知",
-    "document.drafted": "拟稿", "document.signed": "签发公文", "document.dispatched": "分发公文",
-    "audit.exported": "导出审计日志", "audit.verified": "校验审计日志",
-    "audit.pruned": "清理过期审计记录",
-    "system.backup": "备份数据", "system.restore": "恢复数据",
+    "auth.login": lazy_gettext("登录成功"), "auth.login_failed": lazy_gettext("登录失败"),
+    "auth.locked": lazy_gettext("账号锁定"), "auth.logout": lazy_gettext("退出登录"),
+    "auth.token_issued": lazy_gettext("签发接口令牌"), "auth.password_changed": lazy_gettext("修改密码"),
+    "auth.password_reset": lazy_gettext("重置密码"), "auth.token_revoked": lazy_gettext("注销接口令牌"),
+    "auth.unlocked": lazy_gettext("解除锁定"), "auth.second_factor_enabled": lazy_gettext("启用双因素认证"),
+    "auth.second_factor_failed": lazy_gettext("双因素验证失败"),
+    "auth.second_factor_reset": lazy_gettext("重置双因素认证"), "unit.created": lazy_gettext("新建单位"),
+    "unit.renamed": lazy_gettext("单位更名"), "unit.updated": lazy_gettext("修改单位"),
+    "unit.moved": lazy_gettext("移动单位"), "unit.merged": lazy_gettext("合并单位"),
+    "unit.retired": lazy_gettext("撤销单位"), "unit.imported": lazy_gettext("导入单位"),
+    "person.created": lazy_gettext("新建人员"), "person.updated": lazy_gettext("修改人员"),
+    "person.disabled": lazy_gettext("停用人员"), "person.enabled": lazy_gettext("启用人员"),
+    "person.imported": lazy_gettext("导入人员"), "role.granted": lazy_gettext("授予角色"),
+    "role.revoked": lazy_gettext("撤销角色"), "membership.added": lazy_gettext("加入单位"),
+    "membership.removed": lazy_gettext("离开单位"), "membership.updated": lazy_gettext("修改任职"),
+    "unit.working_hours": lazy_gettext("设置工作时间"), "holiday.added": lazy_gettext("设置节假日"),
+    "channel.created": lazy_gettext("新建频道"), "channel.approved": lazy_gettext("批准频道"),
+    "channel.rejected": lazy_gettext("驳回频道"), "channel.archived": lazy_gettext("归档频道"),
+    "channel.merged": lazy_gettext("合并频道"), "notice.published": lazy_gettext("发布通知"),
+    "notice.reminded": lazy_gettext("提醒未读"), "notice.corrected": lazy_gettext("更正通知"),
+    "notice.revoked": lazy_gettext("撤回通知"), "document.drafted": lazy_gettext("拟稿"),
+    "document.signed": lazy_gettext("签发公文"), "document.dispatched": lazy_gettext("分发公文"),
+    "audit.exported": lazy_gettext("导出审计日志"), "audit.verified": lazy_gettext("校验审计日志"),
+    "audit.pruned": lazy_gettext("清理过期审计记录"), "system.backup": lazy_gettext("备份数据"),
+    "system.restore": lazy_gettext("恢复数据"),
 }
-OUTCOME_LABELS = {SUCCESS: "成功", FAILURE: "失败", REFUSED: "拒绝"}
+OUTCOME_LABELS = {SUCCESS: lazy_gettext("成功"), FAILURE: lazy_gettext("失败"), REFUSED: lazy_gettext("拒绝")}
 
 
 def record_audit(actor: Any, action: str, target: Any = None, *,

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext
 from sqlalchemy import Select, func, select
 
 from hub.audit import AUDIT_ACTION_LABELS, OUTCOME_LABELS, REFUSED, AuditEntry, record_audit
@@ -21,9 +22,12 @@ TZ = ZoneInfo("Asia/Shanghai")
 # (OWASP "CSV injection"); the full-width forms are included for CJK input methods.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 CHUNK_ROWS = 500
-COLUMNS = ["编号", "时间（UTC）", "时间（北京）", "操作人账号", "操作人编号", "操作人单位", "操作人单位编号",
-           "操作", "操作代码", "结果", "对象类型", "对象编号", "对象", "变更前", "变更后", "地址",
-           "客户端", "哈希算法", "前一哈希", "哈希"]
+COLUMNS = [lazy_gettext("编号"), lazy_gettext("时间（UTC）"), lazy_gettext("时间（北京）"),
+           lazy_gettext("操作人账号"), lazy_gettext("操作人编号"), lazy_gettext("操作人单位"),
+           lazy_gettext("操作人单位编号"), lazy_gettext("操作"), lazy_gettext("操作代码"),
+           lazy_gettext("结果"), lazy_gettext("对象类型"), lazy_gettext("对象编号"), lazy_gettext("对象"),
+           lazy_gettext("变更前"), lazy_gettext("变更后"), lazy_gettext("地址"), lazy_gettext("客户端"),
+           lazy_gettext("哈希算法"), lazy_gettext("前一哈希"), lazy_gettext("哈希")]
 
 
 def safe_cell(value: Any) -> Any:
@@ -38,8 +42,8 @@ def _row(entry: AuditEntry) -> list[Any]:
     return [entry.id, entry.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             entry.at.astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S"), entry.actor_login,
             entry.actor_id, entry.actor_unit, entry.actor_unit_id,
-            AUDIT_ACTION_LABELS.get(entry.action, entry.action), entry.action,
-            OUTCOME_LABELS.get(entry.outcome, entry.outcome), entry.target_type, entry.target_id,
+            str(AUDIT_ACTION_LABELS.get(entry.action, entry.action)), entry.action,
+            str(OUTCOME_LABELS.get(entry.outcome, entry.outcome)), entry.target_type, entry.target_id,
             entry.target_label, entry.before, entry.after, entry.ip, entry.user_agent,
             entry.hash_algorithm, entry.prev_hash, entry.hash]
 
@@ -71,7 +75,7 @@ def _csv_chunks(query: Select) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
-    writer.writerow(COLUMNS)
+    writer.writerow([str(column) for column in COLUMNS])
     for count, entry in enumerate(db.session.scalars(query.execution_options(yield_per=CHUNK_ROWS)), 1):
         writer.writerow([safe_cell(value) for value in _row(entry)])
         if count % CHUNK_ROWS == 0:

@@ -13,7 +13,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, gettext
 from flask_login import current_user
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -21,6 +21,26 @@ DEFAULT = "zh"
 SOURCE = Path(__file__).resolve().parent.parent / "translations"
 
 babel = Babel()
+
+
+def N_(text: str) -> str:
+    """Marks a word for the catalogue without translating it here (Babel's N_ keyword)."""
+    return text
+
+
+# Words kept as they are in the database and shown on pages: the statutory
+# document types, the urgencies and the one classification (hub/documents/models.py).
+# Listed here for the catalogue; the `term` filter translates them where shown.
+STORED_TERMS = frozenset((
+    N_("决议"), N_("决定"), N_("命令"), N_("公报"), N_("公告"), N_("通告"), N_("意见"), N_("通知"),
+    N_("通报"), N_("报告"), N_("请示"), N_("批复"), N_("议案"), N_("函"), N_("纪要"),
+    N_("特急"), N_("加急"), N_("平件"), N_("非涉密"),
+))
+
+
+def term(value: object) -> object:
+    """A stored word in the page's language (`{{ document.doc_type|term }}`); other values as they are."""
+    return gettext(value) if value in STORED_TERMS else value
 
 
 def select_locale() -> str:
@@ -53,16 +73,35 @@ def compile_catalogues(target: Path) -> Path:
     return target
 
 
+def browser_strings(source: Path = SOURCE) -> dict[str, dict[str, str]]:
+    """Per language, the translations of the strings that page scripts show
+    (t("中文") in static/js). A page carries only its own language's, as a JSON
+    data block (templates/base.html), so the browser needs no catalogue files."""
+    strings: dict[str, dict[str, str]] = {}
+    for po_path in source.glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle)
+        strings[po_path.parent.parent.name] = {
+            message.id: message.string for message in catalog
+            if message.id and message.string and not message.pluralizable
+            and any(path.startswith("static/js/") for path, _line in message.locations)}
+    return strings
+
+
 def register(app: Flask) -> None:
     compiled = compile_catalogues(Path(app.instance_path) / "translations")
+    scripts = browser_strings()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["term"] = term
 
     @app.context_processor
     def languages() -> dict:
         from flask_babel import get_locale
         def html_lang() -> str:
             return "en" if str(get_locale()) == "en" else "zh-CN"
-        return {"LANGUAGES": LANGUAGES, "html_lang": html_lang}
+        def page_script_strings() -> dict[str, str]:
+            return scripts.get(str(get_locale()), {})
+        return {"LANGUAGES": LANGUAGES, "html_lang": html_lang, "browser_strings": page_script_strings}

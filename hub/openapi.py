@@ -139,7 +139,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "Search the documents you may open: q (number or title), doc_type, issuer_id, since, until, "
                    "status; newest first, before=ID pages"},
     ("GET", "/api/v1/documents/{document_id}"): {
-        "summary": "A document with number, status, recipients (as you may see them) and timeline"},
+        "summary": "A document with number, status, recipients (as you may see them) and timeline "
+                   "(steps_after=ID&limit= pages it, with timeline_next)"},
     ("PATCH", "/api/v1/documents/{document_id}"): {
         "summary": "Change a draft (the fields sent replace those of the draft)",
         "body": {"doc_type": "string", "title": "string", "urgency": "string", "security": "string",

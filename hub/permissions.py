@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.errors import NotAllowed, NotFound
@@ -60,7 +61,7 @@ def is_any_admin(user: User) -> bool:
 
 def require_any_admin(user: User) -> None:
     if not is_any_admin(user):
-        raise NotAllowed("需要管理员权限")
+        raise NotAllowed(_("需要管理员权限"))
 
 
 def can_admin_unit(user: User, unit: Unit) -> bool:
@@ -120,8 +121,8 @@ def duty_conflict(role: str, roles_held: set[str] | frozenset[str]) -> str | Non
                   if held in DUTY_KINDS and DUTY_KINDS[held] != kind), None)
     if other is None:
         return None
-    return (f"三员分立：该人员已担任{ROLE_LABELS[Role(other)]}，"
-            f"不能同时担任{ROLE_LABELS[Role(role)]}")
+    return _("三员分立：该人员已担任%(held)s，不能同时担任%(role)s",
+             held=_(ROLE_LABELS[Role(other)]), role=_(ROLE_LABELS[Role(role)]))
 
 
 def in_roles_scope(user: User, person: User) -> bool:
@@ -131,13 +132,13 @@ def in_roles_scope(user: User, person: User) -> bool:
 
 def require_security_admin(user: User) -> None:
     if not user.is_security_admin:
-        raise NotAllowed("只有安全管理员可以进行该操作")
+        raise NotAllowed(_("只有安全管理员可以进行该操作"))
 
 
 def require_auditor(user: User) -> None:
     """The audit log is read by the auditor (安全审计员) and nobody else."""
     if not user.is_auditor:
-        raise NotAllowed("只有安全审计员可以查看审计日志")
+        raise NotAllowed(_("只有安全审计员可以查看审计日志"))
 
 
 def can_view_account(user: User, person: User) -> bool:
@@ -162,7 +163,7 @@ def access_unit(user: User, unit_id: int) -> Unit:
     """Any signed-in person may read the org tree (it is the directory)."""
     unit = _unit(unit_id)
     if unit is None:
-        raise NotFound("单位不存在")
+        raise NotFound(_("单位不存在"))
     return unit
 
 
@@ -171,18 +172,18 @@ def access_unit_for_admin(user: User, unit_id: int) -> Unit:
     require_any_admin(user)
     unit = _unit(unit_id)
     if unit is None or not can_admin_unit(user, unit):
-        raise NotFound("单位不存在或不在您的管理范围内")
+        raise NotFound(_("单位不存在或不在您的管理范围内"))
     return unit
 
 
 def access_unit_for_roles(user: User, unit_id: int) -> Unit:
     """A unit `user` may grant roles in (403 for whoever grants none, 404 outside)."""
     if not can_manage_roles(user):
-        raise NotAllowed("需要安全管理员或单位管理员权限")
+        raise NotAllowed(_("需要安全管理员或单位管理员权限"))
     unit = _unit(unit_id)
     scope = roles_scope(user)
     if unit is None or (scope is not None and not _covers(scope, unit)):
-        raise NotFound("单位不存在或不在您的管理范围内")
+        raise NotFound(_("单位不存在或不在您的管理范围内"))
     return unit
 
 
@@ -190,7 +191,7 @@ def access_person(user: User, person_id: int) -> User:
     """Anyone in the directory (names and positions are for every signed-in person)."""
     person = _person(person_id)
     if person is None:
-        raise NotFound("人员不存在")
+        raise NotFound(_("人员不存在"))
     return person
 
 
@@ -199,7 +200,7 @@ def access_person_for_admin(user: User, person_id: int) -> User:
     require_any_admin(user)
     person = _person(person_id)
     if person is None or not can_admin_person(user, person):
-        raise NotFound("人员不存在或不在您的管理范围内")
+        raise NotFound(_("人员不存在或不在您的管理范围内"))
     return person
 
 
@@ -207,10 +208,10 @@ def access_person_for_roles(user: User, person_id: int) -> User:
     """A person whose roles `user` grants or revokes, or whose account the
     security admin unlocks (403 for whoever grants no roles, 404 outside)."""
     if not can_manage_roles(user):
-        raise NotAllowed("需要安全管理员或单位管理员权限")
+        raise NotAllowed(_("需要安全管理员或单位管理员权限"))
     person = _person(person_id)
     if person is None or not in_roles_scope(user, person):
-        raise NotFound("人员不存在或不在您的管理范围内")
+        raise NotFound(_("人员不存在或不在您的管理范围内"))
     return person
 
 
@@ -218,11 +219,11 @@ def access_person_page(user: User, person_id: int) -> User:
     """The admin page of a person: for whoever manages their account or their
     roles (403 for someone with neither duty, 404 outside both reaches)."""
     if not (is_any_admin(user) or can_manage_roles(user)):
-        raise NotAllowed("需要管理员权限")
+        raise NotAllowed(_("需要管理员权限"))
     person = _person(person_id)
     if person is None or not (can_admin_person(user, person)
                               or (can_manage_roles(user) and in_roles_scope(user, person))):
-        raise NotFound("人员不存在或不在您的管理范围内")
+        raise NotFound(_("人员不存在或不在您的管理范围内"))
     return person
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, request
+from flask_babel import gettext as _
 from flask_socketio import disconnect, join_room
 from socketio import RedisManager
 from sqlalchemy.orm import Session, joinedload
@@ -126,7 +127,7 @@ def resync_rooms_on_commit(user_ids: Iterable[int]) -> None:
 
 def _move_sockets(user_id: int, rooms: set[str]) -> None:
     manager = socketio.server.manager
-    for sid, _ in list(manager.get_participants(NAMESPACE, user_room(user_id))):
+    for sid, _eio_sid in list(manager.get_participants(NAMESPACE, user_room(user_id))):
         current = {r for r in manager.get_rooms(sid, NAMESPACE) if r.startswith(_MANAGED)}
         for room in current - rooms:
             manager.leave_room(sid, NAMESPACE, room)
@@ -292,7 +293,7 @@ def _close_expired(*, prune: bool) -> None:
     now = time.time()
     with _ending_lock:
         due = [(sid, server) for sid, (server, deadline) in _ending.items() if deadline <= now]
-        for sid, _ in due:
+        for sid, _server in due:
             del _ending[sid]
         if prune:
             for sid in [sid for sid, (server, _) in _ending.items()
@@ -318,7 +319,7 @@ def socket_user():
         if user_id else None
     if user is None or not socket_still_valid(user, flask_session):
         disconnect()
-        raise NotAuthenticated("登录已失效，请重新登录")
+        raise NotAuthenticated(_("登录已失效，请重新登录"))
     return user
 
 

@@ -8,6 +8,8 @@ import re
 import unicodedata
 from typing import Any
 
+from flask_babel import gettext as _
+
 from hub.errors import InvalidInput
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -27,18 +29,23 @@ def text_problem(value: Any, *, max_length: int, required: bool = True) -> str |
     stored faithfully everywhere.
     """
     if not isinstance(value, str):
-        return "必须是文本"
+        return _("必须是文本")
     if not value:
-        return "不能为空" if required else None
+        return _("不能为空") if required else None
     if len(value) > max_length:
-        return f"不能超过 {max_length} 个字符（现为 {len(value)} 个）"
+        return _("不能超过 %(limit)s 个字符（现为 %(length)s 个）", limit=max_length, length=len(value))
     for char in value:
         category = unicodedata.category(char)
         if category == "Cc":
-            return "不能包含控制字符"
+            return _("不能包含控制字符")
         if category == "Cs":
-            return "包含无效的字符编码"
+            return _("包含无效的字符编码")
     return None
+
+
+def _labelled(label: str, problem: str) -> str:
+    """The field's label then what is wrong with it: one msgid, so that English can put a space between."""
+    return _("%(label)s%(problem)s", label=label, problem=problem)
 
 
 def unstorable_field(data: Any, name: str | None = None) -> str | None:
@@ -71,7 +78,7 @@ def clean_text(value: Any, field: str, label: str, *, max_length: int,
         value = ""
     problem = text_problem(value, max_length=max_length, required=required)
     if problem:
-        raise InvalidInput(f"{label}{problem}", field=field)
+        raise InvalidInput(_labelled(label, problem), field=field)
     return value
 
 
@@ -86,37 +93,38 @@ def clean_paragraphs(value: Any, field: str, label: str, *, max_length: int,
     problem = text_problem(value.replace("\n", " ").replace("\t", " ") if isinstance(value, str) else value,
                            max_length=max_length, required=required)
     if problem:
-        raise InvalidInput(f"{label}{problem}", field=field)
+        raise InvalidInput(_labelled(label, problem), field=field)
     return value
 
 
-def clean_code(value: Any, field: str = "code", label: str = "编码", *, max_length: int = 32) -> str:
+def clean_code(value: Any, field: str = "code", label: str | None = None, *, max_length: int = 32) -> str:
+    label = label or _("编码")
     value = clean_text(value, field, label, max_length=max_length)
     if not _CODE_RE.match(value):
-        raise InvalidInput(f"{label}只能包含字母、数字、点、下划线和连字符", field=field)
+        raise InvalidInput(_("%(label)s只能包含字母、数字、点、下划线和连字符", label=label), field=field)
     return value
 
 
 def clean_login(value: Any, field: str = "login") -> str:
-    value = clean_text(value, field, "账号", max_length=64)
+    value = clean_text(value, field, _("账号"), max_length=64)
     if len(value) < 2 or not _LOGIN_RE.match(value):
-        raise InvalidInput("账号须为 2–64 位字母、数字或 _ . @ -，且以字母或数字开头", field=field)
+        raise InvalidInput(_("账号须为 2–64 位字母、数字或 _ . @ -，且以字母或数字开头"), field=field)
     return value
 
 
 def clean_int(value: Any, field: str, label: str, *, required: bool = True) -> int | None:
     if value is None or value == "":
         if required:
-            raise InvalidInput(f"缺少{label}", field=field)
+            raise InvalidInput(_("缺少%(label)s", label=label), field=field)
         return None
     if isinstance(value, bool):
-        raise InvalidInput(f"{label}必须是整数", field=field)
+        raise InvalidInput(_("%(label)s必须是整数", label=label), field=field)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{label}必须是整数", field=field) from None
+        raise InvalidInput(_("%(label)s必须是整数", label=label), field=field) from None
     if not -2**31 < number < 2**31:
-        raise InvalidInput(f"{label}超出范围", field=field)
+        raise InvalidInput(_("%(label)s超出范围", label=label), field=field)
     return number
 
 
@@ -125,7 +133,8 @@ def clean_id_list(value: Any, field: str, *, limit: int = 100) -> list[int]:
     value = value or []
     if not isinstance(value, list) or len(value) > limit or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
-        raise InvalidInput(f"{field} 必须是 id 列表（最多 {limit} 个）", field=field)
+        raise InvalidInput(_("%(field)s 必须是 id 列表（最多 %(limit)s 个）", field=field, limit=limit),
+                           field=field)
     return list(dict.fromkeys(value))
 
 
@@ -136,4 +145,4 @@ def clean_bool(value: Any, field: str, label: str) -> bool:
         return True
     if value in ("0", "false", "off", "no", 0, "", None):
         return False
-    raise InvalidInput(f"{label}必须是布尔值", field=field)
+    raise InvalidInput(_("%(label)s必须是布尔值", label=label), field=field)

@@ -152,6 +152,8 @@ MATRIX: dict[str, Row] = {
     "PUT /api/v1/me/quiet": Row(SIGNED_IN, "/api/v1/me/quiet", json={"start": "25:00", "end": "07:00"}),
     "GET /healthz": Row(OPEN, "/healthz"),
     "GET /static/<path:filename>": Row(OPEN, "/static/css/hub.css"),
+    "GET /sw.js": Row(OPEN, "/sw.js"),                   # the installable app (hub/pwa.py)
+    "GET /offline": Row(OPEN, "/offline"),
     "GET /api/v1/openapi.json": Row(OPEN, "/api/v1/openapi.json"),
 
     # The directory: everyone signed in reads the tree and who is where
@@ -239,10 +241,10 @@ MATRIX: dict[str, Row] = {
         GRANTS_IN_KECHENG, "/admin/people/{person}/roles/{grant}/revoke", prepare=_clerk_grant),
     "POST /admin/people/<id:person_id>/unlock": Row("L 403 403 403 403 403 404 403 ok 403",
                                                     "/admin/people/{person}/unlock", prepare=_locked),
-    "POST /admin/people/<id:person_id>/second-factor/reset": Row(
-        SECURITY_ADMIN, "/admin/people/{person}/second-factor/reset"),
     "POST /api/v1/people/<int:person_id>/unlock": Row("L 403 403 403 403 403 404 403 ok 403",
                                                       "/api/v1/people/{person}/unlock", prepare=_locked),
+    "POST /admin/people/<id:person_id>/second-factor/reset": Row(
+        SECURITY_ADMIN, "/admin/people/{person}/second-factor/reset"),
     "POST /api/v1/people/<int:person_id>/roles": Row(GRANTS_IN_KECHENG, "/api/v1/people/{person}/roles",
                                                      json={"role": "clerk", "unit_id": "{village}"}),
     "DELETE /api/v1/people/<int:person_id>/roles/<int:grant_id>": Row(
@@ -339,6 +341,9 @@ MATRIX: dict[str, Row] = {
     "POST /notices/<int:notice_id>/feedback": Row(
         NOTICE_READERS, "/notices/{notice}/feedback", data={"kind": ""}),
     "GET /notices/<int:notice_id>/coverage": Row(FOLLOWS_UP, "/notices/{notice}/coverage"),
+    "GET /notices/<int:notice_id>/coverage/units": Row(FOLLOWS_UP, "/notices/{notice}/coverage/units"),
+    "GET /notices/<int:notice_id>/coverage/units/<int:unit_id>": Row(
+        FOLLOWS_UP, "/notices/{notice}/coverage/units/{town}"),
     "POST /notices/<int:notice_id>/remind": Row(FOLLOWS_UP, "/notices/{notice}/remind"),
     "GET /notices/<int:notice_id>/correct": Row(FOLLOWS_UP, "/notices/{notice}/correct"),
     "POST /notices/<int:notice_id>/correct": Row(FOLLOWS_UP, "/notices/{notice}/correct", data={"title": ""}),
@@ -371,6 +376,7 @@ MATRIX: dict[str, Row] = {
                                                   data={"action": "fly"}),
     "GET /documents/<int:document_id>/people": Row(AT_RECIPIENT, "/documents/{doc_in}/people?q=李"),
     "GET /documents/<int:document_id>/sheet": Row(AT_RECIPIENT, "/documents/{doc_in}/sheet"),
+    "GET /documents/<int:document_id>/timeline": Row(AT_RECIPIENT, "/documents/{doc_in}/timeline"),
     "GET /documents/<int:document_id>/board": Row("L 404 404 403 403 404 404 404 404 404",
                                                   "/documents/{doc_in}/board"),
     "GET /documents/<int:document_id>/edit": Row("L 404 404 ok 403 404 404 404 404 404",
@@ -638,10 +644,12 @@ def test_the_matrix(world, key):
 
 def test_only_signing_in_is_open_to_anonymous_callers():
     """No sign-up anywhere: the rows open to anonymous callers are signing in,
-    the API description, the health check and static files."""
+    the API description, the health check, static files and the web app's service
+    worker and offline page (which show nobody's data)."""
     open_rows = {key for key, row in MATRIX.items() if row.expect.split()[0] != "L"}
     assert open_rows == {"GET /auth/login", "POST /auth/login", "POST /api/v1/auth/token",
-                         "GET /api/v1/openapi.json", "GET /healthz", "GET /static/<path:filename>"}
+                         "GET /api/v1/openapi.json", "GET /healthz", "GET /static/<path:filename>",
+                         "GET /sw.js", "GET /offline"}
 
 
 # ---- Moving out of a unit ends its access at once ------------------------------------------------------

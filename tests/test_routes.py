@@ -11,7 +11,7 @@ from hub import create_app
 from tests.conftest import base_config
 
 OPEN = {"/auth/login", "/api/v1/auth/token", "/api/v1/openapi.json", "/healthz",
-        "/static/<path:filename>"}
+        "/static/<path:filename>", "/sw.js", "/offline"}
 
 
 def all_routes() -> list[tuple[str, str]]:

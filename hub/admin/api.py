@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, Response, request, stream_with_context
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,7 +26,7 @@ def audit_query(*, action: str | None = None, actor: str | None = None,
     query = select(AuditEntry)
     if outcome:
         if outcome not in OUTCOMES:
-            raise InvalidInput(f"结果须为 {'、'.join(OUTCOMES)} 之一", field="outcome")
+            raise InvalidInput(_("结果须为 %(choices)s 之一", choices="、".join(OUTCOMES)), field="outcome")
         query = query.where(AuditEntry.outcome == outcome)
     if action:
         query = query.where(AuditEntry.action.like(action.replace("*", "%")))

@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.errors import NotAllowed
@@ -94,7 +95,7 @@ def index():
             return redirect(url_for("admin.security"))
         if current_user.is_auditor:
             return redirect(url_for("admin.audit"))
-        raise NotAllowed("需要管理员权限")
+        raise NotAllowed(_("需要管理员权限"))
     scope = admin_scope(current_user)
     roots = queries.children(None) if scope is None else queries.scope_roots(scope)
     ids = [u.id for u in roots]
@@ -104,7 +105,7 @@ def index():
     return render_template(
         "admin/index.html", roots=roots, child_counts=queries.child_counts(ids),
         member_counts=queries.member_counts(ids), term=term, units=unit_choices(units),
-        people=found, kind_labels={str(k): v for k, v in UNIT_KIND_LABELS.items()},
+        people=found, kind_labels={str(k): _(v) for k, v in UNIT_KIND_LABELS.items()},
         manageable={p.id for p in found if can_admin_person(current_user, p)})
 
 
@@ -128,4 +129,4 @@ def picker_scope(user: User) -> list[str] | None:
         return admin_scope(user)
     if can_manage_roles(user):
         return roles_scope(user)
-    raise NotAllowed("需要管理员权限")
+    raise NotAllowed(_("需要管理员权限"))

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.admin.api import audit_query
@@ -32,7 +33,7 @@ def _day_bound(value: str, field: str, *, end: bool = False):
         try:
             moment = parse_time(f"{value}T00:00:00+08:00", field)   # Asia/Shanghai has no DST
         except InvalidInput:
-            raise InvalidInput("日期格式应为 2026-11-22", field=field) from None
+            raise InvalidInput(_("日期格式应为 2026-11-22"), field=field) from None
         return moment + timedelta(days=1) if end else moment
     return parse_time(value, field)
 
@@ -65,7 +66,7 @@ def audit():
     args = _filter_args()
     entries, error, before = [], None, None
     try:
-        before = clean_int(request.args.get("before"), "before", "分页位置", required=False)
+        before = clean_int(request.args.get("before"), "before", _("分页位置"), required=False)
         query = _page_query(args)
         if before is not None:
             query = query.where(AuditEntry.id < before)
@@ -90,7 +91,7 @@ def _page_query(args: dict[str, str]):
     """The page's filters (Beijing days) as the shared audit query; raises InvalidInput."""
     return audit_query(action=args["action"] or None, actor=args["actor"] or None,
                        target_type=args["target_type"] or None,
-                       target_id=clean_int(args["target_id"], "target_id", "对象编号", required=False),
+                       target_id=clean_int(args["target_id"], "target_id", _("对象编号"), required=False),
                        since=_day_bound(args["from"], "from"),
                        until=_day_bound(args["to"], "to", end=True),
                        outcome=args["outcome"] or None)

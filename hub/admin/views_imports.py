@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.admin.views import bp
@@ -103,16 +104,16 @@ def import_upload():
     try:
         kind = request.form.get("kind", "")
         if kind not in IMPORTERS:
-            raise InvalidInput("请选择导入单位还是人员", field="kind")
+            raise InvalidInput(_("请选择导入单位还是人员"), field="kind")
         upload = request.files.get("file")
         filename = (upload.filename or "").strip() if upload else ""
         if not filename:
-            raise InvalidInput("请选择要上传的文件", field="file")
+            raise InvalidInput(_("请选择要上传的文件"), field="file")
         if Path(filename).suffix.lower() not in EXTENSIONS:
-            raise InvalidInput("只支持 CSV 或 XLSX 文件", field="file")
+            raise InvalidInput(_("只支持 CSV 或 XLSX 文件"), field="file")
         data = upload.read()
         if not data:
-            raise InvalidInput("上传的文件是空的", field="file")
+            raise InvalidInput(_("上传的文件是空的"), field="file")
         dry_run = request.form.get("dry_run") == "1"
         report = IMPORTERS[kind](current_user, filename, data, dry_run=dry_run)
     except HubError as problem:
@@ -131,7 +132,7 @@ def import_apply():
     pending = _pending_upload(request.form.get("token", ""))
     path = _uploads() / f"{pending['token']}{pending['suffix']}" if pending else None
     if path is None or not path.is_file():
-        flash("待导入的文件已失效，请重新上传", "error")
+        flash(_("待导入的文件已失效，请重新上传"), "error")
         return redirect(url_for("admin.imports_page"))
     try:
         report = IMPORTERS[pending["kind"]](current_user, pending["filename"], path.read_bytes(),

@@ -8,6 +8,7 @@ the page with the message next to the form that caused it.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.admin.views import (arg_id, bp, picker_scope, search_term, unit_choices,
@@ -27,7 +28,7 @@ from hub.validation import clean_bool, clean_int
 def _grantable_roles() -> dict[str, str]:
     """Roles offered in the grant form (三员分立): every role but the implicit
     `member` to the security admin; clerk and leader to a unit admin."""
-    return {role.value: label for role, label in ROLE_LABELS.items()
+    return {role.value: _(label) for role, label in ROLE_LABELS.items()
             if role != Role.MEMBER and (current_user.is_security_admin or role in DELEGATED_ROLES)}
 
 
@@ -58,7 +59,7 @@ def _person_page(person: User, *, failed: str | None = None, error: HubError | N
 
 
 def _picked_unit(field: str = "unit_id") -> Unit:
-    unit_id = clean_int(request.form.get(field), field, "单位")
+    unit_id = clean_int(request.form.get(field), field, _("单位"))
     try:
         return access_unit_for_admin(current_user, unit_id)
     except HubError as problem:
@@ -67,7 +68,7 @@ def _picked_unit(field: str = "unit_id") -> Unit:
 
 
 def _role_unit(field: str = "unit_id") -> Unit:
-    unit_id = clean_int(request.form.get(field), field, "单位")
+    unit_id = clean_int(request.form.get(field), field, _("单位"))
     try:
         return access_unit_for_roles(current_user, unit_id)
     except HubError as problem:
@@ -78,7 +79,7 @@ def _role_unit(field: str = "unit_id") -> Unit:
 def _membership(person: User, membership_id: int) -> Membership:
     membership = next((m for m in person.memberships if m.id == membership_id), None)
     if membership is None:
-        raise NotFound("任职记录不存在")
+        raise NotFound(_("任职记录不存在"))
     return membership
 
 
@@ -122,7 +123,7 @@ def person_create():
                                       password=form.get("password") or None)
     except HubError as problem:
         return _new_person_page(problem)
-    return _done(person.id, f"已新建人员：{person.name}（{person.login}）")
+    return _done(person.id, _("已新建人员：%(name)s（%(login)s）", name=person.name, login=person.login))
 
 
 @bp.get("/people/<id:person_id>")
@@ -142,7 +143,7 @@ def person_update(person_id: int):
         people.update_person(current_user, person, name=request.form.get("name", ""))
     except HubError as problem:
         return _person_page(person, failed="name", error=problem)
-    return _done(person_id, "姓名已保存")
+    return _done(person_id, _("姓名已保存"))
 
 
 @bp.post("/people/<id:person_id>/active")
@@ -151,11 +152,11 @@ def person_active(person_id: int):
     """停用 / 启用 the account (停用 ends the person's sessions)."""
     person = access_person_for_admin(current_user, person_id)
     try:
-        active = clean_bool(request.form.get("active"), "active", "启用状态")
+        active = clean_bool(request.form.get("active"), "active", _("启用状态"))
         people.update_person(current_user, person, active=active)
     except HubError as problem:
         return _person_page(person, failed="active", error=problem)
-    return _done(person_id, "账号已启用" if active else "账号已停用，其登录会话已结束")
+    return _done(person_id, _("账号已启用") if active else _("账号已停用，其登录会话已结束"))
 
 
 @bp.post("/people/<id:person_id>/transfer")
@@ -169,7 +170,7 @@ def person_transfer(person_id: int):
                                position=request.form.get("position", ""))
     except HubError as problem:
         return _person_page(person, failed="transfer", error=problem)
-    return _done(person_id, f"已调动到：{unit.name}")
+    return _done(person_id, _("已调动到：%(unit)s", unit=unit.name))
 
 
 @bp.post("/people/<id:person_id>/memberships")
@@ -181,10 +182,10 @@ def membership_add(person_id: int):
         unit = _picked_unit()
         people.add_membership(current_user, person, unit,
                               position=request.form.get("position", ""),
-                              primary=clean_bool(request.form.get("primary"), "primary", "主单位"))
+                              primary=clean_bool(request.form.get("primary"), "primary", _("主单位")))
     except HubError as problem:
         return _person_page(person, failed="membership", error=problem)
-    return _done(person_id, f"已加入：{unit.name}")
+    return _done(person_id, _("已加入：%(unit)s", unit=unit.name))
 
 
 @bp.post("/people/<id:person_id>/memberships/<id:membership_id>")
@@ -199,7 +200,7 @@ def membership_update(person_id: int, membership_id: int):
                                  primary=primary or None)
     except HubError as problem:
         return _person_page(person, failed=f"membership-{membership_id}", error=problem)
-    return _done(person_id, "已设为主单位" if primary else "职务已保存")
+    return _done(person_id, _("已设为主单位") if primary else _("职务已保存"))
 
 
 @bp.post("/people/<id:person_id>/memberships/<id:membership_id>/remove")
@@ -213,7 +214,7 @@ def membership_remove(person_id: int, membership_id: int):
         people.remove_membership(current_user, membership)
     except HubError as problem:
         return _person_page(person, failed=f"membership-{membership_id}", error=problem)
-    return _done(person_id, f"已离开：{name}")
+    return _done(person_id, _("已离开：%(unit)s", unit=name))
 
 
 @bp.post("/people/<id:person_id>/roles")
@@ -230,7 +231,7 @@ def role_grant(person_id: int):
         roles.grant_role(current_user, person, role, unit)
     except HubError as problem:
         return _person_page(person, failed="role", error=problem)
-    return _done(person_id, f"已授予角色：{ROLE_LABELS.get(role, role)}")
+    return _done(person_id, _("已授予角色：%(role)s", role=_(ROLE_LABELS.get(role, role))))
 
 
 @bp.post("/people/<id:person_id>/roles/<id:grant_id>/revoke")
@@ -240,13 +241,13 @@ def role_revoke(person_id: int, grant_id: int):
     person = access_person_for_roles(current_user, person_id)
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != person.id:
-        raise NotFound("角色记录不存在")
+        raise NotFound(_("角色记录不存在"))
     label = grant.label
     try:
         roles.revoke_role(current_user, grant)
     except HubError as problem:
         return _person_page(person, failed="roles", error=problem)
-    return _done(person_id, f"已撤销角色：{label}")
+    return _done(person_id, _("已撤销角色：%(role)s", role=label))
 
 
 @bp.post("/people/<id:person_id>/password")
@@ -257,11 +258,11 @@ def password_reset(person_id: int):
     try:
         password = request.form.get("password", "")
         if password != request.form.get("confirm_password", ""):
-            raise InvalidInput("两次输入的密码不一致", field="confirm_password")
+            raise InvalidInput(_("两次输入的密码不一致"), field="confirm_password")
         people.reset_password(current_user, person, password)
     except HubError as problem:
         return _person_page(person, failed="password", error=problem)
-    return _done(person_id, "密码已重置，该人员下次登录时须修改密码")
+    return _done(person_id, _("密码已重置，该人员下次登录时须修改密码"))
 
 
 @bp.post("/people/<id:person_id>/unlock")
@@ -273,7 +274,8 @@ def account_unlock(person_id: int):
         was_locked = roles.unlock_account(current_user, person)
     except HubError as problem:
         return _person_page(person, failed="unlock", error=problem)
-    flash(f"已解除锁定：{person.name}" if was_locked else f"{person.name}的账号未被锁定")
+    flash(_("已解除锁定：%(name)s", name=person.name) if was_locked
+          else _("%(name)s的账号未被锁定", name=person.name))
     if request.form.get("back") == "security":
         return redirect(url_for("admin.security"))
     return redirect(url_for("admin.person", person_id=person_id))
@@ -285,4 +287,4 @@ def second_factor_reset(person_id: int):
     """重置两步验证 (security admin): for a lost or replaced phone."""
     person = second_factor.access_person_for_reset(current_user, person_id)
     second_factor.reset_second_factor(current_user, person)
-    return _done(person_id, "两步验证已重置，该人员的登录已结束，下次登录时重新设置")
+    return _done(person_id, _("两步验证已重置，该人员的登录已结束，下次登录时重新设置"))

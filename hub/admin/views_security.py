@@ -4,6 +4,7 @@ duties. Reads only; the changes are the forms of the person page."""
 from __future__ import annotations
 
 from flask import render_template
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -35,4 +36,4 @@ def security():
     return render_template(
         "admin/security.html", term=term, locked=locked, holders=holders,
         people=queries.search_people(term, limit=SEARCH_LIMIT) if term else [],
-        duty_labels={role.value: ROLE_LABELS[role] for role in DUTY_ROLES})
+        duty_labels={role.value: _(ROLE_LABELS[role]) for role in DUTY_ROLES})

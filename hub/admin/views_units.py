@@ -7,6 +7,7 @@ form that caused it (status = the error's status), after rolling back.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.admin.views import arg_id, bp, search_term, unit_choices, units_in_scope
@@ -31,7 +32,8 @@ def _unit_page(unit: Unit, *, failed: str | None = None, error: HubError | None 
         children=kids, child_counts=queries.child_counts([k.id for k in kids]),
         members=queries.unit_memberships(unit.id),
         merged_into=db.session.get(Unit, unit.merged_into_id) if unit.merged_into_id else None,
-        kind_labels=UNIT_KIND_LABELS, parent_term=parent_term, target_term=target_term,
+        kind_labels={kind: _(label) for kind, label in UNIT_KIND_LABELS.items()},
+        parent_term=parent_term, target_term=target_term,
         parent_choices=unit_choices(units_in_scope(parent_term, exclude=unit)) if parent_term else [],
         target_choices=unit_choices(units_in_scope(target_term, exclude=unit)) if target_term else [],
         failed=failed, error=error, form=request.form if failed else {},
@@ -66,7 +68,7 @@ def unit_update(unit_id: int):
                             sort_order=request.form.get("sort_order") or None)
     except HubError as problem:
         return _unit_page(unit, failed="edit", error=problem)
-    flash("单位信息已保存")
+    flash(_("单位信息已保存"))
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
 
@@ -80,10 +82,10 @@ def unit_create_child(unit_id: int):
                                     name=request.form.get("name", ""), parent=parent,
                                     kind=request.form.get("kind") or None,
                                     sort_order=clean_int(request.form.get("sort_order"),
-                                                         "sort_order", "排序", required=False))
+                                                         "sort_order", _("排序"), required=False))
     except HubError as problem:
         return _unit_page(parent, failed="child", error=problem)
-    flash(f"已新建下级单位：{child.name}")
+    flash(_("已新建下级单位：%(unit)s", unit=child.name))
     return redirect(url_for("admin.unit", unit_id=child.id))
 
 
@@ -93,11 +95,11 @@ def unit_move(unit_id: int):
     """移动单位 with its whole subtree under the chosen parent."""
     unit = access_unit_for_admin(current_user, unit_id)
     try:
-        actions.move_unit(current_user, unit, _picked_unit("parent_id", "新的上级单位"))
+        actions.move_unit(current_user, unit, _picked_unit("parent_id", _("新的上级单位")))
     except HubError as problem:
         return _unit_page(unit, failed="move", error=problem)
     unit = db.session.get(Unit, unit_id)
-    flash(f"已移动到：{unit.parent.name}")
+    flash(_("已移动到：%(unit)s", unit=unit.parent.name))
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
 
@@ -108,7 +110,7 @@ def unit_merge_confirm(unit_id: int):
     source = access_unit_for_admin(current_user, unit_id)
     target_id = arg_id("target_id")
     if target_id is None:
-        flash("请先选择要合并到的单位", "error")
+        flash(_("请先选择要合并到的单位"), "error")
         return redirect(url_for("admin.unit", unit_id=unit_id, _anchor="merge"))
     return _merge_page(source, access_unit_for_admin(current_user, target_id))
 
@@ -126,14 +128,14 @@ def _merge_page(source: Unit, target: Unit, error: HubError | None = None):
 def unit_merge(unit_id: int):
     """合并单位: people and sub-units move to the target; this unit is retired."""
     source = access_unit_for_admin(current_user, unit_id)
-    target = _picked_unit("target_id", "目标单位")
+    target = _picked_unit("target_id", _("目标单位"))
     name = source.name
     try:
         target = actions.merge_units(current_user, source, target)
     except HubError as problem:
         db.session.rollback()
         return _merge_page(db.session.get(Unit, unit_id), db.session.get(Unit, target.id), problem)
-    flash(f"已将“{name}”合并到“{target.name}”")
+    flash(_("已将“%(unit)s”合并到“%(target)s”", unit=name, target=target.name))
     return redirect(url_for("admin.unit", unit_id=target.id))
 
 
@@ -144,11 +146,11 @@ def unit_retire(unit_id: int):
     unit = access_unit_for_admin(current_user, unit_id)
     try:
         if request.form.get("confirm") != "1":
-            raise InvalidInput("请勾选确认后再撤销", field="confirm")
+            raise InvalidInput(_("请勾选确认后再撤销"), field="confirm")
         actions.retire_unit(current_user, unit)
     except HubError as problem:
         return _unit_page(unit, failed="retire", error=problem)
-    flash(f"已撤销单位：{unit.name}")
+    flash(_("已撤销单位：%(unit)s", unit=unit.name))
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
 
@@ -160,5 +162,5 @@ def unit_create_root():
     unit = actions.create_unit(current_user, code=request.form.get("code", ""),
                                name=request.form.get("name", ""), parent=None,
                                kind=request.form.get("kind") or None)
-    flash(f"已新建顶级单位：{unit.name}")
+    flash(_("已新建顶级单位：%(unit)s", unit=unit.name))
     return redirect(url_for("admin.unit", unit_id=unit.id))

@@ -8,6 +8,7 @@ and sockets that end with the session or token they came with (sockets.py).
 from __future__ import annotations
 
 from flask import Flask, g
+from flask_babel import gettext
 
 from hub.extensions import db, login_manager
 from hub.org.models import User
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
+    login_manager.localize_callback = gettext      # flashed in the reader's language
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader

@@ -10,6 +10,8 @@ import hashlib
 import secrets
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, select
 
 from hub.audit import record_audit
@@ -24,7 +26,7 @@ from hub.realtime import disconnect_on_commit, sign_in_room, token_room
 
 # One message for every refused sign-in (wrong password, unknown login, locked,
 # disabled), so the answer never tells an attacker which logins exist.
-SIGN_IN_REFUSED = "账号或密码错误；连续多次失败后账号将被临时锁定"
+SIGN_IN_REFUSED = lazy_gettext("账号或密码错误；连续多次失败后账号将被临时锁定")
 
 
 class SignInRefused(HubError):
@@ -184,9 +186,9 @@ def apply_new_password(user: User, new_password: str, *, must_change: bool) -> N
 def change_own_password(user: User, current_password: str, new_password: str) -> None:
     """修改密码: the person proves the current password; old sessions and tokens end."""
     if not verify_password(user.password_hash, current_password or ""):
-        raise InvalidInput("当前密码不正确", field="current_password")
+        raise InvalidInput(_("当前密码不正确"), field="current_password")
     if current_password == new_password:
-        raise InvalidInput("新密码不能与当前密码相同", field="new_password")
+        raise InvalidInput(_("新密码不能与当前密码相同"), field="new_password")
     check_password_policy(new_password, field="new_password")
     apply_new_password(user, new_password, must_change=False)
     record_audit(user, "auth.password_changed", user)
@@ -201,7 +203,7 @@ def set_language(user: User, language: object) -> None:
     elif isinstance(language, str) and language in LANGUAGES:
         user.locale = language
     else:
-        raise InvalidInput("语言只能是 " + "、".join(LANGUAGES) + " 或空", field="language")
+        raise InvalidInput(_("语言只能是 %(choices)s 或空", choices="、".join(LANGUAGES)), field="language")
     db.session.commit()
 
 

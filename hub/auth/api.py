@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body
@@ -22,11 +23,11 @@ def issue_token():
     data = json_body()
     login, password, code = data.get("login"), data.get("password"), data.get("totp")
     if not isinstance(login, str) or not login:
-        raise InvalidInput("缺少账号", field="login")
+        raise InvalidInput(_("缺少账号"), field="login")
     if not isinstance(password, str) or not password:
-        raise InvalidInput("缺少密码", field="password")
+        raise InvalidInput(_("缺少密码"), field="password")
     if code is not None and not isinstance(code, str):
-        raise InvalidInput("动态验证码须为字符串，如 \"012345\"", field="totp")
+        raise InvalidInput(_('动态验证码须为字符串，如 "012345"'), field="totp")
     user = actions.check_password(login, password)
     second_factor.require_for_token(user, code)
     actions.complete_sign_in(user)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
 
 from hub.db import utcnow
 from hub.errors import InvalidInput
@@ -47,20 +48,20 @@ def check_password_policy(password: str, *, field: str = "password") -> None:
     """等保 reading by default: at least 8 characters from three classes
     (lower, upper, digit, symbol). Both numbers are configurable."""
     if not isinstance(password, str) or not password:
-        raise InvalidInput("请输入密码", field=field)
+        raise InvalidInput(_("请输入密码"), field=field)
     min_length = current_app.config.get("PASSWORD_MIN_LENGTH", 8)
     min_classes = current_app.config.get("PASSWORD_MIN_CLASSES", 3)
     if len(password) < min_length:
-        raise InvalidInput(f"密码至少 {min_length} 位", field=field)
+        raise InvalidInput(_("密码至少 %(length)s 位", length=min_length), field=field)
     if len(password) > 128:
-        raise InvalidInput("密码不能超过 128 位", field=field)
+        raise InvalidInput(_("密码不能超过 128 位"), field=field)
     classes = sum([
         any(c.islower() for c in password), any(c.isupper() for c in password),
         any(c.isdigit() for c in password), any(not c.isalnum() for c in password),
     ])
     if classes < min_classes:
-        raise InvalidInput(f"密码须包含大写字母、小写字母、数字、符号中的至少 {min_classes} 类",
-                           field=field)
+        raise InvalidInput(_("密码须包含大写字母、小写字母、数字、符号中的至少 %(classes)s 类",
+                             classes=min_classes), field=field)
 
 
 def password_expired(user) -> bool:

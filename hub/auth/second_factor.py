@@ -12,6 +12,7 @@ import hmac
 
 import pyotp
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -34,22 +35,22 @@ class SecondFactorRefused(HubError):
 
     status, code = 401, "invalid_second_factor"
 
-    def __init__(self, message: str = "动态验证码错误或已使用；连续多次失败后账号将被临时锁定") -> None:
-        super().__init__(message, field="totp")
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("动态验证码错误或已使用；连续多次失败后账号将被临时锁定"), field="totp")
 
 
 class SecondFactorMissing(SecondFactorRefused):
     code = "second_factor_required"
 
     def __init__(self) -> None:
-        super().__init__("请输入手机验证器中的 6 位动态验证码")
+        super().__init__(_("请输入手机验证器中的 6 位动态验证码"))
 
 
 class SecondFactorNotEnrolled(SecondFactorRefused):
     code = "second_factor_setup_required"
 
     def __init__(self) -> None:
-        super().__init__("该账号须先启用两步验证：请在网页登录，按提示完成设置")
+        super().__init__(_("该账号须先启用两步验证：请在网页登录，按提示完成设置"))
 
 
 def policy() -> str:
@@ -83,7 +84,7 @@ def pending_secret(user: User) -> str:
     """The secret being enrolled: made on first use, kept (unconfirmed) until a
     code confirms it, so that reloading the page shows the same one."""
     if is_enrolled(user):
-        raise Conflict("两步验证已启用")
+        raise Conflict(_("两步验证已启用"))
     if not user.totp_secret:
         user.totp_secret = pyotp.random_base32()
         user.totp_last_step = None
@@ -165,17 +166,17 @@ def enable_second_factor(user: User, code: str | None, *, signing_in: bool) -> N
     secret. While signing in (enrolment required), a wrong code counts toward
     the lockout like any sign-in failure."""
     if is_enrolled(user):
-        raise Conflict("两步验证已启用")
+        raise Conflict(_("两步验证已启用"))
     if not user.totp_secret:
-        raise Conflict("请重新打开两步验证设置页面")
+        raise Conflict(_("请重新打开两步验证设置页面"))
     if signing_in and (not user.active or is_locked(user)):
         raise SignInRefused()
     if not code or not code.strip():
-        raise InvalidInput("请输入验证器显示的 6 位动态验证码", field="totp")
+        raise InvalidInput(_("请输入验证器显示的 6 位动态验证码"), field="totp")
     if not _accept(user, code):
         if signing_in:
             raise _refuse(user)
-        raise InvalidInput("动态验证码不正确：请核对手机时间后重试", field="totp")
+        raise InvalidInput(_("动态验证码不正确：请核对手机时间后重试"), field="totp")
     user.totp_enabled_at = utcnow()
     record_audit(user, "auth.second_factor_enabled", user)
     db.session.commit()
@@ -184,10 +185,10 @@ def enable_second_factor(user: User, code: str | None, *, signing_in: bool) -> N
 def access_person_for_reset(actor: User, person_id: int) -> User:
     """Only a security admin (安全管理员) resets second factors, for anyone."""
     if not actor.is_security_admin:
-        raise NotAllowed("只有安全管理员可以重置两步验证")
+        raise NotAllowed(_("只有安全管理员可以重置两步验证"))
     person = db.session.get(User, person_id)
     if person is None:
-        raise NotFound("人员不存在")
+        raise NotFound(_("人员不存在"))
     return person
 
 
@@ -196,7 +197,7 @@ def reset_second_factor(actor: User, person: User) -> None:
     person's sessions, tokens and sockets end; they enrol again at the next
     sign-in if it is required for them."""
     if not actor.is_security_admin:
-        raise NotAllowed("只有安全管理员可以重置两步验证")
+        raise NotAllowed(_("只有安全管理员可以重置两步验证"))
     before = {"second_factor": is_enrolled(person)}
     person.totp_secret = None
     person.totp_enabled_at = None

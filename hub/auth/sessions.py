@@ -28,7 +28,8 @@ PENDING = "pending_sign_in"
 # How long the second step (the code, or enrolling) may take after the password.
 PENDING_LIFETIME = timedelta(minutes=5)
 # Pages a person whose password must be changed may still open.
-_PASSWORD_PAGES = ("auth.password", "auth.logout", "static")
+# (The service worker and the offline page too, so the installed app keeps working.)
+_PASSWORD_PAGES = ("auth.password", "auth.logout", "static", "pwa.service_worker", "pwa.offline")
 
 
 def start(user: User) -> None:

@@ -3,6 +3,7 @@ change your own password."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from hub.auth import actions, second_factor, sessions
@@ -56,7 +57,7 @@ def verify():
         return redirect(url_for("org.home"))
     user = sessions.pending_user(enrol=False)
     if user is None:
-        flash("请重新登录")
+        flash(_("请重新登录"))
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("auth/verify.html")
@@ -79,7 +80,7 @@ def second_factor_page():
     signing_in = not current_user.is_authenticated
     user = sessions.pending_user(enrol=True) if signing_in else current_user._get_current_object()
     if user is None:
-        flash("请先登录")
+        flash(_("请先登录"))
         return redirect(url_for("auth.login"))
     error = None
     if request.method == "POST":
@@ -90,7 +91,7 @@ def second_factor_page():
         except HubError as problem:
             error = problem
         else:
-            flash("两步验证已启用，今后登录时须输入动态验证码")
+            flash(_("两步验证已启用，今后登录时须输入动态验证码"))
             if not signing_in:
                 return redirect(url_for("auth.second_factor"))
             next_url = sessions.pending_next()
@@ -113,7 +114,7 @@ def logout():
     actions.record_sign_out(current_user, sign_in_id=session.get("sign_in_id"))
     logout_user()
     session.clear()
-    flash("已退出登录")
+    flash(_("已退出登录"))
     return redirect(url_for("auth.login"))
 
 
@@ -135,7 +136,7 @@ def password():
     if request.method == "POST":
         try:
             if request.form.get("new_password") != request.form.get("confirm_password"):
-                raise InvalidInput("两次输入的新密码不一致", field="confirm_password")
+                raise InvalidInput(_("两次输入的新密码不一致"), field="confirm_password")
             actions.change_own_password(current_user, request.form.get("current_password", ""),
                                         request.form.get("new_password", ""))
         except HubError as problem:
@@ -144,7 +145,7 @@ def password():
             # The password change ended every session, this one too: sign in again.
             logout_user()
             session.clear()
-            flash("密码已修改，请用新密码登录")
+            flash(_("密码已修改，请用新密码登录"))
             return redirect(url_for("auth.login"))
     return render_template("auth/password.html", error=error,
                            expired=password_expired(current_user)), 400 if error else 200

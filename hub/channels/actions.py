@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, insert, select, update
 
 from hub.audit import record_audit
@@ -39,7 +40,7 @@ def announcement_channel(leader: User, unit: Unit) -> Channel:
     """The unit's announcement channel (whole subtree reads, its leaders post);
     made on first use by one of its leaders."""
     if not leader.has_role(Role.LEADER, unit.id):
-        raise NotAllowed("只有本单位领导可以开设公告频道")
+        raise NotAllowed(_("只有本单位领导可以开设公告频道"))
     channel = db.session.scalar(select(Channel).where(Channel.kind == ChannelKind.ANNOUNCE,
                                                       Channel.unit_id == unit.id))
     if channel is None:
@@ -56,9 +57,9 @@ def announcement_channel(leader: User, unit: Unit) -> Channel:
 def direct_channel(user: User, other: User) -> Channel:
     """The one direct channel between two people (made on first use)."""
     if other.id == user.id:
-        raise InvalidInput("不能给自己发私信", field="user_id")
+        raise InvalidInput(_("不能给自己发私信"), field="user_id")
     if not other.active:
-        raise InvalidInput("该人员已停用", field="user_id")
+        raise InvalidInput(_("该人员已停用"), field="user_id")
     key = f"{min(user.id, other.id)}:{max(user.id, other.id)}"
     channel = db.session.scalar(select(Channel).where(Channel.direct_key == key))
     if channel is not None:
@@ -90,9 +91,9 @@ class TaskDraft:
     @classmethod
     def from_json(cls, data: Any) -> TaskDraft:
         if not isinstance(data, dict):
-            raise InvalidInput("请求体必须是 JSON 对象", field="body")
-        name = clean_text(data.get("name"), "name", "频道名称", max_length=CHANNEL_NAME_MAX)
-        purpose = clean_text(data.get("purpose"), "purpose", "工作目的", max_length=500)
+            raise InvalidInput(_("请求体必须是 JSON 对象"), field="body")
+        name = clean_text(data.get("name"), "name", _("频道名称"), max_length=CHANNEL_NAME_MAX)
+        purpose = clean_text(data.get("purpose"), "purpose", _("工作目的"), max_length=500)
         ends_on = _date(data.get("ends_on"))
         lists = {key: clean_id_list(data.get(key), key, limit=500)
                  for key in ("unit_ids", "subtree_ids", "user_ids")}
@@ -101,11 +102,11 @@ class TaskDraft:
 
 def _date(value: Any) -> date:
     if not isinstance(value, str):
-        raise InvalidInput("请填写结束日期（YYYY-MM-DD）", field="ends_on")
+        raise InvalidInput(_("请填写结束日期（YYYY-MM-DD）"), field="ends_on")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("结束日期格式应为 YYYY-MM-DD", field="ends_on") from None
+        raise InvalidInput(_("结束日期格式应为 YYYY-MM-DD"), field="ends_on") from None
 
 
 def create_task_channel(creator: User, draft: TaskDraft) -> Channel:
@@ -113,16 +114,16 @@ def create_task_channel(creator: User, draft: TaskDraft) -> Channel:
     reaches beyond the creator's own units waits for approval by an admin of the
     creator's unit (TASK_CHANNEL_APPROVAL, default on)."""
     if draft.ends_on < date.today():
-        raise InvalidInput("结束日期不能早于今天", field="ends_on")
+        raise InvalidInput(_("结束日期不能早于今天"), field="ends_on")
     units = {u.id: u for u in db.session.scalars(
         select(Unit).where(Unit.id.in_(draft.unit_ids + draft.subtree_ids), Unit.active.is_(True)))}
     for key, ids in (("unit_ids", draft.unit_ids), ("subtree_ids", draft.subtree_ids)):
         if any(i not in units for i in ids):
-            raise InvalidInput("所选单位不存在或已撤销", field=key)
+            raise InvalidInput(_("所选单位不存在或已撤销"), field=key)
     people = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_(draft.user_ids), User.active.is_(True)))}
     if len(people) != len(draft.user_ids):
-        raise InvalidInput("所选人员不存在或已停用", field="user_ids")
+        raise InvalidInput(_("所选人员不存在或已停用"), field="user_ids")
     targets = ([ChannelTarget(unit_id=i) for i in draft.unit_ids]
                + [ChannelTarget(unit_id=i, subtree=True) for i in draft.subtree_ids]
                + [ChannelTarget(user_id=i) for i in draft.user_ids if i != creator.id]
@@ -156,9 +157,9 @@ def _can_approve(approver: User, creator: User) -> bool:
 def decide_task_channel(approver: User, channel: Channel, *, approve: bool) -> Channel:
     """审批: an admin of the creator's unit approves or rejects a pending task channel."""
     if channel.kind != ChannelKind.TASK or channel.state != ChannelState.PENDING:
-        raise Conflict("该频道不在待审批状态")
+        raise Conflict(_("该频道不在待审批状态"))
     if not _can_approve(approver, db.session.get(User, channel.owner_id)):
-        raise NotAllowed("只有发起人所在单位的管理员可以审批")
+        raise NotAllowed(_("只有发起人所在单位的管理员可以审批"))
     channel.state = ChannelState.ACTIVE if approve else ChannelState.REJECTED
     channel.approved_by_id = approver.id
     db.session.flush()
@@ -176,13 +177,13 @@ def _require_manage(actor: User, channel: Channel) -> None:
     if owner is not None and owner.primary_unit and can_admin_unit(actor, owner.primary_unit) \
             and any(g.role == Role.UNIT_ADMIN for g in actor.roles):
         return
-    raise NotAllowed("只有群主或管理员可以归档、合并该频道")
+    raise NotAllowed(_("只有群主或管理员可以归档、合并该频道"))
 
 
 def archive_channel(actor: User, channel: Channel) -> Channel:
     """归档 a task channel: read-only, still searchable."""
     if channel.kind != ChannelKind.TASK:
-        raise Conflict("只有专项工作群可以归档")
+        raise Conflict(_("只有专项工作群可以归档"))
     _require_manage(actor, channel)
     _archive(channel)
     record_audit(actor, "channel.archived", channel)
@@ -217,9 +218,9 @@ def merge_task_channels(actor: User, source: Channel, target: Channel) -> Channe
     """合并: `target` takes over `source`'s members; `source` is archived pointing
     to `target` (its messages stay readable there)."""
     if ChannelKind.TASK != source.kind or ChannelKind.TASK != target.kind or source.id == target.id:
-        raise Conflict("只能合并两个不同的专项工作群")
+        raise Conflict(_("只能合并两个不同的专项工作群"))
     if target.state != ChannelState.ACTIVE:
-        raise Conflict("目标频道不在使用中")
+        raise Conflict(_("目标频道不在使用中"))
     _require_manage(actor, source)
     _require_manage(actor, target)
     have = {(t.user_id, t.unit_id, t.subtree) for t in target.targets}

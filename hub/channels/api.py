@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request, send_file
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, cursor_arg, json_body, page_limit
@@ -53,7 +54,7 @@ def get_channel(channel_id: int):
 @bp.post("/channels/direct")
 @api_login_required
 def open_direct():
-    other = access_person(current_user, clean_int(json_body().get("user_id"), "user_id", "对方"))
+    other = access_person(current_user, clean_int(json_body().get("user_id"), "user_id", _("对方")))
     return channel_json(actions.direct_channel(current_user, other), viewer=current_user)
 
 
@@ -101,7 +102,7 @@ def edit_message(message_id: int):
     message = access_message(current_user, message_id)
     data = json_body()
     if not isinstance(data.get("body"), str):
-        raise InvalidInput("缺少消息内容", field="body")
+        raise InvalidInput(_("缺少消息内容"), field="body")
     return message_json(messages.edit_message(current_user, message, body=data["body"],
                                               html=data.get("html")))
 
@@ -123,7 +124,7 @@ def acknowledge(message_id: int):
 @api_login_required
 def mark_read(channel_id: int):
     channel = access_channel(current_user, channel_id)
-    up_to = clean_int(json_body().get("up_to"), "up_to", "已读位置")
+    up_to = clean_int(json_body().get("up_to"), "up_to", _("已读位置"))
     return {"last_read_id": messages.mark_read(current_user, channel, up_to)}
 
 
@@ -140,10 +141,10 @@ def decide(channel_id: int):
     403 for someone who administers nothing, 404 outside the admin's scope."""
     channel = access_register_channel(current_user, channel_id)
     if channel.kind != ChannelKind.TASK:
-        raise NotFound("频道不存在")
+        raise NotFound(_("频道不存在"))
     approve = json_body().get("approve")
     if not isinstance(approve, bool):
-        raise InvalidInput("approve 须为 true 或 false", field="approve")
+        raise InvalidInput(_("approve 须为 true 或 false"), field="approve")
     return channel_json(actions.decide_task_channel(current_user, channel, approve=approve))
 
 
@@ -151,7 +152,7 @@ def decide(channel_id: int):
 @api_login_required
 def merge(channel_id: int):
     source = access_channel(current_user, channel_id)
-    target = access_channel(current_user, clean_int(json_body().get("target_id"), "target_id", "目标频道"))
+    target = access_channel(current_user, clean_int(json_body().get("target_id"), "target_id", _("目标频道")))
     return channel_json(actions.merge_task_channels(current_user, source, target))
 
 
@@ -164,7 +165,7 @@ def upload_attachment():
     from hub.channels.attachments import store_attachment
     upload = request.files.get("file")
     if upload is None:
-        raise InvalidInput("请选择要上传的文件（表单字段 file）", field="file")
+        raise InvalidInput(_("请选择要上传的文件（表单字段 file）"), field="file")
     data = upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1)
     attachment = store_attachment(current_user, upload.filename or "", data)
     return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size,

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.channels.access import access_message
@@ -107,16 +108,17 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
     filename = clean_filename(filename)
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     if len(data) > limit:
-        raise TooLarge(f"附件不能超过 {limit // (1024 * 1024)} MB", field="file")
+        raise TooLarge(_("附件不能超过 %(megabytes)s MB", megabytes=limit // (1024 * 1024)), field="file")
     if not data:
-        raise InvalidInput("附件是空文件", field="file")
+        raise InvalidInput(_("附件是空文件"), field="file")
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in KINDS:
         allowed = "、".join(sorted(KINDS))
-        raise InvalidInput(f"不支持的附件类型，可上传：{allowed}", field="file")
+        raise InvalidInput(_("不支持的附件类型，可上传：%(choices)s", choices=allowed), field="file")
     content_type = sniff(extension, data)
     if content_type is None:
-        raise InvalidInput(f"文件内容与扩展名 .{extension} 不符，已拒绝", field="file")
+        raise InvalidInput(_("文件内容与扩展名 .%(extension)s 不符，已拒绝", extension=extension),
+                           field="file")
     storage_name = secrets.token_hex(16)
     path = _folder() / storage_name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -159,19 +161,19 @@ def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]
     document it is the body or an attachment of. 404 otherwise."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
-        raise NotFound("附件不存在")
+        raise NotFound(_("附件不存在"))
     if attachment.message_id is not None:
         message = access_message(user, attachment.message_id)
         if message.withdrawn_at is not None:
-            raise NotFound("附件不存在")
+            raise NotFound(_("附件不存在"))
     elif notice_ids := _notice_ids(attachment.id):
         if not any(_may_open_notice(user, notice_id) for notice_id in notice_ids):
-            raise NotFound("附件不存在")
+            raise NotFound(_("附件不存在"))
     elif document_ids := _document_ids(attachment.id):
         if not any(_may_open_document(user, document_id) for document_id in document_ids):
-            raise NotFound("附件不存在")
+            raise NotFound(_("附件不存在"))
     elif attachment.uploader_id != user.id:
-        raise NotFound("附件不存在")
+        raise NotFound(_("附件不存在"))
     return attachment, _folder() / attachment.storage_name
 
 

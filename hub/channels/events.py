@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import inspect
 
 from hub.channels import messages
@@ -19,10 +20,10 @@ def on_send(data: Any) -> dict[str, Any]:
     try:
         user = socket_user()
         if not isinstance(data, dict) or not isinstance(data.get("channel_id"), int):
-            raise InvalidInput("缺少 channel_id", field="channel_id")
+            raise InvalidInput(_("缺少 channel_id"), field="channel_id")
         channel = access_channel(user, data["channel_id"])
         draft = MessageDraft.from_json(data)
-        result, _ = messages.post_message(user, channel, draft)
+        result, _posted = messages.post_message(user, channel, draft)
         if isinstance(result, Acknowledged):
             return {"acknowledged": result.message.id}
         # post_message committed, which expired `result`: its id needs no reload.

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -41,22 +42,23 @@ class MessageDraft:
     @classmethod
     def from_json(cls, data: Any) -> MessageDraft:
         if not isinstance(data, dict):
-            raise InvalidInput("消息必须是 JSON 对象", field="body")
+            raise InvalidInput(_("消息必须是 JSON 对象"), field="body")
         body = data.get("body")
         if not isinstance(body, str):
-            raise InvalidInput("缺少消息内容", field="body")
+            raise InvalidInput(_("缺少消息内容"), field="body")
         if len(body) > BODY_MAX:
-            raise TooLarge(f"消息不能超过 {BODY_MAX} 个字符（现为 {len(body)} 个）", field="body")
+            raise TooLarge(_("消息不能超过 %(limit)s 个字符（现为 %(length)s 个）",
+                             limit=BODY_MAX, length=len(body)), field="body")
         client_msg_id = data.get("client_msg_id")
         if client_msg_id is not None and (not isinstance(client_msg_id, str)
                                           or not 0 < len(client_msg_id) <= 64):
-            raise InvalidInput("client_msg_id 须为 1–64 个字符的文本", field="client_msg_id")
+            raise InvalidInput(_("client_msg_id 须为 1–64 个字符的文本"), field="client_msg_id")
         topic = data.get("topic") or ""
         if not isinstance(topic, str) or len(topic.strip()) > TOPIC_MAX:
-            raise InvalidInput(f"话题须为不超过 {TOPIC_MAX} 个字符的文本", field="topic")
+            raise InvalidInput(_("话题须为不超过 %(limit)s 个字符的文本", limit=TOPIC_MAX), field="topic")
         html = data.get("html")
         if html is not None and (not isinstance(html, str) or len(html) > BODY_MAX * 2):
-            raise InvalidInput("富文本内容无效或过长", field="html")
+            raise InvalidInput(_("富文本内容无效或过长"), field="html")
         return cls(body=body, client_msg_id=client_msg_id, topic=topic.strip(), html=html,
                    reply_to=_optional_id(data, "reply_to"),
                    mention_users=clean_id_list(data.get("mention_user_ids"), "mention_user_ids"),
@@ -69,7 +71,7 @@ def _optional_id(data: dict, name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise InvalidInput(f"{name} 必须是有效的 id", field=name)
+        raise InvalidInput(_("%(field)s 必须是有效的 id", field=name), field=name)
     return value
 
 
@@ -88,7 +90,7 @@ def post_message(author: User, channel: Channel, draft: MessageDraft) -> tuple[M
     if not draft.html and not draft.attachment_ids and is_acknowledgement(draft.body):
         return Acknowledged(_acknowledge_reply(author, channel, draft.reply_to)), True
     if not draft.body.strip() and not draft.attachment_ids:
-        raise InvalidInput("消息内容不能为空", field="body")
+        raise InvalidInput(_("消息内容不能为空"), field="body")
     reply_to = _reply_target(channel, draft.reply_to) if draft.reply_to else None
     message = Message(channel_id=channel.id, author_id=author.id, body=draft.body,
                       html=sanitize_html(draft.html) if draft.html else None,
@@ -126,11 +128,11 @@ def post_message(author: User, channel: Channel, draft: MessageDraft) -> tuple[M
 
 def _require_can_post(author: User, channel: Channel) -> None:
     if channel.state == ChannelState.ARCHIVED:
-        raise Conflict("该频道已归档，只能查看", field="channel_id")
+        raise Conflict(_("该频道已归档，只能查看"), field="channel_id")
     if channel.state != ChannelState.ACTIVE:
-        raise Conflict("该频道尚未通过审批", field="channel_id")
+        raise Conflict(_("该频道尚未通过审批"), field="channel_id")
     if not queries.can_post(author, channel):
-        raise NotAllowed("您不能在该频道发言")
+        raise NotAllowed(_("您不能在该频道发言"))
 
 
 def _by_client_id(author: User, client_msg_id: str) -> Message | None:
@@ -141,14 +143,14 @@ def _by_client_id(author: User, client_msg_id: str) -> Message | None:
 def _reply_target(channel: Channel, message_id: int) -> Message:
     target = db.session.get(Message, message_id)
     if target is None or target.channel_id != channel.id:
-        raise InvalidInput("回复的消息不在该频道", field="reply_to")
+        raise InvalidInput(_("回复的消息不在该频道"), field="reply_to")
     return target
 
 
 def _acknowledge_reply(author: User, channel: Channel, reply_to: int | None) -> Message:
     target = _reply_target(channel, reply_to) if reply_to else queries.latest_by_others(channel, author)
     if target is None:
-        raise InvalidInput("没有可以确认收到的消息", field="body")
+        raise InvalidInput(_("没有可以确认收到的消息"), field="body")
     _record_ack(author, target)
     db.session.commit()
     return target
@@ -158,7 +160,7 @@ def acknowledge(user: User, message: Message) -> Message:
     """确认收到 a message (the button, or a bare "收到"): one per person, idempotent."""
     channel = db.session.get(Channel, message.channel_id)
     if not queries.can_read(user, channel):
-        raise NotFound("消息不存在")
+        raise NotFound(_("消息不存在"))
     _record_ack(user, message)
     db.session.commit()
     return message
@@ -181,7 +183,7 @@ def _attach(author: User, message: Message, attachment_ids: list[int]) -> None:
     for attachment_id in attachment_ids:
         attachment = db.session.get(Attachment, attachment_id)
         if attachment is None or attachment.uploader_id != author.id or not is_unused(attachment):
-            raise InvalidInput("附件不存在或已被使用", field="attachment_ids")
+            raise InvalidInput(_("附件不存在或已被使用"), field="attachment_ids")
         attachment.message_id = message.id
 
 
@@ -191,14 +193,14 @@ def _mention(author: User, channel: Channel, message: Message, draft: MessageDra
     reader_ids = queries.member_ids(channel) if (draft.mention_users or draft.mention_units) else set()
     for user_id in draft.mention_users:
         if user_id not in reader_ids:
-            raise InvalidInput("只能 @ 本频道的成员", field="mention_user_ids")
+            raise InvalidInput(_("只能 @ 本频道的成员"), field="mention_user_ids")
         db.session.add(Mention(message_id=message.id, user_id=user_id))
         emit_on_commit("mention", {"channel_id": channel.id, "message_id": message.id},
                        to=user_room(user_id))
     for unit_id in draft.mention_units:
         unit = db.session.get(Unit, unit_id)
         if unit is None or not _unit_in_channel(unit, reader_ids):
-            raise InvalidInput("只能 @ 本频道成员所在的单位", field="mention_unit_ids")
+            raise InvalidInput(_("只能 @ 本频道成员所在的单位"), field="mention_unit_ids")
         db.session.add(Mention(message_id=message.id, unit_id=unit_id))
         emit_on_commit("mention", {"channel_id": channel.id, "message_id": message.id},
                        to=unit_room(unit_id))
@@ -213,15 +215,15 @@ def _unit_in_channel(unit: Unit, reader_ids: set[int]) -> bool:
 def edit_message(author: User, message: Message, *, body: str, html: str | None = None) -> Message:
     """编辑: only the author, not after withdrawal; the old text is kept as history."""
     if message.author_id != author.id:
-        raise NotAllowed("只能编辑自己的消息")
+        raise NotAllowed(_("只能编辑自己的消息"))
     if message.withdrawn_at is not None:
-        raise Conflict("消息已撤回")
+        raise Conflict(_("消息已撤回"))
     channel = db.session.get(Channel, message.channel_id)
     if channel.state != ChannelState.ACTIVE:
-        raise Conflict("该频道已归档，只能查看")
+        raise Conflict(_("该频道已归档，只能查看"))
     draft = MessageDraft.from_json({"body": body, "html": html})
     if not draft.body.strip():
-        raise InvalidInput("消息内容不能为空", field="body")
+        raise InvalidInput(_("消息内容不能为空"), field="body")
     db.session.add(MessageEdit(message_id=message.id, body=message.body, html=message.html))
     message.body = draft.body
     message.html = sanitize_html(draft.html) if draft.html else None
@@ -234,7 +236,7 @@ def edit_message(author: User, message: Message, *, body: str, html: str | None 
 def withdraw_message(actor: User, message: Message) -> Message:
     """撤回: by the author. The record stays (for the archive) but nobody sees its text."""
     if message.author_id != actor.id:
-        raise NotAllowed("只能撤回自己的消息")
+        raise NotAllowed(_("只能撤回自己的消息"))
     if message.withdrawn_at is None:
         message.withdrawn_at = utcnow()
         emit_on_commit("message_changed", message_json(message), to=channel_room(message.channel_id))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -59,7 +60,7 @@ def access_register_channel(user: User, channel_id: int) -> Channel:
         Channel.id == channel_id)
     channel = db.session.scalar(query)
     if channel is None:
-        raise NotFound("频道不存在或不在您的管理范围内")
+        raise NotFound(_("频道不存在或不在您的管理范围内"))
     return channel
 
 
@@ -122,7 +123,7 @@ def register_rows(channels: list[Channel], *, now: datetime | None = None) -> li
              if c.kind == ChannelKind.TASK and c.state == ChannelState.ACTIVE}
     by_id = {c.id: c for c in channels}
     alike: dict[int, list[Channel]] = {}
-    for a, b, _ in overlap_pairs(tasks):
+    for a, b, _shared in overlap_pairs(tasks):
         alike.setdefault(a, []).append(by_id[b])
         alike.setdefault(b, []).append(by_id[a])
     return [RegisterRow(channel=c,

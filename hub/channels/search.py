@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, column, select, table
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import selectinload
@@ -48,7 +49,7 @@ class MessageSearch:
 
 def clean_query(value: Any) -> str:
     """The search text from the client: stripped, 1–100 characters, one line."""
-    return clean_text(value, "q", "搜索词", max_length=QUERY_MAX)
+    return clean_text(value, "q", _("搜索词"), max_length=QUERY_MAX)
 
 
 def search_messages(reader: User, search: MessageSearch) -> list[tuple[Message, str]]:

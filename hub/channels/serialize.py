@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.channels.models import Channel, Message
+from flask_babel import gettext as _
 
-WITHDRAWN = "此消息已撤回"
+from hub.channels.models import Channel, Message
 
 
 def message_json(message: Message) -> dict[str, Any]:
@@ -13,7 +13,7 @@ def message_json(message: Message) -> dict[str, Any]:
     return {
         "id": message.id, "channel_id": message.channel_id,
         "author": {"id": message.author_id, "name": message.author.name if message.author else None},
-        "body": WITHDRAWN if withdrawn else message.body,
+        "body": _("此消息已撤回") if withdrawn else message.body,
         "html": None if withdrawn else message.html,
         "topic": message.topic, "client_msg_id": message.client_msg_id,
         "reply_to": message.reply_to_id,
@@ -33,7 +33,7 @@ def channel_name(channel: Channel, viewer=None) -> str:
     if channel.kind == "unit" and channel.unit is not None:
         return channel.unit.name
     if channel.kind == "announce" and channel.unit is not None:
-        return f"{channel.unit.name}公告"
+        return _("%(unit)s公告", unit=channel.unit.name)
     if channel.kind == "direct" and viewer is not None:
         other = next((t.user_id for t in channel.targets if t.user_id != viewer.id), None)
         if other is not None:

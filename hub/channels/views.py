@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
 
@@ -48,8 +49,10 @@ def msg_time(value: datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(TZ)
-    text = f"{local.month}月{local.day}日 {local:%H:%M}"
-    return text if local.year == datetime.now(TZ).year else f"{local.year}年{text}"
+    parts = {"year": local.year, "month": local.month, "day": local.day, "time": f"{local:%H:%M}"}
+    if local.year == datetime.now(TZ).year:
+        return _("%(month)s月%(day)s日 %(time)s", **parts)
+    return _("%(year)s年%(month)s月%(day)s日 %(time)s", **parts)
 
 
 @bp.app_template_filter("day")
@@ -57,8 +60,9 @@ def day(value) -> str:
     """A date as "1月31日", with the year when it is not this year."""
     if value is None:
         return ""
-    text = f"{value.month}月{value.day}日"
-    return text if value.year == datetime.now(TZ).year else f"{value.year}年{text}"
+    if value.year == datetime.now(TZ).year:
+        return _("%(month)s月%(day)s日", month=value.month, day=value.day)
+    return _("%(year)s年%(month)s月%(day)s日", year=value.year, month=value.month, day=value.day)
 
 
 # ---- Small parsers ------------------------------------------------------------
@@ -88,7 +92,7 @@ def _form_ids(name: str, *, strict: bool = True) -> list[int]:
     (or, when re-rendering a refused form, left out)."""
     values = [_as_id(v) for v in request.form.getlist(name)]
     if strict and None in values:
-        raise InvalidInput("所选项目无效，请重新选择", field=name)
+        raise InvalidInput(_("所选项目无效，请重新选择"), field=name)
     return list(dict.fromkeys(v for v in values if v is not None))
 
 
@@ -119,7 +123,7 @@ def _direct_names(channels: list[Channel]) -> dict[int, str]:
             others[c.id] = b if a == current_user.id else a
     wanted = select(User.id, User.name).where(User.id.in_(set(others.values())))
     names = dict(db.session.execute(wanted).all()) if others else {}
-    return {channel_id: names.get(user_id, "（已删除）") for channel_id, user_id in others.items()}
+    return {channel_id: names.get(user_id, _("（已删除）")) for channel_id, user_id in others.items()}
 
 
 def _own_waiting(user: User) -> list[Channel]:
@@ -211,7 +215,7 @@ def open_direct():
     try:
         ids = _form_ids("user_id")
         if not ids:
-            raise InvalidInput("请先查找并选择要私信的人", field="user_id")
+            raise InvalidInput(_("请先查找并选择要私信的人"), field="user_id")
         channel = actions.direct_channel(current_user, access_person(current_user, ids[0]))
     except HubError as problem:
         _refused(problem)
@@ -246,9 +250,9 @@ def create_task():
     except HubError as problem:
         return _index_page(error=problem)
     if channel.state == ChannelState.PENDING:
-        flash(f"已提交「{channel.name}」，等待管理员审批后启用")
+        flash(_("已提交「%(name)s」，等待管理员审批后启用", name=channel.name))
         return redirect(url_for("channels.index"))
-    flash(f"专项工作群「{channel.name}」已建立")
+    flash(_("专项工作群「%(name)s」已建立", name=channel.name))
     return redirect(url_for("channels.show", channel_id=channel.id))
 
 
@@ -296,12 +300,12 @@ def send(channel_id: int):
             attachment = store_attachment(current_user, upload.filename,
                                           upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1))
             form["attachment_ids"] = [attachment.id]
-        result, _ = messages.post_message(current_user, channel, MessageDraft.from_json(form))
+        result, _posted = messages.post_message(current_user, channel, MessageDraft.from_json(form))
     except HubError as problem:
         form.pop("attachment_ids", None)
         return _pane(channel, error=problem, draft=form)
     if isinstance(result, Acknowledged):
-        flash("已记为确认收到")
+        flash(_("已记为确认收到"))
         return redirect(url_for("channels.show", channel_id=channel.id, topic=_view_topic(),
                                 _anchor=f"m-{result.message.id}"))
     topic = result.topic if _view_topic() is not None else None
@@ -320,7 +324,7 @@ def ack(message_id: int):
     message = access_message(current_user, message_id)
     try:
         messages.acknowledge(current_user, message)
-        flash("已确认收到")
+        flash(_("已确认收到"))
     except HubError as problem:
         _refused(problem)
     return _back_to(message)
@@ -333,7 +337,7 @@ def edit(message_id: int):
     message = access_message(current_user, message_id)
     try:
         messages.edit_message(current_user, message, body=request.form.get("body", "").replace("\r\n", "\n"))
-        flash("消息已修改")
+        flash(_("消息已修改"))
     except HubError as problem:
         _refused(problem)
     return _back_to(message)
@@ -346,7 +350,7 @@ def withdraw(message_id: int):
     message = access_message(current_user, message_id)
     try:
         messages.withdraw_message(current_user, message)
-        flash("消息已撤回")
+        flash(_("消息已撤回"))
     except HubError as problem:
         _refused(problem)
     return _back_to(message)
@@ -394,7 +398,7 @@ def register_archive(channel_id: int):
     channel = register_reads.access_register_channel(current_user, channel_id)
     try:
         actions.archive_channel(current_user, channel)
-        flash(f"已归档「{channel.name}」")
+        flash(_("已归档「%(name)s」", name=channel.name))
     except HubError as problem:
         _refused(problem)
     return _back_to_register()
@@ -408,10 +412,10 @@ def register_merge(channel_id: int):
     try:
         target_ids = _form_ids("target_id")
         if not target_ids:
-            raise InvalidInput("请选择要并入的频道", field="target_id")
+            raise InvalidInput(_("请选择要并入的频道"), field="target_id")
         target = register_reads.access_register_channel(current_user, target_ids[0])
         actions.merge_task_channels(current_user, source, target)
-        flash(f"已将「{source.name}」并入「{target.name}」")
+        flash(_("已将「%(name)s」并入「%(target)s」", name=source.name, target=target.name))
     except HubError as problem:
         _refused(problem)
     return _back_to_register()
@@ -425,7 +429,8 @@ def register_decide(channel_id: int):
     approve = request.form.get("approve") == "1"
     try:
         actions.decide_task_channel(current_user, channel, approve=approve)
-        flash(f"已批准「{channel.name}」" if approve else f"未批准「{channel.name}」")
+        flash(_("已批准「%(name)s」", name=channel.name) if approve
+              else _("未批准「%(name)s」", name=channel.name))
     except HubError as problem:
         _refused(problem)
     return _back_to_register()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -51,7 +52,7 @@ def _one_step(step: Callable[P, T]) -> Callable[P, T]:
             return step(*args, **kwargs)
         except StaleDataError:
             db.session.rollback()
-            raise Conflict("这份公文刚被其他人处理过，请刷新后再试") from None
+            raise Conflict(_("这份公文刚被其他人处理过，请刷新后再试")) from None
     return taking
 
 
@@ -76,38 +77,38 @@ class DocumentDraft:
     @classmethod
     def from_json(cls, data: Any) -> DocumentDraft:
         if not isinstance(data, dict):
-            raise InvalidInput("请求体必须是 JSON 对象", field="body")
+            raise InvalidInput(_("请求体必须是 JSON 对象"), field="body")
         security = data.get("security", UNCLASSIFIED)
         if security in CLASSIFIED:
-            raise InvalidInput(f"{security}公文不得在本系统处理：本系统只处理非涉密公文，"
-                               "涉密公文请通过涉密渠道办理",
+            raise InvalidInput(_("%(security)s公文不得在本系统处理：本系统只处理非涉密公文，"
+                                 "涉密公文请通过涉密渠道办理", security=security),
                                field="security")
         if security != UNCLASSIFIED:
-            raise InvalidInput("密级只能为“非涉密”", field="security")
+            raise InvalidInput(_("密级只能为“非涉密”"), field="security")
         doc_type = data.get("doc_type")
         if doc_type not in DOC_TYPES:
-            raise InvalidInput(f"文种应为：{'、'.join(DOC_TYPES)}", field="doc_type")
+            raise InvalidInput(_("文种应为：%(choices)s", choices="、".join(DOC_TYPES)), field="doc_type")
         urgency = data.get("urgency") or "平件"
         if urgency not in URGENCIES:
-            raise InvalidInput("紧急程度应为 特急、加急 或 平件", field="urgency")
+            raise InvalidInput(_("紧急程度应为 特急、加急 或 平件"), field="urgency")
         body = data.get("body") or ""
         if not isinstance(body, str):
-            raise InvalidInput("正文必须是文本", field="body")
+            raise InvalidInput(_("正文必须是文本"), field="body")
         if len(body) > BODY_MAX:
-            raise TooLarge(f"正文不能超过 {BODY_MAX} 个字符", field="body")
+            raise TooLarge(_("正文不能超过 %(limit)s 个字符", limit=BODY_MAX), field="body")
         notes = data.get("notes")
         if notes not in (None, ""):
-            notes = clean_paragraphs(notes, "notes", "附注", max_length=NOTES_MAX)
+            notes = clean_paragraphs(notes, "notes", _("附注"), max_length=NOTES_MAX)
         main = clean_id_list(data.get("main_recipients"), "main_recipients", limit=RECIPIENTS_MAX)
         if not main:
-            raise InvalidInput("请选择主送单位", field="main_recipients")
+            raise InvalidInput(_("请选择主送单位"), field="main_recipients")
         copies = clean_id_list(data.get("copy_recipients"), "copy_recipients", limit=RECIPIENTS_MAX)
         if set(main) & set(copies):
-            raise InvalidInput("同一单位不能既主送又抄送", field="copy_recipients")
+            raise InvalidInput(_("同一单位不能既主送又抄送"), field="copy_recipients")
         replies_to = data.get("replies_to_id")
         if replies_to is not None and not _is_id(replies_to):
-            raise InvalidInput("replies_to_id 必须是公文 id", field="replies_to_id")
-        title = clean_text(data.get("title"), "title", "标题", max_length=TITLE_MAX)
+            raise InvalidInput(_("replies_to_id 必须是公文 id"), field="replies_to_id")
+        title = clean_text(data.get("title"), "title", _("标题"), max_length=TITLE_MAX)
         return cls(doc_type=doc_type, title=title,
                    main_recipients=main, copy_recipients=copies, urgency=urgency, body=body,
                    notes=notes or None, deadline=parse_date(data.get("deadline"), "deadline"),
@@ -124,7 +125,7 @@ def parse_date(value: Any, name: str) -> date | None:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise InvalidInput("日期格式应为 YYYY-MM-DD", field=name)
+    raise InvalidInput(_("日期格式应为 YYYY-MM-DD"), field=name)
 
 
 _date = parse_date
@@ -137,21 +138,21 @@ def _is_id(value: Any) -> bool:
 def _files(value: Any) -> list[dict[str, Any]]:
     value = value or []
     if not isinstance(value, list) or len(value) > FILES_MAX:
-        raise InvalidInput(f"files 须为列表（最多 {FILES_MAX} 个）", field="files")
+        raise InvalidInput(_("files 须为列表（最多 %(limit)s 个）", limit=FILES_MAX), field="files")
     files, bodies = [], 0
     for item in value:
         if not isinstance(item, dict) or not _is_id(item.get("attachment_id")):
-            raise InvalidInput("files 的每一项须为 {attachment_id, caption?, is_body?}", field="files")
+            raise InvalidInput(_("files 的每一项须为 {attachment_id, caption?, is_body?}"), field="files")
         caption = item.get("caption")
         if caption not in (None, ""):
-            caption = clean_text(caption, "files", "附件说明", max_length=CAPTION_MAX)
+            caption = clean_text(caption, "files", _("附件说明"), max_length=CAPTION_MAX)
         is_body = item.get("is_body") is True
         bodies += is_body
         files.append({"attachment_id": item["attachment_id"], "caption": caption or None, "is_body": is_body})
     if bodies > 1:
-        raise InvalidInput("正文文件只能有一个", field="files")
+        raise InvalidInput(_("正文文件只能有一个"), field="files")
     if len({f["attachment_id"] for f in files}) != len(files):
-        raise InvalidInput("同一文件不能重复添加", field="files")
+        raise InvalidInput(_("同一文件不能重复添加"), field="files")
     return files
 
 
@@ -162,7 +163,7 @@ BODY_TYPES = ("application/pdf", "application/ofd",
 def drafting_unit(author: User) -> Unit:
     unit = author.primary_unit
     if unit is None:
-        raise NotAllowed("您没有所属单位，不能拟稿")
+        raise NotAllowed(_("您没有所属单位，不能拟稿"))
     return unit
 
 
@@ -183,9 +184,9 @@ def create_draft(author: User, draft: DocumentDraft) -> Document:
 def update_draft(actor: User, document: Document, draft: DocumentDraft) -> Document:
     """修改草稿: the author, or a clerk of the issuing unit while reviewing."""
     if actor.id != document.author_id and not _is_issuer_clerk(actor, document):
-        raise NotAllowed("只有拟稿人和发文单位的文书可以修改草稿")
+        raise NotAllowed(_("只有拟稿人和发文单位的文书可以修改草稿"))
     if document.status != DocumentStatus.DRAFT:
-        raise Conflict("只有草稿可以修改；已核稿的公文请先退回")
+        raise Conflict(_("只有草稿可以修改；已核稿的公文请先退回"))
     _apply(document, actor, draft)
     _step(document, actor, "edit")
     _commit()
@@ -205,11 +206,11 @@ def _apply_checked(document: Document, actor: User, draft: DocumentDraft) -> Non
     _active_units(issuers, "joint_issuers")
     if draft.replies_to_id is not None:
         if draft.doc_type != "批复":
-            raise InvalidInput("只有批复可以关联请示", field="replies_to_id")
+            raise InvalidInput(_("只有批复可以关联请示"), field="replies_to_id")
         asked = db.session.get(Document, draft.replies_to_id)
         if asked is None or asked.doc_type != "请示" or asked.status != DocumentStatus.DISPATCHED or \
                 not any(r.unit_id == document.issuer_id for r in asked.recipients):
-            raise InvalidInput("所关联的请示不存在，或不是发给本单位的请示", field="replies_to_id")
+            raise InvalidInput(_("所关联的请示不存在，或不是发给本单位的请示"), field="replies_to_id")
     document.doc_type, document.title, document.urgency = draft.doc_type, draft.title, draft.urgency
     document.body, document.notes, document.deadline = draft.body, draft.notes, draft.deadline
     document.replies_to_id = draft.replies_to_id
@@ -229,7 +230,7 @@ def _apply_checked(document: Document, actor: User, draft: DocumentDraft) -> Non
 def _active_units(unit_ids: list[int], name: str) -> list[Unit]:
     units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))))
     if len(units) != len(set(unit_ids)) or any(not u.active for u in units):
-        raise InvalidInput("有不存在或已撤销的单位", field=name)
+        raise InvalidInput(_("有不存在或已撤销的单位"), field=name)
     return units
 
 
@@ -242,11 +243,11 @@ def _attach_files(document: Document, actor: User, files: list[dict[str, Any]]) 
             attachment = db.session.get(Attachment, item["attachment_id"])
             if attachment is None or attachment.uploader_id != actor.id or not is_unused(attachment) \
                     or _on_a_document(attachment.id):
-                raise InvalidInput("文件不存在或已被使用", field="files")
+                raise InvalidInput(_("文件不存在或已被使用"), field="files")
             entry = DocumentFile(attachment_id=attachment.id)
             entry.attachment = attachment
         if item["is_body"] and entry.attachment.content_type not in BODY_TYPES:
-            raise InvalidInput("正文文件须为 PDF、OFD 或 DOCX", field="files")
+            raise InvalidInput(_("正文文件须为 PDF、OFD 或 DOCX"), field="files")
         entry.caption, entry.is_body, entry.position = item["caption"], item["is_body"], position
         chosen.append(entry)
     document.files = chosen
@@ -309,22 +310,23 @@ def take_step(actor: User, document: Document, action: str, *, comment: str | No
               lead_id: int | None = None) -> Document:
     """One workflow step by its API name (API.md "Documents")."""
     if action not in ACTIONS:
-        raise InvalidInput(f"action 应为：{'、'.join(ACTIONS)}", field="action")
+        raise InvalidInput(_("action 应为：%(choices)s", choices="、".join(ACTIONS)), field="action")
     if comment is not None:
-        comment = clean_paragraphs(comment, "comment", "意见", max_length=COMMENT_MAX, required=False) or None
+        comment = clean_paragraphs(comment, "comment", _("意见"), max_length=COMMENT_MAX,
+                                   required=False) or None
     if action == "remind" and is_issuing_side(actor, document):
         if unit_id is not None:
             return remind_unit(actor, document, unit_id)
         if recipient_for(actor, document) is None:       # the sender, not a recipient's clerk
-            raise InvalidInput("请指定要提醒的收文单位", field="unit_id")
+            raise InvalidInput(_("请指定要提醒的收文单位"), field="unit_id")
     if action in OUTGOING:
         return {"review": review, "return": return_draft, "sign": sign_off, "number": assign_number,
                 "dispatch": dispatch}[action](actor, document, comment=comment)
     recipient = recipient_for(actor, document, unit_id)
     if recipient is None:
         if document.status != DocumentStatus.DISPATCHED:
-            raise Conflict("公文尚未分发")
-        raise NotAllowed("您不在该公文的收文单位办理环节中")
+            raise Conflict(_("公文尚未分发"))
+        raise NotAllowed(_("您不在该公文的收文单位办理环节中"))
     if action in ("assign", "circulate"):
         people = clean_id_list(user_ids, "user_ids", limit=200)
         if action == "assign":
@@ -383,8 +385,8 @@ def _issuing_people(document: Document) -> list[int]:
 @_one_step
 def review(actor: User, document: Document, *, comment: str | None = None) -> Document:
     """核稿: a clerk of the issuing office checks the draft."""
-    _allow(_is_issuer_clerk(actor, document), "核稿须由发文单位的文书办理")
-    _need(document.status == DocumentStatus.DRAFT, "只有草稿可以核稿")
+    _allow(_is_issuer_clerk(actor, document), _("核稿须由发文单位的文书办理"))
+    _need(document.status == DocumentStatus.DRAFT, _("只有草稿可以核稿"))
     document.status = DocumentStatus.REVIEWED
     _step(document, actor, "review", comment=comment)
     _notify(document, [document.author_id, *_holders(Role.LEADER, [i.unit_id for i in document.issuers])],
@@ -398,10 +400,10 @@ def return_draft(actor: User, document: Document, *, comment: str | None = None)
     """退回修改: back to a draft, from review or sign-off; signatures already given lapse."""
     units = [i.unit_id for i in document.issuers]
     _allow(any(_is_clerk(actor, u) or _is_leader(actor, u) for u in units),
-           "只有发文单位的文书或领导可以退回")
-    _need(document.status in (DocumentStatus.DRAFT, DocumentStatus.REVIEWED), "已签发的公文不能退回")
+           _("只有发文单位的文书或领导可以退回"))
+    _need(document.status in (DocumentStatus.DRAFT, DocumentStatus.REVIEWED), _("已签发的公文不能退回"))
     if not comment:
-        raise InvalidInput("请写明退回的理由", field="comment")
+        raise InvalidInput(_("请写明退回的理由"), field="comment")
     document.status = DocumentStatus.DRAFT
     for issuer in document.issuers:
         issuer.signer_id, issuer.signed_at = None, None
@@ -416,11 +418,11 @@ def sign_off(actor: User, document: Document, *, comment: str | None = None) -> 
     """签发: a leader of an issuing unit signs for it; a joint document is signed
     once every issuer's leader has signed. 成文日期 is the last signature's day."""
     mine = [i for i in document.issuers if _is_leader(actor, i.unit_id)]
-    _allow(bool(mine), "签发须由发文单位的领导办理")
-    _need(document.status == DocumentStatus.REVIEWED, "须先核稿，才能签发" if document.status ==
-          DocumentStatus.DRAFT else "该公文已签发")
+    _allow(bool(mine), _("签发须由发文单位的领导办理"))
+    _need(document.status == DocumentStatus.REVIEWED, _("须先核稿，才能签发") if document.status ==
+          DocumentStatus.DRAFT else _("该公文已签发"))
     unsigned = [i for i in mine if i.signer_id is None]
-    _need(bool(unsigned), "您已签发过该公文")
+    _need(bool(unsigned), _("您已签发过该公文"))
     now = utcnow()
     for issuer in unsigned:
         issuer.signer_id, issuer.signed_at = actor.id, now
@@ -458,9 +460,9 @@ def issuer_prefix(unit: Unit) -> str:
 @_one_step
 def assign_number(actor: User, document: Document, *, comment: str | None = None) -> Document:
     """登记编号: 发文字号 = issuer prefix + 〔year〕 + sequence + 号, gapless per issuer and year."""
-    _allow(_is_issuer_clerk(actor, document), "编号须由发文单位的文书办理")
-    _need(document.status == DocumentStatus.SIGNED, "须签发后才能编号" if document.status in
-          (DocumentStatus.DRAFT, DocumentStatus.REVIEWED) else "该公文已编号")
+    _allow(_is_issuer_clerk(actor, document), _("编号须由发文单位的文书办理"))
+    _need(document.status == DocumentStatus.SIGNED, _("须签发后才能编号") if document.status in
+          (DocumentStatus.DRAFT, DocumentStatus.REVIEWED) else _("该公文已编号"))
     year = _beijing(utcnow()).year
     document.number_prefix = issuer_prefix(document.issuer)
     document.number_year = year
@@ -475,18 +477,18 @@ def assign_number(actor: User, document: Document, *, comment: str | None = None
 def dispatch(actor: User, document: Document, *, comment: str | None = None) -> Document:
     """核发: the document reaches every recipient unit at once (one UPDATE,
     whatever their number); their clerks find it in the inbox."""
-    _allow(_is_issuer_clerk(actor, document), "分发须由发文单位的文书办理")
-    _need(document.status == DocumentStatus.NUMBERED, "须编号后才能分发" if document.status !=
-          DocumentStatus.DISPATCHED else "该公文已分发")
+    _allow(_is_issuer_clerk(actor, document), _("分发须由发文单位的文书办理"))
+    _need(document.status == DocumentStatus.NUMBERED, _("须编号后才能分发") if document.status !=
+          DocumentStatus.DISPATCHED else _("该公文已分发"))
     # Plain rows, not 2,000 DocumentRecipient objects: the UPDATE below does the work.
     recipients = db.session.execute(select(DocumentRecipient.unit_id, DocumentRecipient.copy)
                                     .where(DocumentRecipient.document_id == document.id)).all()
-    _need(bool(recipients), "没有收文单位")
+    _need(bool(recipients), _("没有收文单位"))
     retired = db.session.scalar(select(Unit.name)
                                 .join(DocumentRecipient, DocumentRecipient.unit_id == Unit.id)
                                 .where(DocumentRecipient.document_id == document.id, Unit.active.is_(False))
                                 .limit(1))
-    _need(retired is None, f"收文单位“{retired}”已撤销，请退回修改收文单位")
+    _need(retired is None, _("收文单位“%(unit)s”已撤销，请退回修改收文单位", unit=retired))
     now = utcnow()
     document.status, document.dispatched_at = DocumentStatus.DISPATCHED, now
     db.session.execute(update(DocumentRecipient).where(DocumentRecipient.document_id == document.id)
@@ -507,7 +509,7 @@ def dispatch(actor: User, document: Document, *, comment: str | None = None) -> 
 # ---- Incoming (收文), at one recipient unit ------------------------------------------------
 
 def _unit_clerk(actor: User, recipient: DocumentRecipient, what: str) -> None:
-    _allow(_is_clerk(actor, recipient.unit_id), f"{what}须由收文单位的文书办理")
+    _allow(_is_clerk(actor, recipient.unit_id), _("%(step)s须由收文单位的文书办理", step=what))
 
 
 def _to_sender(recipient: DocumentRecipient, action: str) -> None:
@@ -518,7 +520,7 @@ def _to_sender(recipient: DocumentRecipient, action: str) -> None:
 @_one_step
 def sign_for(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
     """签收: the unit's clerk; the time is recorded. A second sign-for changes nothing."""
-    _unit_clerk(actor, recipient, "签收")
+    _unit_clerk(actor, recipient, _("签收"))
     document = recipient.document
     if recipient.status != R.PENDING:
         return document
@@ -532,8 +534,9 @@ def sign_for(actor: User, recipient: DocumentRecipient, *, comment: str | None =
 @_one_step
 def register(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
     """登记: the unit's clerk gives it the unit's incoming number (收文编号)."""
-    _unit_clerk(actor, recipient, "登记")
-    _need(recipient.status == R.SIGNED_FOR, "须先签收才能登记" if recipient.status == R.PENDING else "已登记")
+    _unit_clerk(actor, recipient, _("登记"))
+    _need(recipient.status == R.SIGNED_FOR,
+          _("须先签收才能登记") if recipient.status == R.PENDING else _("已登记"))
     year = _beijing(utcnow()).year
     recipient.register_year, recipient.register_seq = year, next_number(recipient.unit_id, year, "in")
     recipient.status = R.REGISTERED
@@ -546,11 +549,11 @@ def register(actor: User, recipient: DocumentRecipient, *, comment: str | None =
 @_one_step
 def propose(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
     """拟办: the clerk proposes how to handle it, for the leader."""
-    _unit_clerk(actor, recipient, "拟办")
-    _need(recipient.status == R.REGISTERED, "须登记后才能拟办" if recipient.status in
-          (R.PENDING, R.SIGNED_FOR) else "已拟办")
+    _unit_clerk(actor, recipient, _("拟办"))
+    _need(recipient.status == R.REGISTERED, _("须登记后才能拟办") if recipient.status in
+          (R.PENDING, R.SIGNED_FOR) else _("已拟办"))
     if not comment:
-        raise InvalidInput("请填写拟办意见", field="comment")
+        raise InvalidInput(_("请填写拟办意见"), field="comment")
     recipient.status = R.PROPOSED
     _step(recipient.document, actor, "propose", recipient=recipient, comment=comment)
     _notify(recipient.document, _holders(Role.LEADER, [recipient.unit_id]), "propose", recipient.unit_id)
@@ -561,11 +564,11 @@ def propose(actor: User, recipient: DocumentRecipient, *, comment: str | None = 
 @_one_step
 def instruct(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
     """批办: the unit's leader gives the instruction."""
-    _allow(_is_leader(actor, recipient.unit_id), "批办须由收文单位的领导办理")
-    _need(recipient.status in (R.REGISTERED, R.PROPOSED), "须登记后才能批办" if recipient.status in
-          (R.PENDING, R.SIGNED_FOR) else "已批办")
+    _allow(_is_leader(actor, recipient.unit_id), _("批办须由收文单位的领导办理"))
+    _need(recipient.status in (R.REGISTERED, R.PROPOSED), _("须登记后才能批办") if recipient.status in
+          (R.PENDING, R.SIGNED_FOR) else _("已批办"))
     if not comment:
-        raise InvalidInput("请填写批办意见", field="comment")
+        raise InvalidInput(_("请填写批办意见"), field="comment")
     recipient.status = R.INSTRUCTED
     _step(recipient.document, actor, "instruct", recipient=recipient, comment=comment)
     _notify(recipient.document, _holders(Role.CLERK, [recipient.unit_id]), "instruct", recipient.unit_id)
@@ -576,32 +579,33 @@ def instruct(actor: User, recipient: DocumentRecipient, *, comment: str | None =
 def _unit_people(recipient: DocumentRecipient, user_ids: list[int]) -> list[User]:
     """Active people of the recipient unit or a unit below it."""
     if not user_ids:
-        raise InvalidInput("请选择人员", field="user_ids")
+        raise InvalidInput(_("请选择人员"), field="user_ids")
     unit = recipient.unit
     people = list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id).join(Unit, Unit.id == Membership.unit_id)
         .where(User.id.in_(user_ids), User.active.is_(True), Unit.path.startswith(unit.path)).distinct()))
     if len(people) != len(user_ids):
-        raise InvalidInput(f"只能交给{unit.name}及其下级单位的在职人员", field="user_ids")
+        raise InvalidInput(_("只能交给%(unit)s及其下级单位的在职人员", unit=unit.name), field="user_ids")
     by_id = {p.id: p for p in people}
     return [by_id[i] for i in user_ids]
 
 
 def _hand_out_allowed(actor: User, recipient: DocumentRecipient, what: str, states) -> None:
     _allow(_is_clerk(actor, recipient.unit_id) or _is_leader(actor, recipient.unit_id),
-           f"{what}须由收文单位的文书或领导办理")
-    _need(recipient.status in states, f"当前状态（{STATUS_LABELS.get(recipient.status)}）不能{what}")
+           _("%(step)s须由收文单位的文书或领导办理", step=what))
+    _need(recipient.status in states, _("当前状态（%(status)s）不能%(step)s",
+                                        status=STATUS_LABELS.get(recipient.status), step=what))
 
 
 @_one_step
 def assign_handlers(actor: User, recipient: DocumentRecipient, user_ids: list[int], *,
                     lead_id: int | None = None, comment: str | None = None) -> Document:
     """承办: handlers, one of them the lead (主办; the first named, or lead_id)."""
-    _hand_out_allowed(actor, recipient, "交办", (R.INSTRUCTED, R.HANDLING))
+    _hand_out_allowed(actor, recipient, _("交办"), (R.INSTRUCTED, R.HANDLING))
     people = _unit_people(recipient, user_ids)
     lead = lead_id if lead_id is not None else people[0].id
     if lead not in user_ids:
-        raise InvalidInput("主办人须在承办人中", field="lead_id")
+        raise InvalidInput(_("主办人须在承办人中"), field="lead_id")
     existing = {(t.user_id, t.kind) for t in recipient.tasks}
     if lead is not None and any(t.lead for t in recipient.tasks if t.kind == TaskKind.HANDLE):
         lead = None                         # the first assignment named the lead
@@ -622,13 +626,13 @@ def assign_handlers(actor: User, recipient: DocumentRecipient, user_ids: list[in
 def circulate(actor: User, recipient: DocumentRecipient, user_ids: list[int], *, in_order: bool = False,
               comment: str | None = None) -> Document:
     """传阅: to chosen readers, in parallel or in the order given."""
-    _hand_out_allowed(actor, recipient, "传阅", (R.REGISTERED, R.PROPOSED, R.INSTRUCTED, R.HANDLING))
+    _hand_out_allowed(actor, recipient, _("传阅"), (R.REGISTERED, R.PROPOSED, R.INSTRUCTED, R.HANDLING))
     people = _unit_people(recipient, user_ids)
     already = {t.user_id for t in recipient.tasks if t.kind == TaskKind.READ}
     turn = max((t.turn or 0 for t in recipient.tasks if t.kind == TaskKind.READ), default=0)
     fresh = [p for p in people if p.id not in already]
     if not fresh:
-        raise Conflict("已传阅给这些人")
+        raise Conflict(_("已传阅给这些人"))
     for person in fresh:
         turn += 1
         recipient.tasks.append(DocumentTask(user_id=person.id, kind=TaskKind.READ,
@@ -654,9 +658,10 @@ def mark_read(actor: User, recipient: DocumentRecipient, *, comment: str | None 
     """已阅 (圈阅, with an optional comment) by a reader it was circulated to; in
     order, each reader's turn comes when the one before has read it."""
     task = next((t for t in recipient.tasks if t.user_id == actor.id and t.kind == TaskKind.READ), None)
-    _allow(task is not None, "该公文没有传阅给您")
-    _need(task.done_at is None, "您已阅过")
-    _need(task.turn is None or not _open_reads_before(recipient, task.turn), "还没轮到您阅：前面的人尚未阅毕")
+    _allow(task is not None, _("该公文没有传阅给您"))
+    _need(task.done_at is None, _("您已阅过"))
+    _need(task.turn is None or not _open_reads_before(recipient, task.turn),
+          _("还没轮到您阅：前面的人尚未阅毕"))
     task.done_at, task.comment = utcnow(), comment
     _step(recipient.document, actor, "mark_read", recipient=recipient, comment=comment)
     following = next((t for t in sorted(recipient.tasks, key=lambda t: t.turn or 0)
@@ -675,12 +680,12 @@ def chase(actor: User, recipient: DocumentRecipient, *, comment: str | None = No
     """催办: the unit's clerk (or the jobs, before a deadline) reminds those whose
     part is open; at most once every 4 hours."""
     if not automatic:
-        _unit_clerk(actor, recipient, "催办")
-    _need(recipient.status == R.HANDLING, "只有办理中的公文可以催办")
+        _unit_clerk(actor, recipient, _("催办"))
+    _need(recipient.status == R.HANDLING, _("只有办理中的公文可以催办"))
     open_people = [t.user_id for t in recipient.tasks if t.done_at is None]
-    _need(bool(open_people), "没有未完成的承办或传阅")
+    _need(bool(open_people), _("没有未完成的承办或传阅"))
     now = utcnow()
-    TooSoon.unless_waited(recipient.last_chased_at, now, REMINDER_INTERVAL, "每 4 小时最多催办一次")
+    TooSoon.unless_waited(recipient.last_chased_at, now, REMINDER_INTERVAL, _("每 4 小时最多催办一次"))
     recipient.last_chased_at = now
     _step(recipient.document, None if automatic else actor, "remind", recipient=recipient, comment=comment,
           detail="截止前自动催办" if automatic else None)
@@ -694,9 +699,9 @@ def complete(actor: User, recipient: DocumentRecipient, *, comment: str | None =
     """办结: the lead handler, or the unit's clerk."""
     lead = any(t.user_id == actor.id and t.kind == TaskKind.HANDLE and (t.lead or _single_handler(recipient))
                for t in recipient.tasks)
-    _allow(lead or _is_clerk(actor, recipient.unit_id), "办结须由主办人或收文单位的文书办理")
-    _need(recipient.status in (R.INSTRUCTED, R.HANDLING), "须批办后才能办结" if recipient.status in
-          (R.PENDING, R.SIGNED_FOR, R.REGISTERED, R.PROPOSED) else "已办结")
+    _allow(lead or _is_clerk(actor, recipient.unit_id), _("办结须由主办人或收文单位的文书办理"))
+    _need(recipient.status in (R.INSTRUCTED, R.HANDLING), _("须批办后才能办结") if recipient.status in
+          (R.PENDING, R.SIGNED_FOR, R.REGISTERED, R.PROPOSED) else _("已办结"))
     now = utcnow()
     recipient.status, recipient.done_at = R.DONE, now
     for task in recipient.tasks:
@@ -717,11 +722,11 @@ def reply(actor: User, recipient: DocumentRecipient, *, comment: str | None = No
     """答复: a written answer to the sender, once, while handling or when done."""
     handler = any(t.user_id == actor.id and t.kind == TaskKind.HANDLE for t in recipient.tasks)
     _allow(handler or _is_clerk(actor, recipient.unit_id) or _is_leader(actor, recipient.unit_id),
-           "答复须由承办人或收文单位的文书、领导办理")
-    _need(recipient.status in (R.INSTRUCTED, R.HANDLING, R.DONE), "须批办后才能答复")
-    _need(recipient.replied_at is None, "已答复过")
+           _("答复须由承办人或收文单位的文书、领导办理"))
+    _need(recipient.status in (R.INSTRUCTED, R.HANDLING, R.DONE), _("须批办后才能答复"))
+    _need(recipient.replied_at is None, _("已答复过"))
     if not comment:
-        raise InvalidInput("请填写答复内容", field="comment")
+        raise InvalidInput(_("请填写答复内容"), field="comment")
     recipient.reply, recipient.replied_at = comment, utcnow()
     _step(recipient.document, actor, "reply", recipient=recipient, comment=comment)
     _to_sender(recipient, "reply")
@@ -732,8 +737,9 @@ def reply(actor: User, recipient: DocumentRecipient, *, comment: str | None = No
 @_one_step
 def archive(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
     """归档: the unit's clerk files it once it is done."""
-    _unit_clerk(actor, recipient, "归档")
-    _need(recipient.status == R.DONE, "须办结后才能归档" if recipient.status != R.ARCHIVED else "已归档")
+    _unit_clerk(actor, recipient, _("归档"))
+    _need(recipient.status == R.DONE,
+          _("须办结后才能归档") if recipient.status != R.ARCHIVED else _("已归档"))
     recipient.status, recipient.archived_at = R.ARCHIVED, utcnow()
     _step(recipient.document, actor, "archive", recipient=recipient, comment=comment)
     _commit()
@@ -745,14 +751,15 @@ def remind_unit(actor: User, document: Document, unit_id: int) -> Document:
     """提醒 from the sender's status board: to one recipient unit's clerks (and
     whoever has an open part there), at most once every 4 hours per unit."""
     _allow(_is_issuer_clerk(actor, document) or actor.id == document.author_id,
-           "只有拟稿人和发文单位的文书可以提醒收文单位")
-    _need(document.status == DocumentStatus.DISPATCHED, "公文尚未分发")
+           _("只有拟稿人和发文单位的文书可以提醒收文单位"))
+    _need(document.status == DocumentStatus.DISPATCHED, _("公文尚未分发"))
     recipient = next((r for r in document.recipients if r.unit_id == unit_id), None)
     if recipient is None:
-        raise InvalidInput("该单位不是收文单位", field="unit_id")
-    _need(recipient.status not in (R.DONE, R.ARCHIVED), "该单位已办结")
+        raise InvalidInput(_("该单位不是收文单位"), field="unit_id")
+    _need(recipient.status not in (R.DONE, R.ARCHIVED), _("该单位已办结"))
     now = utcnow()
-    TooSoon.unless_waited(recipient.last_reminded_at, now, REMINDER_INTERVAL, "每 4 小时最多提醒一个单位一次")
+    TooSoon.unless_waited(recipient.last_reminded_at, now, REMINDER_INTERVAL,
+                          _("每 4 小时最多提醒一个单位一次"))
     recipient.last_reminded_at = now
     _step(document, actor, "remind", recipient=recipient, detail=f"提醒{recipient.unit.name}")
     open_people = [t.user_id for t in recipient.tasks if t.done_at is None]

@@ -5,11 +5,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, request, send_file
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from hub.api import api_login_required, json_body, page, page_limit
+from hub.api import api_login_required, cursor_arg, json_body, page, page_limit
 from hub.channels.attachments import access_attachment
-from hub.documents import actions, queries
+from hub.documents import actions, page_reads, queries
 from hub.documents.models import DOC_TYPES, Document
 from hub.documents.serialize import document_json, document_summary
 from hub.errors import InvalidInput, NotAllowed, NotFound
@@ -22,13 +23,22 @@ csrf.exempt(bp)
 PDF = "application/pdf"
 
 
-def _as_viewer(document: Document) -> dict[str, Any]:
+def _as_viewer(document: Document, *, steps_after: int | None = None, limit: int = 0) -> dict[str, Any]:
     """What the caller sees of a document: the issuing side sees every recipient;
-    a recipient unit only its own row and steps."""
+    a recipient unit only its own row and steps. With `steps_after`, the timeline
+    is the page of `limit` steps after that step id, and `timeline_next` the
+    cursor of the next page."""
     own = actions.recipient_for(current_user, document)
-    if actions.is_issuing_side(current_user, document):
-        return document_json(document, current_user, recipients=list(document.recipients), own=own)
-    return document_json(document, current_user, recipients=[own] if own else [], own=own)
+    issuing = actions.is_issuing_side(current_user, document)
+    recipients = list(document.recipients) if issuing else [own] if own else []
+    if steps_after is None:
+        return document_json(document, current_user, recipients=recipients, own=own)
+    entries, more = page_reads.timeline(document, None if issuing else [r.id for r in recipients],
+                                        limit=limit, after=steps_after)
+    data = document_json(document, current_user, recipients=recipients, own=own,
+                         steps=[entry.step for entry in entries])
+    data["timeline_next"] = entries[-1].step.id if more and entries else None
+    return data
 
 
 def _draft_fields(document: Document) -> dict[str, Any]:
@@ -50,7 +60,7 @@ def _json_id(data: dict[str, Any], name: str, label: str) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
-        raise InvalidInput(f"{label}须为整数 id", field=name)
+        raise InvalidInput(_("%(label)s须为整数 id", label=label), field=name)
     return value
 
 
@@ -74,12 +84,12 @@ def search():
     args = request.args
     doc_type = args.get("doc_type") or None
     if doc_type is not None and doc_type not in DOC_TYPES:
-        raise InvalidInput(f"文种应为：{'、'.join(DOC_TYPES)}", field="doc_type")
+        raise InvalidInput(_("文种应为：%(choices)s", choices="、".join(DOC_TYPES)), field="doc_type")
     limit = page_limit()
     found = queries.search_documents(current_user, queries.DocumentSearch(
-        term=clean_text(args.get("q"), "q", "检索词", max_length=100, required=False) or None,
+        term=clean_text(args.get("q"), "q", _("检索词"), max_length=100, required=False) or None,
         doc_type=doc_type,
-        issuer_id=clean_int(args.get("issuer_id"), "issuer_id", "发文单位", required=False),
+        issuer_id=clean_int(args.get("issuer_id"), "issuer_id", _("发文单位"), required=False),
         since=actions.parse_date(args.get("since"), "since"),
         until=actions.parse_date(args.get("until"), "until"), status=args.get("status") or None),
         limit=limit + 1, before=clean_int(args.get("before"), "before", "before", required=False))
@@ -89,7 +99,13 @@ def search():
 @bp.get("/documents/<int:document_id>")
 @api_login_required
 def show(document_id: int):
-    return _as_viewer(queries.access_document(current_user, document_id))
+    """The document. ?steps_after=<step id> (0 for the first) pages the timeline
+    (limit= steps, timeline_next): a document sent to thousands of units has
+    thousands of steps, and all of them at once is slow to build and to read."""
+    document = queries.access_document(current_user, document_id)
+    if "steps_after" not in request.args:
+        return _as_viewer(document)
+    return _as_viewer(document, steps_after=cursor_arg("steps_after") or 0, limit=page_limit())
 
 
 @bp.patch("/documents/<int:document_id>")
@@ -109,9 +125,9 @@ def step(document_id: int):
     data = json_body()
     user_ids = clean_id_list(data["user_ids"], "user_ids", limit=200) if "user_ids" in data else None
     actions.take_step(current_user, document, data.get("action"), comment=data.get("comment"),
-                      user_ids=user_ids, unit_id=_json_id(data, "unit_id", "单位"),
-                      in_order=clean_bool(data.get("in_order", False), "in_order", "依次传阅"),
-                      lead_id=_json_id(data, "lead_id", "主办人"))
+                      user_ids=user_ids, unit_id=_json_id(data, "unit_id", _("单位")),
+                      in_order=clean_bool(data.get("in_order", False), "in_order", _("依次传阅")),
+                      lead_id=_json_id(data, "lead_id", _("主办人")))
     return _as_viewer(queries.access_document(current_user, document_id))
 
 
@@ -121,7 +137,7 @@ def status(document_id: int):
     """The sender's status board: per recipient unit in tree order (issuing side only)."""
     document = queries.access_document(current_user, document_id)
     if not actions.is_issuing_side(current_user, document):
-        raise NotAllowed("只有发文单位可以查看各收文单位的办理情况")
+        raise NotAllowed(_("只有发文单位可以查看各收文单位的办理情况"))
     return {"items": [_json_times(row) for row in queries.status_board(document)]}
 
 
@@ -134,11 +150,11 @@ def file(document_id: int, attachment_id: int):
     sandbox: browsers' PDF viewers refuse to run under it (Chromium 413851)."""
     document = queries.access_document(current_user, document_id)
     if not any(f.attachment_id == attachment_id for f in document.files):
-        raise NotFound("文件不存在")
+        raise NotFound(_("文件不存在"))
     attachment, path = access_attachment(current_user, attachment_id)
     preview = clean_bool(request.args.get("preview"), "preview", "preview")
     if preview and attachment.content_type != PDF:
-        raise InvalidInput("只有 PDF 文件可以在线预览，其他文件请下载", field="preview")
+        raise InvalidInput(_("只有 PDF 文件可以在线预览，其他文件请下载"), field="preview")
     response = send_file(path, mimetype=attachment.content_type, as_attachment=not preview,
                          download_name=attachment.filename, max_age=0)
     if preview:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -59,12 +60,13 @@ class RecipientStatus(enum.StrEnum):
 
 
 STATUS_LABELS = {
-    DocumentStatus.DRAFT: "拟稿", DocumentStatus.REVIEWED: "已核稿", DocumentStatus.SIGNED: "已签发",
-    DocumentStatus.NUMBERED: "已编号", DocumentStatus.DISPATCHED: "已分发",
-    RecipientStatus.PENDING: "待签收", RecipientStatus.SIGNED_FOR: "已签收",
-    RecipientStatus.REGISTERED: "已登记", RecipientStatus.PROPOSED: "已拟办",
-    RecipientStatus.INSTRUCTED: "已批办", RecipientStatus.HANDLING: "办理中",
-    RecipientStatus.DONE: "已办结", RecipientStatus.ARCHIVED: "已归档",
+    DocumentStatus.DRAFT: lazy_gettext("拟稿"), DocumentStatus.REVIEWED: lazy_gettext("已核稿"),
+    DocumentStatus.SIGNED: lazy_gettext("已签发"), DocumentStatus.NUMBERED: lazy_gettext("已编号"),
+    DocumentStatus.DISPATCHED: lazy_gettext("已分发"), RecipientStatus.PENDING: lazy_gettext("待签收"),
+    RecipientStatus.SIGNED_FOR: lazy_gettext("已签收"), RecipientStatus.REGISTERED: lazy_gettext("已登记"),
+    RecipientStatus.PROPOSED: lazy_gettext("已拟办"), RecipientStatus.INSTRUCTED: lazy_gettext("已批办"),
+    RecipientStatus.HANDLING: lazy_gettext("办理中"), RecipientStatus.DONE: lazy_gettext("已办结"),
+    RecipientStatus.ARCHIVED: lazy_gettext("已归档"),
 }
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import or_, select
 
 from hub.documents.models import (STATUS_LABELS, Document, DocumentRecipient, DocumentStatus, DocumentStep,
@@ -20,16 +22,23 @@ from hub.org.models import Role, Unit, User
 D, R = DocumentStatus, RecipientStatus
 
 STEP_LABELS = {
-    "draft": "拟稿", "edit": "修改草稿", "review": "核稿", "return": "退回修改", "sign": "签发",
-    "number": "登记编号", "dispatch": "核发", "sign_for": "签收", "register": "登记", "propose": "拟办",
-    "instruct": "批办", "assign": "交办", "circulate": "传阅", "mark_read": "已阅", "remind": "催办",
-    "complete": "办结", "reply": "答复", "archive": "归档",
+    "draft": lazy_gettext("拟稿"), "edit": lazy_gettext("修改草稿"), "review": lazy_gettext("核稿"),
+    "return": lazy_gettext("退回修改"), "sign": lazy_gettext("签发"), "number": lazy_gettext("登记编号"),
+    "dispatch": lazy_gettext("核发"), "sign_for": lazy_gettext("签收"), "register": lazy_gettext("登记"),
+    "propose": lazy_gettext("拟办"), "instruct": lazy_gettext("批办"), "assign": lazy_gettext("交办"),
+    "circulate": lazy_gettext("传阅"), "mark_read": lazy_gettext("已阅"), "remind": lazy_gettext("催办"),
+    "complete": lazy_gettext("办结"), "reply": lazy_gettext("答复"), "archive": lazy_gettext("归档"),
 }
 # What a person is asked to do next, shown instead of the plain status.
-ISSUING_WAITING = {D.DRAFT: "待核稿", D.REVIEWED: "待签发", D.SIGNED: "待编号", D.NUMBERED: "待分发"}
-RECEIVING_WAITING = {R.PENDING: "待签收", R.SIGNED_FOR: "待登记", R.REGISTERED: "待拟办",
-                     R.PROPOSED: "待批办"}
-TASK_WAITING = {TaskKind.READ: "待阅", TaskKind.HANDLE: "待办理"}
+ISSUING_WAITING = {
+    D.DRAFT: lazy_gettext("待核稿"), D.REVIEWED: lazy_gettext("待签发"), D.SIGNED: lazy_gettext("待编号"),
+    D.NUMBERED: lazy_gettext("待分发"),
+}
+RECEIVING_WAITING = {
+    R.PENDING: lazy_gettext("待签收"), R.SIGNED_FOR: lazy_gettext("待登记"),
+    R.REGISTERED: lazy_gettext("待拟办"), R.PROPOSED: lazy_gettext("待批办"),
+}
+TASK_WAITING = {TaskKind.READ: lazy_gettext("待阅"), TaskKind.HANDLE: lazy_gettext("待办理")}
 
 
 def cn_date(value: date | datetime | None) -> str:
@@ -62,13 +71,14 @@ class Entry:
 
 
 def timeline(document: Document, recipient_ids: list[int] | None, *, limit: int = 300,
-             recipient_only: bool = False) -> tuple[list[Entry], bool]:
-    """The document's steps, oldest first: all of them (recipient_ids None), or
-    the outgoing ones and those at the given recipient units. True if cut short."""
+             recipient_only: bool = False, after: int = 0) -> tuple[list[Entry], bool]:
+    """The document's steps, oldest first, from the one after step id `after`:
+    all of them (recipient_ids None), or the outgoing ones and those at the
+    given recipient units. True if cut short (the page asks for the next ones)."""
     query = (select(DocumentStep, Unit.name)
              .outerjoin(DocumentRecipient, DocumentRecipient.id == DocumentStep.recipient_id)
              .outerjoin(Unit, Unit.id == DocumentRecipient.unit_id)
-             .where(DocumentStep.document_id == document.id))
+             .where(DocumentStep.document_id == document.id, DocumentStep.id > after))
     if recipient_ids is not None:
         mine = DocumentStep.recipient_id.in_(recipient_ids)
         query = query.where(mine if recipient_only else or_(DocumentStep.recipient_id.is_(None), mine))
@@ -92,7 +102,7 @@ class Sheet:
 
 
 def sheet_for(recipient: DocumentRecipient) -> Sheet:
-    entries, _ = timeline(recipient.document, [recipient.id], limit=1000, recipient_only=True)
+    entries, _more = timeline(recipient.document, [recipient.id], limit=1000, recipient_only=True)
     steps: dict[str, list[DocumentStep]] = {}
     for entry in entries:
         steps.setdefault(entry.step.action, []).append(entry.step)
@@ -157,7 +167,8 @@ def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
         elif _unit_step_waits(user, item):
             label = RECEIVING_WAITING[item.status]
         else:
-            label = TASK_WAITING.get(tasks.get(document.id), "待办理")
+            label = TASK_WAITING.get(tasks.get(document.id), _("待办理"))
+        label = str(label)
         rows.append({
             "kind": "document", "id": document.id, "title": document.title,
             "summary": " · ".join(p for p in (document.number, document.doc_type, label) if p),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -38,7 +39,7 @@ def as_date(value: Any, field_name: str) -> date | None:
             return date.fromisoformat(value)
     except ValueError:
         pass
-    raise InvalidInput("请填写正确的日期（年-月-日）", field=field_name)
+    raise InvalidInput(_("请填写正确的日期（年-月-日）"), field=field_name)
 
 
 # ---- The draft form ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, exists, func, or_, select, union, union_all
 from sqlalchemy.orm import aliased, selectinload
 
@@ -52,17 +53,17 @@ def _issuing(user: User):
 def access_document(user: User, document_id: int) -> Document:
     """A document the person may open: in its path, or its issuing office. 404 otherwise."""
     if not 0 < document_id < 2**31:          # beyond the column's range: SQLite would overflow
-        raise NotFound("公文不存在")
+        raise NotFound(_("公文不存在"))
     document = db.session.get(Document, document_id)
     if document is None:
-        raise NotFound("公文不存在")
+        raise NotFound(_("公文不存在"))
     if db.session.scalar(select(Document.id).where(Document.id == document_id, _issuing(user))):
         return document
     if document.status == DocumentStatus.DISPATCHED and db.session.scalar(
             select(DocumentRecipient.id).where(DocumentRecipient.document_id == document_id, _receiving(user))
             .limit(1)):
         return document
-    raise NotFound("公文不存在")
+    raise NotFound(_("公文不存在"))
 
 
 def is_in_path(user: User, document: Document) -> bool:
@@ -140,7 +141,8 @@ def _issuing_waiting(user: User):
     unsigned = select(DocumentIssuer.document_id).where(DocumentIssuer.unit_id.in_(leader_units),
                                                         DocumentIssuer.signer_id.is_(None))
     return or_(and_(Document.issuer_id.in_(clerk_units),
-                    Document.status.in_((DocumentStatus.DRAFT, DocumentStatus.SIGNED, DocumentStatus.NUMBERED))),
+                    Document.status.in_((DocumentStatus.DRAFT, DocumentStatus.SIGNED,
+                                         DocumentStatus.NUMBERED))),
                and_(Document.status == DocumentStatus.REVIEWED, Document.id.in_(unsigned)))
 
 
@@ -164,7 +166,8 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
             issuing = None                  # on the issuing side only what waits is listed
     if term:
         pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        matches = or_(Document.title.like(pattern, escape="\\"), Document.number_prefix.like(pattern, escape="\\"))
+        matches = or_(Document.title.like(pattern, escape="\\"),
+                      Document.number_prefix.like(pattern, escape="\\"))
         received = received.join(Document, Document.id == rows.c.document_id).where(matches)
         issuing = issuing.where(matches) if issuing is not None else None
     if before is not None:
@@ -193,7 +196,8 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
                 issuing.order_by(Document.created_at.desc(), Document.id.desc()).limit(limit)):
             if document.id not in seen:
                 seen[document.id] = (0, bool(waiting))
-                items.append(InboxDocument(document, document.created_at, bool(waiting), None, document.status))
+                items.append(InboxDocument(document, document.created_at, bool(waiting), None,
+                                           document.status))
     items.sort(key=lambda i: (i.at, i.document.id), reverse=True)
     return items[:limit]
 
@@ -264,7 +268,8 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
     query = select(Document.id).where(mine)
     if search.term:
         pattern = "%" + search.term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        number = (func.coalesce(Document.number_prefix, "") + "〔" + func.coalesce(cast(Document.number_year, String), "")
+        number = (func.coalesce(Document.number_prefix, "") + "〔"
+                  + func.coalesce(cast(Document.number_year, String), "")
                   + "〕" + func.coalesce(cast(Document.number_seq, String), "") + "号")
         # 发文字号 are written with 〔〕; [], ［］ and 【】 typed for them find them too.
         number_pattern = pattern.translate(NUMBER_BRACKETS)
@@ -281,7 +286,8 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
         query = query.where(Document.created_at < _start_of(search.until + timedelta(days=1)))
     if search.status:
         if search.status not in DocumentStatus.__members__.values():
-            raise InvalidInput("status 应为 draft、reviewed、signed、numbered 或 dispatched", field="status")
+            raise InvalidInput(_("status 应为 draft、reviewed、signed、numbered 或 dispatched"),
+                               field="status")
         query = query.where(Document.status == search.status)
     if before is not None:
         query = query.where(Document.id < before)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.documents.models import STATUS_LABELS, Document, DocumentRecipient
+from hub.documents.models import STATUS_LABELS, Document, DocumentRecipient, DocumentStep
 from hub.org.models import User
 
 
@@ -14,14 +14,15 @@ def _iso(value) -> str | None:
 def document_summary(document: Document) -> dict[str, Any]:
     return {"id": document.id, "doc_type": document.doc_type, "title": document.title,
             "number": document.number, "urgency": document.urgency, "status": document.status,
-            "status_label": STATUS_LABELS.get(document.status, document.status),
+            "status_label": str(STATUS_LABELS.get(document.status, document.status)),
             "issuer": {"unit_id": document.issuer_id, "name": document.issuer.name},
             "created_at": _iso(document.created_at), "dispatched_at": _iso(document.dispatched_at)}
 
 
 def recipient_json(recipient: DocumentRecipient, *, detail: bool = False) -> dict[str, Any]:
     data = {"unit_id": recipient.unit_id, "name": recipient.unit.name, "copy": recipient.copy,
-            "status": recipient.status, "status_label": STATUS_LABELS.get(recipient.status, recipient.status),
+            "status": recipient.status,
+            "status_label": str(STATUS_LABELS.get(recipient.status, recipient.status)),
             "signed_for_at": _iso(recipient.signed_for_at), "done_at": _iso(recipient.done_at),
             "replied": recipient.replied_at is not None}
     if detail:
@@ -36,9 +37,10 @@ def recipient_json(recipient: DocumentRecipient, *, detail: bool = False) -> dic
 
 
 def document_json(document: Document, viewer: User, *, recipients: list[DocumentRecipient],
-                  own: DocumentRecipient | None) -> dict[str, Any]:
+                  own: DocumentRecipient | None, steps: list[DocumentStep] | None = None) -> dict[str, Any]:
     """The document as `viewer` may see it: everything on the issuing side; at a
-    recipient unit, that unit's own flow (`recipients` has what the viewer may see)."""
+    recipient unit, that unit's own flow (`recipients` has what the viewer may see).
+    `steps`: one page of the timeline instead of all of it."""
     # The steps the viewer may see: the issuing side's, and those at the units
     # in `recipients` (one dict, not a query or a scan per step).
     unit_of = {r.id: r.unit_id for r in recipients}
@@ -57,9 +59,10 @@ def document_json(document: Document, viewer: User, *, recipients: list[Document
                   for f in document.files],
         "recipients": [recipient_json(r, detail=r is own) for r in recipients],
         "unit_id": own.unit_id if own else None,
-        "timeline": [{"action": s.action, "by": s.actor.name if s.actor else None,
+        "timeline": [{"id": s.id, "action": s.action, "by": s.actor.name if s.actor else None,
                       "by_user_id": s.actor_id, "unit_id": unit_of.get(s.recipient_id),
                       "at": _iso(s.at), "comment": s.comment, "detail": s.detail}
-                     for s in document.steps if s.recipient_id is None or s.recipient_id in unit_of],
+                     for s in (document.steps if steps is None else steps)
+                     if s.recipient_id is None or s.recipient_id in unit_of],
     })
     return data

@@ -10,6 +10,7 @@ the live unit and people search and the live status board.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -28,11 +29,17 @@ bp = Blueprint("documents", __name__)
 PAGE = 30
 SEARCH_ARGS = ("q", "doc_type", "issuer_id", "since", "until", "status")
 WAITING_MAX = 50
-DONE = {"review": "已核稿，等待领导签发", "return": "已退回拟稿人修改", "sign": "已签发",
-        "number": "已登记编号", "dispatch": "已分发到各收文单位", "sign_for": "已签收", "register": "已登记",
-        "propose": "拟办意见已送领导批办", "instruct": "已批办", "assign": "已交办", "circulate": "已传阅",
-        "mark_read": "已阅", "remind": "已提醒", "complete": "已办结", "reply": "已答复发文单位",
-        "archive": "已归档"}
+TIMELINE_PAGE = 100        # steps on the document page at a time
+DONE = {
+    "review": lazy_gettext("已核稿，等待领导签发"), "return": lazy_gettext("已退回拟稿人修改"),
+    "sign": lazy_gettext("已签发"), "number": lazy_gettext("已登记编号"),
+    "dispatch": lazy_gettext("已分发到各收文单位"), "sign_for": lazy_gettext("已签收"),
+    "register": lazy_gettext("已登记"), "propose": lazy_gettext("拟办意见已送领导批办"),
+    "instruct": lazy_gettext("已批办"), "assign": lazy_gettext("已交办"),
+    "circulate": lazy_gettext("已传阅"), "mark_read": lazy_gettext("已阅"), "remind": lazy_gettext("已提醒"),
+    "complete": lazy_gettext("已办结"), "reply": lazy_gettext("已答复发文单位"),
+    "archive": lazy_gettext("已归档"),
+}
 
 
 @bp.app_template_filter("cn_date")
@@ -85,7 +92,7 @@ def index():
 def new():
     """拟稿: the draft form."""
     if not pages.can_draft(current_user):
-        raise NotAllowed("您没有所属单位，不能拟稿")
+        raise NotAllowed(_("您没有所属单位，不能拟稿"))
     asked = pages.as_id(request.args.get("replies_to"))
     if asked is not None:
         return _draft_page(DraftForm.replying_to(queries.access_document(current_user, asked)))
@@ -97,7 +104,7 @@ def new():
 def create():
     """Save the draft, or (查找 / 下级 / 上传 buttons) re-render the form with what was asked."""
     if not pages.can_draft(current_user):
-        raise NotAllowed("您没有所属单位，不能拟稿")
+        raise NotAllowed(_("您没有所属单位，不能拟稿"))
     form = DraftForm.from_form(request.form)
     try:
         pages.upload_files(current_user, form, request.files.getlist("files"))
@@ -109,7 +116,7 @@ def create():
         document = actions.create_draft(current_user, actions.DocumentDraft.from_json(form.draft_json()))
     except HubError as problem:
         return _draft_page(form, error=problem)
-    flash("草稿已保存，请交文书核稿")
+    flash(_("草稿已保存，请交文书核稿"))
     return redirect(url_for("documents.show", document_id=document.id))
 
 
@@ -123,9 +130,9 @@ def _only_looking(form: DraftForm) -> bool:
 def _editable(document_id: int) -> Document:
     document = queries.access_document(current_user, document_id)
     if not pages.edits_drafts(current_user, document):
-        raise NotAllowed("只有拟稿人和发文单位的文书可以修改草稿")
+        raise NotAllowed(_("只有拟稿人和发文单位的文书可以修改草稿"))
     if document.status != DocumentStatus.DRAFT:
-        raise Conflict("只有草稿可以修改；已核稿的公文请先退回")
+        raise Conflict(_("只有草稿可以修改；已核稿的公文请先退回"))
     return document
 
 
@@ -153,7 +160,7 @@ def edit(document_id: int):
                              actions.DocumentDraft.from_json(form.draft_json()))
     except HubError as problem:
         return _draft_page(form, document=document, error=problem)
-    flash("草稿已修改")
+    flash(_("草稿已修改"))
     return redirect(url_for("documents.show", document_id=document_id))
 
 
@@ -190,7 +197,7 @@ def unit_choices():
     if parent_id is not None:
         parent = access_unit(current_user, parent_id)
         if not parent.active:
-            raise NotFound("单位不存在")
+            raise NotFound(_("单位不存在"))
         return {"items": pages.unit_choices(children(parent_id)),
                 "parent": {"id": parent.id, "name": parent.name, "parent_id": parent.parent_id}}
     term = request.args.get("q", "").strip()[:100]
@@ -223,7 +230,7 @@ def _document_page(document: Document, *, error: HubError | None = None, failed:
     people_q = request.args.get("people_q", "").strip()[:100]
     people = (pages.person_choices(pages.unit_people(recipient.unit, people_q))
               if recipient is not None and ({"assign", "circulate"} & set(steps)) else [])
-    entries, more = page_reads.timeline(document, None if issuing else [recipient.id] if recipient else [])
+    entries, more = _timeline_page(document, issuing, recipient)
     dispatched = document.status == DocumentStatus.DISPATCHED
     board = queries.status_board(document) if issuing and dispatched else None
     main, copies = page_reads.recipient_units(document)
@@ -241,6 +248,26 @@ def _document_page(document: Document, *, error: HubError | None = None, failed:
     ), error.status if error else 200
 
 
+def _timeline_page(document: Document, issuing: bool, recipient: DocumentRecipient | None):
+    """A page of the steps the person may see (all on the issuing side, else the
+    outgoing ones and their unit's), after the step id in ?steps_after=."""
+    return page_reads.timeline(document, None if issuing else [recipient.id] if recipient else [],
+                               limit=TIMELINE_PAGE, after=pages.as_id(request.args.get("steps_after")) or 0)
+
+
+@bp.get("/<int:document_id>/timeline")
+@login_required
+def timeline(document_id: int):
+    """The next page of the timeline (?steps_after=<step id>) as <li> elements,
+    which the document page appends: a document circulated to thousands of units
+    has thousands of steps, so the page shows them a page at a time."""
+    document = queries.access_document(current_user, document_id)
+    entries, more = _timeline_page(document, actions.is_issuing_side(current_user, document),
+                                   _acting_recipient(document))
+    return render_template("documents/_timeline_steps.html", document=document, entries=entries,
+                           more_steps=more)
+
+
 @bp.post("/<int:document_id>/step")
 @login_required
 def step(document_id: int):
@@ -252,7 +279,7 @@ def step(document_id: int):
                           unit_id=form.unit_id, in_order=form.in_order, lead_id=form.lead_id)
     except HubError as problem:
         return _document_page(document, error=problem, failed=form)
-    flash(DONE.get(form.action, "已办理"))
+    flash(str(DONE.get(form.action, _("已办理"))))
     on_board = form.action == "remind" and actions.is_issuing_side(current_user, document)
     anchor = "board" if on_board else "steps"
     return redirect(url_for("documents.show", document_id=document_id, _anchor=anchor))
@@ -264,7 +291,7 @@ def board(document_id: int):
     """JSON of the status board for its live update (issuing side only)."""
     document = queries.access_document(current_user, document_id)
     if not actions.is_issuing_side(current_user, document):
-        raise NotAllowed("只有发文单位可以查看各收文单位的办理情况")
+        raise NotAllowed(_("只有发文单位可以查看各收文单位的办理情况"))
     rows = queries.status_board(document)
     return {"items": [{"unit_id": r["unit_id"], "status": r["status"],
                        "status_label": STATUS_LABELS.get(r["status"], r["status"]),
@@ -281,7 +308,7 @@ def people_choices(document_id: int):
     document = queries.access_document(current_user, document_id)
     recipient = _acting_recipient(document)
     if recipient is None:
-        raise NotAllowed("您不在该公文的收文单位办理环节中")
+        raise NotAllowed(_("您不在该公文的收文单位办理环节中"))
     term = request.args.get("q", "").strip()[:100]
     return {"items": pages.person_choices(pages.unit_people(recipient.unit, term))}
 
@@ -306,6 +333,6 @@ def sheet(document_id: int):
     else:
         recipient = actions.recipient_for(current_user, document, unit_id)
     if recipient is None:
-        raise NotFound("办文单不存在")
+        raise NotFound(_("办文单不存在"))
     return render_template("documents/sheet.html", document=document, sheet=page_reads.sheet_for(recipient),
                            issuing=issuing)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, page_limit
@@ -21,7 +22,7 @@ def inbox():
     args = request.args
     return inbox_page(current_user, limit=page_limit(), before=args.get("before"), kind=args.get("kind"),
                       unread_only=args.get("unread") == "1",
-                      unit_id=clean_int(args.get("unit_id"), "unit_id", "发送单位", required=False),
+                      unit_id=clean_int(args.get("unit_id"), "unit_id", _("发送单位"), required=False),
                       needs_ack=args.get("needs_ack") == "1", overdue=args.get("overdue") == "1",
                       term=(args.get("q") or "").strip()[:100] or None,
                       order=args.get("order") or "newest")

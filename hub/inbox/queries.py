@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
 from hub.channels.models import Channel, ChannelKind, ChannelRead, ChannelTarget, Mention, Message
@@ -29,10 +30,10 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     if not cursor:
         return None
     try:
-        stamp, _, item_id = cursor.split(":")
+        stamp, _kind, item_id = cursor.split(":")
         return datetime.fromtimestamp(float(stamp), timezone.utc), int(item_id)
     except (ValueError, OverflowError, OSError):
-        raise InvalidInput("before 游标无效", field="before") from None
+        raise InvalidInput(_("before 游标无效"), field="before") from None
 
 
 def cursor_of(item: dict[str, Any]) -> str:
@@ -61,7 +62,8 @@ def _message_items(user: User, kind: str, condition, limit: int, before,
     items = []
     for message, channel, last_read in db.session.execute(
             query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)):
-        title = f"私信：{message.author.name}" if kind == "direct" else f"{channel.name} 中提到了您"
+        title = (_("私信：%(name)s", name=message.author.name) if kind == "direct"
+                 else _("%(channel)s 中提到了您", channel=channel.name))
         items.append({"kind": kind, "id": message.id, "channel_id": channel.id, "title": title,
                       "summary": message.body[:120],
                       "from": {"user_id": message.author_id, "name": message.author.name},
@@ -121,9 +123,9 @@ def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str |
     """One page of the inbox with `next` and the unread count: newest first, or
     (order="unread_first") everything unread newest first, then the rest."""
     if kind is not None and kind not in KINDS:
-        raise InvalidInput(f"kind 应为 {'、'.join(KINDS)} 之一", field="kind")
+        raise InvalidInput(_("kind 应为 %(choices)s 之一", choices="、".join(KINDS)), field="kind")
     if order not in ORDERS:
-        raise InvalidInput(f"order 应为 {'、'.join(ORDERS)} 之一", field="order")
+        raise InvalidInput(_("order 应为 %(choices)s 之一", choices="、".join(ORDERS)), field="order")
     filters = Filters(kind=kind, unit_id=unit_id, needs_ack=needs_ack, overdue=overdue, term=term)
     if order == "newest" or unread_only:
         items = _items(user, filters, limit=limit, before=parse_cursor(before),
@@ -143,7 +145,7 @@ def _unread_first(user: User, filters: Filters, *, limit: int,
     which run it is in ("u…" / "r…")."""
     phase, cursor = (before[0], before[1:]) if before else ("u", None)
     if phase not in ("u", "r"):
-        raise InvalidInput("before 游标无效", field="before")
+        raise InvalidInput(_("before 游标无效"), field="before")
     page: list[dict[str, Any]] = []
     if phase == "u":
         unread = _items(user, filters, limit=limit, before=parse_cursor(cursor), read=False)

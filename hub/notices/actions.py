@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from hub.audit import record_audit
@@ -48,27 +49,27 @@ class NoticeDraft:
     @classmethod
     def from_json(cls, data: Any) -> NoticeDraft:
         if not isinstance(data, dict):
-            raise InvalidInput("请求体必须是 JSON 对象", field="body")
-        title = clean_text(data.get("title"), "title", "标题", max_length=TITLE_MAX)
-        summary = clean_text(data.get("summary"), "summary", "内容摘要", max_length=SUMMARY_MAX)
+            raise InvalidInput(_("请求体必须是 JSON 对象"), field="body")
+        title = clean_text(data.get("title"), "title", _("标题"), max_length=TITLE_MAX)
+        summary = clean_text(data.get("summary"), "summary", _("内容摘要"), max_length=SUMMARY_MAX)
         body = data.get("body") or ""
         if not isinstance(body, str):
-            raise InvalidInput("正文必须是文本", field="body")
+            raise InvalidInput(_("正文必须是文本"), field="body")
         if len(body) > BODY_MAX:
-            raise TooLarge(f"正文不能超过 {BODY_MAX} 个字符", field="body")
+            raise TooLarge(_("正文不能超过 %(limit)s 个字符", limit=BODY_MAX), field="body")
         html = data.get("html")
         if html is not None and (not isinstance(html, str) or len(html) > BODY_MAX * 2):
-            raise InvalidInput("富文本内容无效或过长", field="html")
+            raise InvalidInput(_("富文本内容无效或过长"), field="html")
         urgent = data.get("urgent", False)
         if not isinstance(urgent, bool):
-            raise InvalidInput("urgent 须为 true 或 false", field="urgent")
+            raise InvalidInput(_("urgent 须为 true 或 false"), field="urgent")
         reason = None
         if urgent:
-            reason = clean_text(data.get("urgent_reason"), "urgent_reason", "紧急原因",
+            reason = clean_text(data.get("urgent_reason"), "urgent_reason", _("紧急原因"),
                                 max_length=REASON_MAX)
         requires_ack = data.get("requires_ack", False)
         if not isinstance(requires_ack, bool):
-            raise InvalidInput("requires_ack 须为 true 或 false", field="requires_ack")
+            raise InvalidInput(_("requires_ack 须为 true 或 false"), field="requires_ack")
         return cls(title=title, summary=summary, body=body, html=html,
                    audience=Audience.from_json(data.get("audience")), urgent_reason=reason,
                    requires_ack=requires_ack, deadline=_time(data.get("deadline"), "deadline"),
@@ -85,7 +86,7 @@ def _time(value: Any, field: str) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise InvalidInput("时间须为带时区的 ISO 8601，例如 2026-11-23T09:00:00+08:00", field=field)
+        raise InvalidInput(_("时间须为带时区的 ISO 8601，例如 2026-11-23T09:00:00+08:00"), field=field)
     return parsed
 
 
@@ -107,12 +108,12 @@ def require_can_publish(author: User, draft: NoticeDraft) -> Unit:
     leader (or a system admin) and a reason. Returns the publishing unit."""
     unit = publishing_unit(author)
     if unit is None:
-        raise NotAllowed("您没有所属单位，不能发布通知")
+        raise NotAllowed(_("您没有所属单位，不能发布通知"))
     if not author.is_admin and not (author.has_role(Role.LEADER, unit.id)
                                     or author.has_role(Role.CLERK, unit.id)):
-        raise NotAllowed("只有本单位的领导或文书可以发布通知")
+        raise NotAllowed(_("只有本单位的领导或文书可以发布通知"))
     if draft.urgent_reason and not (author.is_admin or author.has_role(Role.LEADER, unit.id)):
-        raise NotAllowed("只有领导可以发布紧急通知", field="urgent")
+        raise NotAllowed(_("只有领导可以发布紧急通知"), field="urgent")
     if not author.is_admin:
         _require_within_reach(reach_root(unit), draft.audience)
     return unit
@@ -121,15 +122,16 @@ def require_can_publish(author: User, draft: NoticeDraft) -> Unit:
 def _require_within_reach(root: Unit, audience: Audience) -> None:
     units = list(db.session.scalars(select(Unit).where(Unit.id.in_(audience.unit_ids()))))
     if len(units) != len(audience.unit_ids()) or any(not u.active for u in units):
-        raise InvalidInput("发送范围中有不存在或已撤销的单位", field="audience")
+        raise InvalidInput(_("发送范围中有不存在或已撤销的单位"), field="audience")
     if any(not u.path.startswith(root.path) for u in units):
-        raise NotAllowed(f"只能向{root.name}及其下级单位发布", field="audience")
+        raise NotAllowed(_("只能向%(unit)s及其下级单位发布", unit=root.name), field="audience")
     if audience.users:
         inside = set(db.session.scalars(
             select(Membership.user_id).join(Unit, Unit.id == Membership.unit_id)
             .where(Membership.user_id.in_(audience.users), Unit.path.startswith(root.path))))
         if inside != set(audience.users):
-            raise NotAllowed(f"只能向{root.name}及其下级单位的人员发布", field="audience.users")
+            raise NotAllowed(_("只能向%(unit)s及其下级单位的人员发布", unit=root.name),
+                             field="audience.users")
 
 
 def publish_notice(author: User, draft: NoticeDraft, *, replacing: Notice | None = None) -> Notice:
@@ -139,7 +141,7 @@ def publish_notice(author: User, draft: NoticeDraft, *, replacing: Notice | None
     now = utcnow()
     publish_at = draft.publish_at or now
     if draft.deadline is not None and draft.deadline <= publish_at:
-        raise InvalidInput("截止时间须晚于发布时间", field="deadline")
+        raise InvalidInput(_("截止时间须晚于发布时间"), field="deadline")
     notice = Notice(author_id=author.id, unit_id=unit.id, title=draft.title, summary=draft.summary,
                     body=draft.body, html=sanitize_html(draft.html) if draft.html else None,
                     urgent_reason=draft.urgent_reason, requires_ack=draft.requires_ack,
@@ -169,7 +171,7 @@ def _attach(author: User, notice: Notice, attachment_ids: list[int], replacing: 
         if attachment_id not in carried:
             attachment = db.session.get(Attachment, attachment_id)
             if attachment is None or attachment.uploader_id != author.id or not is_unused(attachment):
-                raise InvalidInput("附件不存在或已被使用", field="attachment_ids")
+                raise InvalidInput(_("附件不存在或已被使用"), field="attachment_ids")
         db.session.add(NoticeAttachment(notice_id=notice.id, attachment_id=attachment_id, position=position))
     db.session.flush()
     db.session.expire(notice, ["attachments"])
@@ -231,9 +233,9 @@ def mark_read(reader: User, notice: Notice) -> Receipt:
 def acknowledge(reader: User, notice: Notice) -> Receipt:
     """签收 a notice that asks for it (reading it too). Idempotent."""
     if not notice.requires_ack:
-        raise Conflict("该通知不需要签收")
+        raise Conflict(_("该通知不需要签收"))
     if notice.revoked_at is not None:
-        raise Conflict("该通知已撤回")
+        raise Conflict(_("该通知已撤回"))
     receipt = mark_read(reader, notice)
     if receipt.acked_at is None:
         receipt.acked_at = utcnow()
@@ -251,11 +253,11 @@ def send_reminder(actor: User, notice: Notice) -> None:
     """提醒未读: at most once every 4 hours per notice (429 otherwise). The push
     goes to the audience's rooms; pages show it only to people who have not read."""
     if not can_follow_up(actor, notice):
-        raise NotAllowed("只有发布人和发布单位的管理员可以提醒")
+        raise NotAllowed(_("只有发布人和发布单位的管理员可以提醒"))
     if notice.revoked_at is not None:
-        raise Conflict("该通知已撤回")
+        raise Conflict(_("该通知已撤回"))
     now = utcnow()
-    TooSoon.unless_waited(notice.last_reminded_at, now, REMINDER_INTERVAL, "每 4 小时最多提醒一次")
+    TooSoon.unless_waited(notice.last_reminded_at, now, REMINDER_INTERVAL, _("每 4 小时最多提醒一次"))
     notice.last_reminded_at = now
     for room in audience_rooms(notice):
         emit_on_commit("reminder", {"notice_id": notice.id, "title": notice.title}, to=room)
@@ -267,13 +269,13 @@ def correct_notice(author: User, notice: Notice, draft: NoticeDraft) -> Notice:
     """更正: a new version replaces the notice; people who read the old one see
     the new one flagged as corrected."""
     if notice.author_id != author.id and not can_admin_unit(author, notice.unit):
-        raise NotAllowed("只有发布人可以更正")
+        raise NotAllowed(_("只有发布人可以更正"))
     if notice.superseded_by_id is not None or notice.revoked_at is not None:
-        raise Conflict("该通知已被更正或撤回")
+        raise Conflict(_("该通知已被更正或撤回"))
     if draft.publish_at is not None and draft.publish_at > utcnow():
         # The old version leaves inboxes the moment it is superseded, so a
         # correction cannot wait: it goes out now.
-        raise InvalidInput("更正须立即发布，不能定时", field="publish_at")
+        raise InvalidInput(_("更正须立即发布，不能定时"), field="publish_at")
     new = publish_notice(author, draft, replacing=notice)
     new.corrects_id, new.version = notice.id, notice.version + 1
     notice.superseded_by_id = new.id
@@ -285,10 +287,10 @@ def correct_notice(author: User, notice: Notice, draft: NoticeDraft) -> Notice:
 def revoke_notice(author: User, notice: Notice, *, note: str) -> Notice:
     """撤回: the record stays, with the note, for everyone who received it."""
     if notice.author_id != author.id and not can_admin_unit(author, notice.unit):
-        raise NotAllowed("只有发布人可以撤回")
+        raise NotAllowed(_("只有发布人可以撤回"))
     if notice.revoked_at is not None:
         return notice
-    notice.revoke_note = clean_text(note, "note", "撤回说明", max_length=REASON_MAX)
+    notice.revoke_note = clean_text(note, "note", _("撤回说明"), max_length=REASON_MAX)
     notice.revoked_at = utcnow()
     for room in audience_rooms(notice):
         emit_on_commit("notice_changed", {"id": notice.id, "revoked": True}, to=room)
@@ -301,10 +303,10 @@ def give_feedback(reader: User, notice: Notice, kind: str) -> None:
     """重复 / 不清楚 / 不必要, anonymously: the feedback row names no person; the
     receipt only remembers that feedback was given, so it is given once."""
     if kind not in FeedbackKind.__members__.values():
-        raise InvalidInput("反馈类型应为 duplicate、unclear 或 unnecessary", field="kind")
+        raise InvalidInput(_("反馈类型应为 duplicate、unclear 或 unnecessary"), field="kind")
     receipt = mark_read(reader, notice)
     if receipt.feedback_given:
-        raise Conflict("您已对该通知提交过反馈")
+        raise Conflict(_("您已对该通知提交过反馈"))
     receipt.feedback_given = True
     db.session.add(NoticeFeedback(notice_id=notice.id, kind=kind))
     db.session.commit()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body, page_limit
@@ -64,7 +65,7 @@ def ack(notice_id: int):
 def _followed(notice_id: int):
     notice = queries.access_notice(current_user, notice_id)
     if not actions.can_follow_up(current_user, notice):
-        raise NotAllowed("只有发布人和发布单位的管理员可以查看阅读情况")
+        raise NotAllowed(_("只有发布人和发布单位的管理员可以查看阅读情况"))
     return notice
 
 
@@ -77,13 +78,13 @@ def receipts(notice_id: int):
     cover = read_coverage(notice)
     limit = page_limit()
     after = clean_int(request.args.get("after"), "after", "after", required=False) or 0
-    unit_id = clean_int(request.args.get("unit_id"), "unit_id", "单位", required=False)
+    unit_id = clean_int(request.args.get("unit_id"), "unit_id", _("单位"), required=False)
     unread = unread_people(notice, limit=limit + 1, after=after, unit_id=unit_id)
     more = len(unread) > limit
     unread = unread[:limit]
     return {"audience_count": cover.audience_count, "read_count": cover.read_count,
             "acked_count": cover.acked_count,
-            "by_unit": [{k: row[k] for k in ("unit_id", "name", "depth", "audience", "read", "acked")}
+            "by_unit": [{k: row[k] for k in ("unit_id", "name", "depth", "path", "audience", "read", "acked")}
                         for row in cover.by_unit],
             "unread": [{"user_id": u, "name": name, "unit_id": unit} for u, name, unit in unread],
             "next": unread[-1][0] if more and unread else None,
@@ -121,6 +122,6 @@ def feedback(notice_id: int):
     notice = queries.access_notice(current_user, notice_id)
     kind = json_body().get("kind")
     if not isinstance(kind, str):
-        raise InvalidInput("缺少反馈类型", field="kind")
+        raise InvalidInput(_("缺少反馈类型"), field="kind")
     actions.give_feedback(current_user, notice, kind)
     return {"received": True}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger, and_, case, cast, false, func, or_, select
 
 from hub.errors import InvalidInput
@@ -29,19 +30,19 @@ class Audience:
     @classmethod
     def from_json(cls, data: Any) -> Audience:
         if not isinstance(data, dict):
-            raise InvalidInput("请选择发送范围", field="audience")
+            raise InvalidInput(_("请选择发送范围"), field="audience")
         lists = {key: clean_id_list(data.get(key), f"audience.{key}", limit=1000)
                  for key in ("subtrees", "units", "users")}
         positions = []
         for item in data.get("positions") or []:
             if not isinstance(item, dict) or not isinstance(item.get("unit_id"), int):
-                raise InvalidInput("audience.positions 的每一项须为 {unit_id, position}",
+                raise InvalidInput(_("audience.positions 的每一项须为 {unit_id, position}"),
                                    field="audience.positions")
             positions.append((item["unit_id"], clean_text(item.get("position"), "audience.positions",
-                                                          "职务", max_length=64)))
+                                                          _("职务"), max_length=64)))
         audience = cls(positions=positions, **lists)
         if audience.is_empty:
-            raise InvalidInput("发送范围不能为空", field="audience")
+            raise InvalidInput(_("发送范围不能为空"), field="audience")
         return audience
 
     @property

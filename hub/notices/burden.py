@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
@@ -71,7 +72,7 @@ def clean_months(value: Any) -> int:
         return DEFAULT_MONTHS
     text = str(value).strip()
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_MONTHS:
-        raise InvalidInput(f"months 须为 1 到 {MAX_MONTHS} 之间的整数", field="months")
+        raise InvalidInput(_("months 须为 1 到 %(max)s 之间的整数", max=MAX_MONTHS), field="months")
     return int(text)
 
 
@@ -135,6 +136,53 @@ def burden_report(user: User, *, months: int = DEFAULT_MONTHS, now: datetime | N
     return BurdenReport(months=labels, units=[
         UnitLoad(unit=u, months=loads.get(u.id) or [MonthLoad(label) for label in labels],
                  task_channels_open=channels.get(u.id, 0)) for u in units])
+
+
+# ---- The monthly chart: server-side SVG, one per unit ---------------------------------------
+
+BAR_WIDTH, BAR_GAP, MARGIN = 24, 14, 10
+PLOT_TOP, PLOT_HEIGHT, LABELS_HEIGHT = 18, 100, 22
+
+
+@dataclass
+class MonthBar:
+    """One month's bar of a unit's chart, in SVG user units: the notices sent
+    (`height`) with the after-hours part of them at its foot (`after_height`)."""
+
+    load: MonthLoad
+    x: float
+    y: float
+    height: float
+    after_y: float
+    after_height: float
+    width: float = BAR_WIDTH
+
+    @property
+    def middle(self) -> float:
+        return self.x + BAR_WIDTH / 2
+
+
+@dataclass
+class MonthChart:
+    bars: list[MonthBar]
+    width: float
+    height: float = PLOT_TOP + PLOT_HEIGHT + LABELS_HEIGHT
+    baseline: float = PLOT_TOP + PLOT_HEIGHT
+
+
+def month_chart(load: UnitLoad) -> MonthChart:
+    """A unit's months as bars scaled to its own busiest month, so the chart
+    compares a unit's months with each other and never one unit with another
+    (every unit's chart has the same height whatever it sent)."""
+    scale = PLOT_HEIGHT / load.busiest if load.busiest else 0
+    bars = []
+    for i, month in enumerate(load.months):
+        height, after = round(month.notices * scale, 1), round(month.after_hours * scale, 1)
+        bars.append(MonthBar(load=month, x=MARGIN + i * (BAR_WIDTH + BAR_GAP),
+                             y=PLOT_TOP + PLOT_HEIGHT - height, height=height,
+                             after_y=PLOT_TOP + PLOT_HEIGHT - after, after_height=after))
+    width = 2 * MARGIN + len(bars) * (BAR_WIDTH + BAR_GAP) - BAR_GAP
+    return MonthChart(bars=bars, width=width)
 
 
 def _task_channels_open(scope: list[str] | None) -> dict[int, int]:

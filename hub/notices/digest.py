@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 
 from hub.channels.models import Channel, ChannelKind, Message
@@ -95,7 +96,7 @@ def parse_day(value: Any) -> date | None:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise InvalidInput("日期格式应为 YYYY-MM-DD", field="day")
+    raise InvalidInput(_("日期格式应为 YYYY-MM-DD"), field="day")
 
 
 def digest_for(user: User, day: date | None = None, *, now: datetime | None = None) -> Digest:
@@ -105,7 +106,7 @@ def digest_for(user: User, day: date | None = None, *, now: datetime | None = No
     if day is None:
         day = default_day(schedule, now)
     elif day > now.astimezone(TZ).date():
-        raise InvalidInput("不能查看未来日期的摘要", field="day")
+        raise InvalidInput(_("不能查看未来日期的摘要"), field="day")
     digest = Digest(day=day, start=_day_end(schedule, previous_working_day(schedule, day)),
                     end=_day_end(schedule, day), now=now)
     received = _received(user, digest.start, digest.end)

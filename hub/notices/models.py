@@ -5,6 +5,7 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -130,8 +131,10 @@ class FeedbackKind(enum.StrEnum):
     UNNECESSARY = "unnecessary"    # 不必要
 
 
-FEEDBACK_LABELS = {FeedbackKind.DUPLICATE: "重复", FeedbackKind.UNCLEAR: "不清楚",
-                   FeedbackKind.UNNECESSARY: "不必要"}
+FEEDBACK_LABELS = {
+    FeedbackKind.DUPLICATE: lazy_gettext("重复"), FeedbackKind.UNCLEAR: lazy_gettext("不清楚"),
+    FeedbackKind.UNNECESSARY: lazy_gettext("不必要"),
+}
 
 
 class NoticeFeedback(db.Model):

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -27,7 +29,8 @@ from hub.notices.queries import visible_notices
 from hub.org import queries as org_queries
 from hub.org.models import Membership, Role, Unit, User
 
-WEEKDAYS = "一二三四五六日"
+WEEKDAYS = (lazy_gettext("周一"), lazy_gettext("周二"), lazy_gettext("周三"), lazy_gettext("周四"),
+            lazy_gettext("周五"), lazy_gettext("周六"), lazy_gettext("周日"))
 _LOCAL_INPUT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 
 
@@ -60,10 +63,11 @@ def reach_of(user: User) -> Unit | None:
 def when_label(moment: datetime, now: datetime) -> str:
     """"周一 08:30" within the coming week, else "12月1日 周一 08:30"."""
     local, today = moment.astimezone(TZ), now.astimezone(TZ).date()
-    text = f"周{WEEKDAYS[local.weekday()]} {local:%H:%M}"
+    weekday, time_of_day = WEEKDAYS[local.weekday()], f"{local:%H:%M}"
     if (local.date() - today).days >= 7:
-        text = f"{local.month}月{local.day}日 {text}"
-    return text
+        return _("%(month)s月%(day)s日 %(weekday)s %(time)s", month=local.month, day=local.day,
+                 weekday=weekday, time=time_of_day)
+    return _("%(weekday)s %(time)s", weekday=weekday, time=time_of_day)
 
 
 def local_when(value: Any) -> str:
@@ -77,8 +81,10 @@ def local_when(value: Any) -> str:
         except ValueError:
             return value
     local = value.astimezone(TZ)
-    text = f"{local.month}月{local.day}日 {local:%H:%M}"
-    return text if local.year == datetime.now(TZ).year else f"{local.year}年{text}"
+    parts = {"year": local.year, "month": local.month, "day": local.day, "time": f"{local:%H:%M}"}
+    if local.year == datetime.now(TZ).year:
+        return _("%(month)s月%(day)s日 %(time)s", **parts)
+    return _("%(year)s年%(month)s月%(day)s日 %(time)s", **parts)
 
 
 def local_input(value: datetime | None) -> str:
@@ -92,11 +98,11 @@ def iso_from_local(value: str, field_name: str) -> str | None:
     if not value:
         return None
     if not _LOCAL_INPUT.match(value):
-        raise InvalidInput("请填写正确的日期和时间", field=field_name)
+        raise InvalidInput(_("请填写正确的日期和时间"), field=field_name)
     try:
         datetime.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("请填写正确的日期和时间", field=field_name) from None
+        raise InvalidInput(_("请填写正确的日期和时间"), field=field_name) from None
     return (value if len(value) == 19 else value + ":00") + "+08:00"
 
 
@@ -154,9 +160,9 @@ class ComposeForm:
                    attachment_ids=[a.id for a in notice.attachments])
 
     def audience_json(self) -> dict[str, Any]:
-        for unit_id, _ in self.positions:
+        for unit_id, _position in self.positions:
             if unit_id is None:
-                raise InvalidInput("请为职务选择所在单位", field="audience.positions")
+                raise InvalidInput(_("请为职务选择所在单位"), field="audience.positions")
         return {"subtrees": self.subtree_ids, "units": self.unit_ids, "users": self.user_ids,
                 "positions": [{"unit_id": u, "position": p} for u, p in self.positions]}
 
@@ -343,3 +349,45 @@ def coverage_tree(by_unit: list[dict[str, Any]]) -> list[CoverNode]:
     for root in roots:
         add_up(root)
     return roots
+
+
+COVER_PAGE = 100          # units listed at a time inside one unit of the coverage tree
+
+
+def cover_chain(tree: list[CoverNode], by_unit: list[dict[str, Any]], unit_id: int) -> list[CoverNode]:
+    """The nodes from a root of the coverage tree down to `unit_id` (empty when
+    the unit is not in it), found by its path: one look per level, not a walk of
+    the whole tree."""
+    path = next((row["path"] for row in by_unit if row["unit_id"] == unit_id), None)
+    chain: list[CoverNode] = []
+    level = tree if path else []
+    while level:
+        step = next((n for n in level if path.startswith(n.path)), None)
+        if step is None:
+            return []
+        chain.append(step)
+        if step.unit_id == unit_id:
+            return chain
+        level = step.children
+    return []
+
+
+def cover_node(tree: list[CoverNode], by_unit: list[dict[str, Any]], unit_id: int) -> CoverNode | None:
+    chain = cover_chain(tree, by_unit, unit_id)
+    return chain[-1] if chain else None
+
+
+def open_cover_units(tree: list[CoverNode], by_unit: list[dict[str, Any]], unit_id: int | None) -> set[int]:
+    """The units the coverage page renders open: the top level, and the way down
+    to `unit_id` (?open=, how the page works without JavaScript)."""
+    opened = {n.unit_id for n in tree}
+    if unit_id:
+        opened |= {n.unit_id for n in cover_chain(tree, by_unit, unit_id)}
+    return opened
+
+
+def cover_units_key(by_unit: list[dict[str, Any]]) -> str:
+    """A short fingerprint of which units coverage counts under ("count:sum of
+    ids"), which the live page compares to tell when to suggest a reload."""
+    return f"{len(by_unit)}:{sum(row['unit_id'] for row in by_unit)}"
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from hub.db import utcnow
@@ -31,12 +32,12 @@ def access_notice(user: User, notice_id: int) -> Notice:
     from hub.notices.actions import can_follow_up
     notice = db.session.get(Notice, notice_id)
     if notice is None:
-        raise NotFound("通知不存在")
+        raise NotFound(_("通知不存在"))
     if can_follow_up(user, notice):
         return notice
     visible = visible_notices(user).where(Notice.id == notice_id).with_only_columns(Notice.id)
     if db.session.scalar(visible) is None:
-        raise NotFound("通知不存在")
+        raise NotFound(_("通知不存在"))
     return notice
 
 

@@ -7,6 +7,7 @@ message; any other HubError becomes the error page (never a 500).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -44,7 +45,7 @@ def sender_burden():
     months = burden.clean_months(request.args.get("months"))
     report = burden.burden_report(current_user, months=months)
     return render_template("reports/burden.html", report=report, months=months,
-                           feedback_labels=FEEDBACK_LABELS)
+                           feedback_labels=FEEDBACK_LABELS, month_chart=burden.month_chart)
 
 
 @bp.get("/suggestions")
@@ -62,7 +63,7 @@ def suggest():
     except HubError as problem:
         db.session.rollback()
         return render_template("reports/suggestions.html", form=request.form, error=problem), problem.status
-    flash("已收到您的意见，谢谢！意见箱不记录提交人。")
+    flash(_("已收到您的意见，谢谢！意见箱不记录提交人。"))
     return redirect(url_for("reports.suggestion_form"))
 
 

@@ -12,6 +12,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,15 +43,15 @@ def _clean_body(value: Any) -> str:
     """Several lines of text, exactly as written (line breaks and tabs kept;
     other control characters refused), 1–2000 characters."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("请填写意见内容", field="body")
+        raise InvalidInput(_("请填写意见内容"), field="body")
     value = value.strip().replace("\r\n", "\n")
     if len(value) > SUGGESTION_MAX:
-        raise InvalidInput(f"意见内容不能超过 {SUGGESTION_MAX} 个字符（现为 {len(value)} 个）",
-                           field="body")
+        raise InvalidInput(_("意见内容不能超过 %(limit)s 个字符（现为 %(length)s 个）",
+                             limit=SUGGESTION_MAX, length=len(value)), field="body")
     for char in value:
         category = unicodedata.category(char)
         if (category == "Cc" and char not in "\n\t") or category == "Cs":
-            raise InvalidInput("意见内容包含无法显示的字符", field="body")
+            raise InvalidInput(_("意见内容包含无法显示的字符"), field="body")
     return value
 
 
@@ -59,7 +60,7 @@ def submit_suggestion(writer: User, body: Any, contact: Any = None) -> Suggestio
     contact — never the writer (`writer` is taken only to make the caller prove
     they are signed in). Emits nothing."""
     suggestion = Suggestion(body=_clean_body(body),
-                            contact=clean_text(contact, "contact", "联系方式",
+                            contact=clean_text(contact, "contact", _("联系方式"),
                                                max_length=CONTACT_MAX, required=False) or None)
     db.session.add(suggestion)
     db.session.commit()
@@ -69,7 +70,7 @@ def submit_suggestion(writer: User, body: Any, contact: Any = None) -> Suggestio
 def require_can_read_suggestions(user: User) -> None:
     """The box reaches the platform's operators: system admins only."""
     if not user.is_admin:
-        raise NotAllowed("只有系统管理员可以查看意见箱")
+        raise NotAllowed(_("只有系统管理员可以查看意见箱"))
 
 
 def received_suggestions(user: User, *, limit: int = LIST_MAX,

@@ -9,10 +9,11 @@ static/js/notices.js adds the live search, preview and updates on top.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.db import utcnow
-from hub.errors import HubError, NotAllowed
+from hub.errors import HubError, NotAllowed, NotFound
 from hub.extensions import db
 from hub.notices import actions, pages, queries
 from hub.notices.actions import NoticeDraft
@@ -38,7 +39,7 @@ def _follow_up(notice_id: int) -> Notice:
     publishing unit (others: 404 if they cannot see it, else 403, as the API)."""
     notice = queries.access_notice(current_user, notice_id)
     if not actions.can_follow_up(current_user, notice):
-        raise NotAllowed("只有发布人和发布单位的管理员可以查看阅读情况")
+        raise NotAllowed(_("只有发布人和发布单位的管理员可以查看阅读情况"))
     return notice
 
 
@@ -55,7 +56,7 @@ def index():
 def new():
     """发通知: the compose form (after hours, pre-set to the next working period)."""
     if not pages.can_publish(current_user):
-        raise NotAllowed("只有本单位的领导或文书可以发布通知")
+        raise NotAllowed(_("只有本单位的领导或文书可以发布通知"))
     return _compose(ComposeForm(), fresh=True)
 
 
@@ -64,7 +65,7 @@ def new():
 def create():
     """Publish, or (查找 / 预览 buttons) re-render the form with what was asked."""
     if not pages.can_publish(current_user):
-        raise NotAllowed("只有本单位的领导或文书可以发布通知")
+        raise NotAllowed(_("只有本单位的领导或文书可以发布通知"))
     form = ComposeForm.from_form(request.form)
     try:
         pages.upload_files(current_user, form, request.files.getlist("files"))
@@ -76,8 +77,8 @@ def create():
         notice = actions.publish_notice(current_user, NoticeDraft.from_json(form.draft_json()))
     except HubError as problem:
         return _compose(form, error=problem)
-    flash("通知已发布" if notice.publish_at <= utcnow() else
-          f"通知将于 {pages.local_when(notice.publish_at)} 发出")
+    flash(_("通知已发布") if notice.publish_at <= utcnow() else
+          _("通知将于 %(when)s 发出", when=pages.local_when(notice.publish_at)))
     return redirect(url_for("notices.show", notice_id=notice.id))
 
 
@@ -104,7 +105,7 @@ def correct(notice_id: int):
         new_notice = actions.correct_notice(current_user, notice, NoticeDraft.from_json(form.draft_json()))
     except HubError as problem:
         return _compose(form, original=db.session.get(Notice, notice_id), error=problem)
-    flash("更正已发布，已读过原通知的人会看到“已更正”")
+    flash(_("更正已发布，已读过原通知的人会看到“已更正”"))
     return redirect(url_for("notices.show", notice_id=new_notice.id))
 
 
@@ -203,7 +204,7 @@ def ack(notice_id: int):
         actions.acknowledge(current_user, notice)
     except HubError as problem:
         return _notice_page(notice, following=actions.can_follow_up(current_user, notice), error=problem)
-    flash("已签收")
+    flash(_("已签收"))
     return redirect(url_for("notices.show", notice_id=notice.id))
 
 
@@ -216,7 +217,7 @@ def feedback(notice_id: int):
         actions.give_feedback(current_user, notice, request.form.get("kind", ""))
     except HubError as problem:
         return _notice_page(notice, following=actions.can_follow_up(current_user, notice), error=problem)
-    flash("反馈已匿名送达发布单位，谢谢")
+    flash(_("反馈已匿名送达发布单位，谢谢"))
     return redirect(url_for("notices.show", notice_id=notice.id))
 
 
@@ -239,13 +240,36 @@ def _coverage_page(notice: Notice, *, error: HubError | None = None):
     unread = unread_people(notice, limit=UNREAD_PAGE + 1, after=after, unit_id=unit_id)
     more = len(unread) > UNREAD_PAGE
     unread = unread[:UNREAD_PAGE]
+    tree = pages.coverage_tree(cover.by_unit)
     return render_template(
-        "notices/coverage.html", notice=notice, cover=cover, tree=pages.coverage_tree(cover.by_unit),
+        "notices/coverage.html", notice=notice, cover=cover, tree=tree, cover_page=pages.COVER_PAGE,
+        open_ids=pages.open_cover_units(tree, cover.by_unit, pages.as_id(request.args.get("open"))),
+        units_key=pages.cover_units_key(cover.by_unit),
         unit_names={row["unit_id"]: row["name"] for row in cover.by_unit},
         unread=unread, next_after=unread[-1][0] if more and unread else None, after=after, unit_id=unit_id,
         feedback=queries.feedback_counts(notice), feedback_labels=FEEDBACK_LABELS, error=error,
         page_size=UNREAD_PAGE,
     ), error.status if error else 200
+
+
+@bp.get("/<int:notice_id>/coverage/units", defaults={"unit_id": None})
+@bp.get("/<int:notice_id>/coverage/units/<int:unit_id>")
+@login_required
+def coverage_children(notice_id: int, unit_id: int | None):
+    """The lines inside one unit of the coverage tree (or its top level), a page at
+    a time (after=<count shown>): the coverage page opens the top levels and
+    fetches the rest when someone expands a unit, so a province-wide notice never
+    puts its 20,000 units on one page. The same access as the page."""
+    notice = _follow_up(notice_id)
+    cover = read_coverage(notice)
+    tree = pages.coverage_tree(cover.by_unit)
+    parent = pages.cover_node(tree, cover.by_unit, unit_id) if unit_id else None
+    if unit_id and parent is None:
+        raise NotFound(_("该单位不在发送范围内"))
+    return render_template(
+        "notices/_cover_children.html", notice=notice, parent=parent,
+        nodes=parent.children if parent else tree, after=pages.as_id(request.args.get("after")) or 0,
+        open_ids=set(), cover_page=pages.COVER_PAGE)
 
 
 @bp.post("/<int:notice_id>/remind")
@@ -257,7 +281,7 @@ def remind(notice_id: int):
         actions.send_reminder(current_user, notice)
     except HubError as problem:
         return _coverage_page(notice, error=problem)
-    flash("已提醒尚未阅读的人员")
+    flash(_("已提醒尚未阅读的人员"))
     return redirect(url_for("notices.coverage", notice_id=notice.id))
 
 
@@ -279,5 +303,5 @@ def revoke(notice_id: int):
         db.session.rollback()
         return render_template("notices/revoke.html", notice=db.session.get(Notice, notice_id),
                                error=problem, note=note), problem.status
-    flash("通知已撤回，收件人会看到撤回说明")
+    flash(_("通知已撤回，收件人会看到撤回说明"))
     return redirect(url_for("notices.show", notice_id=notice.id))

@@ -6,6 +6,7 @@ scope, writes, records the audit entry and commits once.
 from __future__ import annotations
 
 from blinker import Namespace
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, literal, select, update
 
 from hub.audit import record_audit
@@ -37,7 +38,7 @@ def clean_kind(kind: str | None) -> str:
         return UnitKind.OTHER
     if kind not in UnitKind.__members__.values():
         allowed = ", ".join(k.value for k in UnitKind)
-        raise InvalidInput(f"单位类型无效，可选：{allowed}", field="kind")
+        raise InvalidInput(_("单位类型无效，可选：%(choices)s", choices=allowed), field="kind")
     return kind
 
 
@@ -45,9 +46,9 @@ def _require_admin_of(actor: User, unit: Unit | None) -> None:
     require_any_admin(actor)
     if unit is None:
         if not actor.is_admin:
-            raise NotAllowed("只有系统管理员可以新建顶级单位")
+            raise NotAllowed(_("只有系统管理员可以新建顶级单位"))
     elif not can_admin_unit(actor, unit):
-        raise NotAllowed("该单位不在您的管理范围内")
+        raise NotAllowed(_("该单位不在您的管理范围内"))
 
 
 def _place(unit: Unit, parent: Unit | None) -> None:
@@ -61,12 +62,12 @@ def create_unit(actor: User, *, code: str, name: str, parent: Unit | None,
     """新建单位 under `parent` (None: a root, system admins only)."""
     _require_admin_of(actor, parent)
     code = clean_code(code, max_length=UNIT_CODE_MAX)
-    name = clean_text(name, "name", "单位名称", max_length=UNIT_NAME_MAX)
+    name = clean_text(name, "name", _("单位名称"), max_length=UNIT_NAME_MAX)
     kind = clean_kind(kind)
     if parent is not None and not parent.active:
-        raise Conflict("上级单位已撤销", field="parent_id")
+        raise Conflict(_("上级单位已撤销"), field="parent_id")
     if db.session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
-        raise Conflict(f"单位编码 {code} 已存在", field="code")
+        raise Conflict(_("单位编码 %(code)s 已存在", code=code), field="code")
     if sort_order is None:
         sort_order = (db.session.scalar(select(func.max(Unit.sort_order)).where(
             Unit.parent_id == (parent.id if parent else None))) or 0) + 1
@@ -86,11 +87,11 @@ def update_unit(actor: User, unit: Unit, *, name: str | None = None, kind: str |
     _require_admin_of(actor, unit)
     before = unit_snapshot(unit)
     if name is not None:
-        unit.name = clean_text(name, "name", "单位名称", max_length=UNIT_NAME_MAX)
+        unit.name = clean_text(name, "name", _("单位名称"), max_length=UNIT_NAME_MAX)
     if kind is not None:
         unit.kind = clean_kind(kind)
     if sort_order is not None:
-        unit.sort_order = clean_int(sort_order, "sort_order", "排序")
+        unit.sort_order = clean_int(sort_order, "sort_order", _("排序"))
     after = unit_snapshot(unit)
     if after != before:
         action = "unit.renamed" if before["name"] != after["name"] else "unit.updated"
@@ -122,9 +123,9 @@ def move_unit(actor: User, unit: Unit, new_parent: Unit) -> Unit:
     _require_admin_of(actor, unit)
     _require_admin_of(actor, new_parent)
     if new_parent.path.startswith(unit.path):
-        raise Conflict("不能把单位移动到它自己或它的下级单位之下", field="parent_id")
+        raise Conflict(_("不能把单位移动到它自己或它的下级单位之下"), field="parent_id")
     if not new_parent.active:
-        raise Conflict("目标上级单位已撤销", field="parent_id")
+        raise Conflict(_("目标上级单位已撤销"), field="parent_id")
     if unit.parent_id == new_parent.id:
         return unit
     before = unit_snapshot(unit)
@@ -145,9 +146,9 @@ def merge_units(actor: User, source: Unit, target: Unit) -> Unit:
     _require_admin_of(actor, source)
     _require_admin_of(actor, target)
     if source.id == target.id or target.path.startswith(source.path):
-        raise Conflict("不能把单位合并到它自己或它的下级单位", field="target_id")
+        raise Conflict(_("不能把单位合并到它自己或它的下级单位"), field="target_id")
     if not source.active or not target.active:
-        raise Conflict("已撤销的单位不能合并", field="target_id")
+        raise Conflict(_("已撤销的单位不能合并"), field="target_id")
     before = {"source": unit_snapshot(source), "target": unit_snapshot(target)}
     moved_people = _move_memberships(source, target)
     # Roles held *in* the source end with it rather than widen silently to the
@@ -197,10 +198,10 @@ def retire_unit(actor: User, unit: Unit) -> Unit:
         return unit
     if db.session.scalar(select(func.count()).select_from(Unit).where(
             Unit.parent_id == unit.id, Unit.active.is_(True))):
-        raise Conflict("该单位还有下级单位，请先移动、合并或撤销下级单位")
+        raise Conflict(_("该单位还有下级单位，请先移动、合并或撤销下级单位"))
     if db.session.scalar(select(func.count()).select_from(Membership).where(
             Membership.unit_id == unit.id)):
-        raise Conflict("该单位还有人员，请先调整人员或合并到其他单位")
+        raise Conflict(_("该单位还有人员，请先调整人员或合并到其他单位"))
     before = unit_snapshot(unit)
     unit.active = False
     unit.retired_at = utcnow()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -77,11 +78,11 @@ def unit_people(unit_id: int):
 @api_login_required
 def create_unit():
     data = json_body()
-    parent_id = clean_int(data.get("parent_id"), "parent_id", "上级单位", required=False)
+    parent_id = clean_int(data.get("parent_id"), "parent_id", _("上级单位"), required=False)
     parent = access_unit_for_admin(current_user, parent_id) if parent_id is not None else None
     unit = actions.create_unit(current_user, code=data.get("code"), name=data.get("name"),
                                parent=parent, kind=data.get("kind"),
-                               sort_order=clean_int(data.get("sort_order"), "sort_order", "排序",
+                               sort_order=clean_int(data.get("sort_order"), "sort_order", _("排序"),
                                                     required=False))
     return _units_json([unit])[0], 201
 
@@ -93,9 +94,10 @@ def update_unit(unit_id: int):
     data = json_body()
     unknown = set(data) - {"name", "parent_id", "kind", "sort_order"}
     if unknown:
-        raise InvalidInput(f"不支持的字段：{', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+        raise InvalidInput(_("不支持的字段：%(fields)s", fields=", ".join(sorted(unknown))),
+                           field=sorted(unknown)[0])
     if "parent_id" in data:
-        parent_id = clean_int(data["parent_id"], "parent_id", "上级单位")
+        parent_id = clean_int(data["parent_id"], "parent_id", _("上级单位"))
         actions.move_unit(current_user, unit, access_unit_for_admin(current_user, parent_id))
         unit = db.session.get(Unit, unit_id)
     if {"name", "kind", "sort_order"} & set(data):
@@ -108,7 +110,7 @@ def update_unit(unit_id: int):
 @api_login_required
 def merge_unit(unit_id: int):
     source = access_unit_for_admin(current_user, unit_id)
-    target_id = clean_int(json_body().get("target_id"), "target_id", "目标单位")
+    target_id = clean_int(json_body().get("target_id"), "target_id", _("目标单位"))
     target = actions.merge_units(current_user, source,
                                  access_unit_for_admin(current_user, target_id))
     return _units_json([target])[0]
@@ -126,7 +128,7 @@ def retire_unit(unit_id: int):
 def list_people():
     limit, offset = page_limit(), cursor_arg("after") or 0
     within = None
-    unit_id = clean_int(request.args.get("unit_id"), "unit_id", "单位", required=False)
+    unit_id = clean_int(request.args.get("unit_id"), "unit_id", _("单位"), required=False)
     if unit_id is not None:
         within = [access_unit(current_user, unit_id).path]
     found = queries.search_people(request.args.get("q", ""), within=within,
@@ -146,10 +148,10 @@ def get_person(person_id: int):
 @api_login_required
 def create_person():
     data = json_body()
-    unit = access_unit_for_admin(current_user, clean_int(data.get("unit_id"), "unit_id", "单位"))
+    unit = access_unit_for_admin(current_user, clean_int(data.get("unit_id"), "unit_id", _("单位")))
     roles = data.get("roles") or []
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise InvalidInput("roles 必须是角色名称的列表", field="roles")
+        raise InvalidInput(_("roles 必须是角色名称的列表"), field="roles")
     person = people.create_person(current_user, login=data.get("login"), name=data.get("name"),
                                   unit=unit, position=data.get("position") or "",
                                   password=data.get("password"), roles=tuple(roles))
@@ -162,10 +164,10 @@ def update_person(person_id: int):
     person = access_person_for_admin(current_user, person_id)
     data = json_body()
     if "unit_id" in data:
-        unit = access_unit_for_admin(current_user, clean_int(data["unit_id"], "unit_id", "单位"))
+        unit = access_unit_for_admin(current_user, clean_int(data["unit_id"], "unit_id", _("单位")))
         people.transfer_person(current_user, person, unit, position=data.get("position") or "")
     if "name" in data or "active" in data:
-        active = clean_bool(data["active"], "active", "启用状态") if "active" in data else None
+        active = clean_bool(data["active"], "active", _("启用状态")) if "active" in data else None
         people.update_person(current_user, person, name=data.get("name"), active=active)
     return user_json(person, detail=True)
 
@@ -175,16 +177,16 @@ def update_person(person_id: int):
 def add_membership(person_id: int):
     person = access_person_for_admin(current_user, person_id)
     data = json_body()
-    unit = access_unit_for_admin(current_user, clean_int(data.get("unit_id"), "unit_id", "单位"))
+    unit = access_unit_for_admin(current_user, clean_int(data.get("unit_id"), "unit_id", _("单位")))
     people.add_membership(current_user, person, unit, position=data.get("position") or "",
-                          primary=clean_bool(data.get("primary", False), "primary", "主单位"))
+                          primary=clean_bool(data.get("primary", False), "primary", _("主单位")))
     return user_json(person, detail=True), 201
 
 
 def _membership(person: User, membership_id: int) -> Membership:
     membership = next((m for m in person.memberships if m.id == membership_id), None)
     if membership is None:
-        raise NotFound("任职记录不存在")
+        raise NotFound(_("任职记录不存在"))
     return membership
 
 
@@ -193,7 +195,7 @@ def _membership(person: User, membership_id: int) -> Membership:
 def update_membership(person_id: int, membership_id: int):
     person = access_person_for_admin(current_user, person_id)
     data = json_body()
-    primary = clean_bool(data["primary"], "primary", "主单位") if "primary" in data else None
+    primary = clean_bool(data["primary"], "primary", _("主单位")) if "primary" in data else None
     people.update_membership(current_user, _membership(person, membership_id),
                              position=data.get("position"), primary=primary)
     return user_json(person, detail=True)
@@ -213,11 +215,11 @@ def grant_role(person_id: int):
     """授予角色: the security admin, or a unit admin for clerk and leader (三员分立)."""
     person = access_person_for_roles(current_user, person_id)
     data = json_body()
-    unit_id = clean_int(data.get("unit_id"), "unit_id", "单位", required=False)
+    unit_id = clean_int(data.get("unit_id"), "unit_id", _("单位"), required=False)
     unit = access_unit_for_roles(current_user, unit_id) if unit_id is not None else None
     role = data.get("role")
     if not isinstance(role, str):
-        raise InvalidInput("缺少角色", field="role")
+        raise InvalidInput(_("缺少角色"), field="role")
     roles.grant_role(current_user, person, role, unit)
     return user_json(person, detail=True), 201
 
@@ -228,7 +230,7 @@ def revoke_role(person_id: int, grant_id: int):
     person = access_person_for_roles(current_user, person_id)
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != person.id:
-        raise NotFound("角色记录不存在")
+        raise NotFound(_("角色记录不存在"))
     roles.revoke_role(current_user, grant)
     return user_json(person, detail=True)
 

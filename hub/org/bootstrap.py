@@ -6,6 +6,7 @@ then on the security admin grants roles and the system admin issues accounts.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.audit import record_audit
@@ -25,9 +26,9 @@ def create_admin(login: str, password: str, *, name: str | None = None,
     holds that duty. Refused (409) when the account holds a duty of another
     kind. Audited with no actor (the console)."""
     if role not in GLOBAL_DUTIES:
-        raise InvalidInput("角色须为 admin、security_admin 或 auditor", field="role")
+        raise InvalidInput(_("角色须为 admin、security_admin 或 auditor"), field="role")
     login = clean_login(login)
-    name = clean_text(name or ROLE_LABELS[Role(role)], "name", "姓名", max_length=64)
+    name = clean_text(name or ROLE_LABELS[Role(role)], "name", _("姓名"), max_length=64)
     check_password_policy(password)
     user = db.session.scalar(select(User).where(User.login == login))
     created = user is None

@@ -6,6 +6,7 @@ rows have errors: the report lists them and nothing was applied).
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required
@@ -23,7 +24,7 @@ def _upload() -> tuple[str, bytes]:
     """The uploaded file's name and bytes; 400 on the field "file" when missing."""
     upload = request.files.get("file")
     if upload is None or not (upload.filename or "").strip():
-        raise InvalidInput("请上传文件（multipart 字段 file，CSV 或 XLSX）", field="file")
+        raise InvalidInput(_("请上传文件（multipart 字段 file，CSV 或 XLSX）"), field="file")
     return upload.filename.strip(), upload.read()
 
 

@@ -16,6 +16,8 @@ from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import Any, Callable, Iterable
 
+from flask_babel import gettext as _, lazy_gettext
+
 from hub.errors import InvalidInput
 from hub.permissions import admin_scope, can_admin_unit, require_any_admin
 
@@ -23,13 +25,13 @@ XLSX_EXTENSIONS = (".xlsx", ".xlsm")
 TEXT_EXTENSIONS = ("", ".csv", ".txt")
 # Magic numbers of files people upload by mistake; each gets a clear 400.
 _BINARY_MAGIC = {
-    b"\xd0\xcf\x11\xe0": "不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV",
-    b"%PDF": "不支持 PDF 文件，请上传 CSV 或 XLSX",
-    b"\x89PNG": "不支持图片文件，请上传 CSV 或 XLSX",
-    b"\xff\xd8\xff": "不支持图片文件，请上传 CSV 或 XLSX",
-    b"GIF8": "不支持图片文件，请上传 CSV 或 XLSX",
+    b"\xd0\xcf\x11\xe0": lazy_gettext("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV"),
+    b"%PDF": lazy_gettext("不支持 PDF 文件，请上传 CSV 或 XLSX"),
+    b"\x89PNG": lazy_gettext("不支持图片文件，请上传 CSV 或 XLSX"),
+    b"\xff\xd8\xff": lazy_gettext("不支持图片文件，请上传 CSV 或 XLSX"),
+    b"GIF8": lazy_gettext("不支持图片文件，请上传 CSV 或 XLSX"),
 }
-NOT_A_TABLE = "只支持 CSV 或 XLSX 文件"
+NOT_A_TABLE = lazy_gettext("只支持 CSV 或 XLSX 文件")
 MAX_ROWS = 200_000
 PROGRESS_CHUNK = 1000
 
@@ -37,7 +39,7 @@ PROGRESS_CHUNK = 1000
 @dataclass
 class RowError:
     row: int            # row number as a spreadsheet shows it: header = 1, first data row = 2
-    message: str        # Chinese, names the column
+    message: str        # in the reader's language (Chinese outside a request), names the column
     column: str | None = None
 
 
@@ -106,7 +108,7 @@ def read_table(filename: str, data: bytes, *, synonyms: dict[str, str] | None = 
     if data[:4] == b"PK\x03\x04":
         raw_rows = _xlsx_rows(data)
     elif extension in XLSX_EXTENSIONS:
-        raise InvalidInput("该文件不是有效的 XLSX 文件", field="file")
+        raise InvalidInput(_("该文件不是有效的 XLSX 文件"), field="file")
     else:
         _refuse_binary(data, extension)
         raw_rows = _csv_rows(decode_text(data))
@@ -120,7 +122,7 @@ def _refuse_binary(data: bytes, extension: str) -> None:
     if extension not in TEXT_EXTENSIONS:
         raise InvalidInput(NOT_A_TABLE, field="file")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InvalidInput("文件包含空字符（NUL），不是文本 CSV；只支持 CSV 或 XLSX 文件", field="file")
+        raise InvalidInput(_("文件包含空字符（NUL），不是文本 CSV；只支持 CSV 或 XLSX 文件"), field="file")
 
 
 def decode_text(data: bytes) -> str:
@@ -135,7 +137,7 @@ def decode_text(data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise InvalidInput("无法识别文件编码，请另存为 UTF-8 编码的 CSV", field="file") from None
+            raise InvalidInput(_("无法识别文件编码，请另存为 UTF-8 编码的 CSV"), field="file") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -150,7 +152,7 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise InvalidInput("无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV",
+        raise InvalidInput(_("无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV"),
                            field="file") from None
 
 
@@ -160,7 +162,7 @@ def _csv_rows(text: str) -> list[list[str]]:
     try:
         return _limited(csv.reader(io.StringIO(text, newline=""), dialect=dialect))
     except csv.Error as problem:
-        raise InvalidInput(f"无法解析 CSV 文件：{problem}", field="file") from None
+        raise InvalidInput(_("无法解析 CSV 文件：%(problem)s", problem=problem), field="file") from None
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
@@ -175,7 +177,7 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     except InvalidInput:
         raise
     except Exception as problem:      # BadZipFile, KeyError, openpyxl's own exceptions, ...
-        raise InvalidInput("该文件不是有效的 XLSX 文件", field="file") from problem
+        raise InvalidInput(_("该文件不是有效的 XLSX 文件"), field="file") from problem
 
 
 def _limited(rows: Iterable[list[str]]) -> list[list[str]]:
@@ -185,7 +187,7 @@ def _limited(rows: Iterable[list[str]]) -> list[list[str]]:
     for cells in rows:
         kept.append(cells)
         if len(kept) > MAX_ROWS + 1:
-            raise InvalidInput(f"文件超过 {MAX_ROWS} 行，请拆分后分批导入", field="file")
+            raise InvalidInput(_("文件超过 %(limit)s 行，请拆分后分批导入", limit=MAX_ROWS), field="file")
     return kept
 
 
@@ -222,13 +224,14 @@ def _table(raw_rows: list[list[str]], synonyms: dict[str, str]) -> Table:
 def check_columns(table: Table, required: tuple[str, ...], report: ImportReport) -> bool:
     """File-level checks (row 1): not empty, required columns present, some data."""
     if not any(table.header):
-        report.error(1, None, "文件为空或第一行没有列名（应为 " + ",".join(required) + "）")
+        report.error(1, None, _("文件为空或第一行没有列名（应为 %(columns)s）", columns=",".join(required)))
         return False
     missing = [name for name in required if name not in table.header]
     for name in missing:
-        report.error(1, name, f"缺少列：{name}（第一行应包含 {','.join(required)}）")
+        report.error(1, name, _("缺少列：%(column)s（第一行应包含 %(columns)s）",
+                                column=name, columns=",".join(required)))
     if not missing and not table.rows:
-        report.error(1, None, "文件中没有数据行")
+        report.error(1, None, _("文件中没有数据行"))
     return not report.errors
 
 
@@ -270,5 +273,3 @@ class Scope:
         """`unit` is anything with a `path` (a Unit, or a row read with Core)."""
         return self.is_global or can_admin_unit(self.actor, unit)
 
-
-OUT_OF_SCOPE = "不在您的管理范围内"

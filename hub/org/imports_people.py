@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -28,7 +29,7 @@ from hub.auth.passwords import check_password_policy, hash_password
 from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput
 from hub.extensions import db
-from hub.org.imports_files import (OUT_OF_SCOPE, ImportReport, Progress, Scope, Table,
+from hub.org.imports_files import (ImportReport, Progress, Scope, Table,
                                    check_columns, read_table, shown)
 from hub.org.models import ROLE_LABELS, UNIT_CODE_MAX, Membership, Role, RoleGrant, Unit, User
 from hub.org.people import NAME_MAX, POSITION_MAX
@@ -117,7 +118,7 @@ def import_people(actor: User | None, filename: str, data: bytes, *, dry_run: bo
         _apply(rows, units, people, ticker)
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("导入期间人员数据被其他操作修改，请重新导入", field="file") from None
+        raise Conflict(_("导入期间人员数据被其他操作修改，请重新导入"), field="file") from None
     record_audit(actor, "person.imported", target_label=shown(filename or "(file)", 200),
                  actor_login=None if actor is not None else "(console)",
                  after={**report.counts(), "file": shown(filename, 200)})
@@ -134,7 +135,8 @@ def _parse_rows(table: Table, report: ImportReport) -> list[PersonRow]:
     for number, cells in table.records((*REQUIRED, "password", "roles")):
         row = _parse_row(number, cells, report)
         if row.login in first_row_of:
-            report.error(number, "login", f"账号 {row.login} 与第 {first_row_of[row.login]} 行重复")
+            report.error(number, "login", _("账号 %(login)s 与第 %(row)s 行重复",
+                                            login=row.login, row=first_row_of[row.login]))
             continue
         if row.login:
             first_row_of[row.login] = number
@@ -146,11 +148,11 @@ def _parse_row(number: int, cells: dict[str, str | None], report: ImportReport) 
     errors_before = len(report.errors)
     login = _checked(report, number, "login", lambda: clean_login(cells["login"]))
     name = _checked(report, number, "name",
-                    lambda: clean_text(cells["name"], "name", "姓名", max_length=NAME_MAX))
+                    lambda: clean_text(cells["name"], "name", _("姓名"), max_length=NAME_MAX))
     position = _checked(report, number, "position", lambda: clean_text(
-        cells["position"], "position", "职务", max_length=POSITION_MAX, required=False))
+        cells["position"], "position", _("职务"), max_length=POSITION_MAX, required=False))
     unit_code = _checked(report, number, "unit_code", lambda: clean_code(
-        cells["unit_code"], "unit_code", "单位编码", max_length=UNIT_CODE_MAX))
+        cells["unit_code"], "unit_code", _("单位编码"), max_length=UNIT_CODE_MAX))
     roles = _roles(number, cells["roles"], report)
     row = PersonRow(row=number, login=login, name=name, unit_code=unit_code, position=position,
                     password=cells["password"] or "", roles=roles)   # passwords kept exactly
@@ -178,10 +180,11 @@ def _roles(number: int, value: str | None, report: ImportReport) -> frozenset[st
         role = ROLES.get(text) or ROLES.get(text.lower())
         if role is None:
             allowed = ", ".join(r.value for r in Role if r not in CONSOLE_MANAGED)
-            report.error(number, "roles", f"未知角色：{shown(text)}（可选：{allowed}）")
+            report.error(number, "roles", _("未知角色：%(role)s（可选：%(choices)s）",
+                                            role=shown(text), choices=allowed))
         elif role in CONSOLE_MANAGED:
-            report.error(number, "roles", f"{ROLE_LABELS[Role(role)]}不能导入：三员分立，"
-                                          "须用 hub create-admin 命令逐个设立")
+            report.error(number, "roles", _("%(role)s不能导入：三员分立，须用 hub create-admin 命令逐个设立",
+                                            role=_(ROLE_LABELS[Role(role)])))
         else:
             roles.add(role)
     return frozenset(roles)
@@ -229,9 +232,9 @@ def _classify(row: PersonRow, units: dict[str, Any], people: dict[str, PersonSta
     unit = units.get(row.unit_code)
     problems: list[tuple[str, str]] = []
     if unit is None:
-        problems.append(("unit_code", f"单位编码 {row.unit_code} 不存在"))
+        problems.append(("unit_code", _("单位编码 %(code)s 不存在", code=row.unit_code)))
     elif not unit.active:
-        problems.append(("unit_code", f"单位 {row.unit_code} 已撤销"))
+        problems.append(("unit_code", _("单位 %(code)s 已撤销", code=row.unit_code)))
     person = people.get(row.login)
     if problems:
         pass
@@ -257,7 +260,7 @@ def _password_problem(password: str, policy: dict[str, str | None]) -> str | Non
             check_password_policy(password)
             policy[password] = None
         except InvalidInput as problem:
-            policy[password] = f"初始{problem.message}"
+            policy[password] = _("初始%(problem)s", problem=problem.message)
     return policy[password]
 
 
@@ -281,13 +284,13 @@ def _scope_problems(row: PersonRow, unit: Any, person: PersonState | None,
     problems = _role_problems(row, unit, person, scope.actor)
     held = {g.role for g in person.grants} if person is not None else set()
     if person is not None and scope.actor is not None and not account_manageable(scope.actor, held):
-        problems.append(("login", f"人员 {row.login} {OUT_OF_SCOPE}"))
+        problems.append(("login", _("人员 %(login)s 不在您的管理范围内", login=row.login)))
     if scope.is_global:
         return problems
     if not scope.covers(unit):
-        problems.append(("unit_code", f"单位 {row.unit_code} {OUT_OF_SCOPE}"))
+        problems.append(("unit_code", _("单位 %(code)s 不在您的管理范围内", code=row.unit_code)))
     if person is not None and not any(scope.covers(m) for m in person.memberships):
-        problems.append(("login", f"人员 {row.login} {OUT_OF_SCOPE}"))
+        problems.append(("login", _("人员 %(login)s 不在您的管理范围内", login=row.login)))
     return problems
 
 
@@ -307,9 +310,9 @@ def _role_problems(row: PersonRow, unit: Any, person: PersonState | None,
     refused = sorted(role for role in changed
                      if actor is not None and not can_grant(actor, role, unit))
     if refused:
-        names = "、".join(ROLE_LABELS[Role(role)] for role in refused)
-        problems.append(("roles", f"您不能授予或撤销{names}角色（三员分立：角色由安全管理员授予，"
-                                  "单位管理员可授予本单位及下级单位的文书、领导）"))
+        names = "、".join(_(ROLE_LABELS[Role(role)]) for role in refused)
+        problems.append(("roles", _("您不能授予或撤销%(roles)s角色（三员分立：角色由安全管理员授予，"
+                                    "单位管理员可授予本单位及下级单位的文书、领导）", roles=names)))
     for role in sorted(changed - held):
         conflict = duty_conflict(role, held | (row.roles - {role}))
         if conflict:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from flask_babel import gettext as _
 from sqlalchemy import String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +25,7 @@ from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput
 from hub.extensions import db
 from hub.org.actions import _reparent, unit_moved, units_created
-from hub.org.imports_files import (OUT_OF_SCOPE, ImportReport, Progress, Scope, Table,
+from hub.org.imports_files import (ImportReport, Progress, Scope, Table,
                                    check_columns, read_table, shown)
 from hub.org.models import UNIT_CODE_MAX, UNIT_KIND_LABELS, UNIT_NAME_MAX, Unit, UnitKind, User
 from hub.org.queries import subtree_clause
@@ -89,7 +90,7 @@ def import_units(actor: User | None, filename: str, data: bytes, *, dry_run: boo
         _apply(plan, ticker)
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("导入期间单位数据被其他操作修改，请重新导入", field="file") from None
+        raise Conflict(_("导入期间单位数据被其他操作修改，请重新导入"), field="file") from None
     if report.created:
         units_created.send(None)
     record_audit(actor, "unit.imported", target_label=shown(filename or "(file)", 200),
@@ -129,7 +130,7 @@ def _parse_rows(table: Table, report: ImportReport) -> tuple[list[UnitRow], dict
         row = _parse_row(number, cells, report)
         if row.code in by_code:
             report.error(number, "code",
-                         f"单位编码 {row.code} 与第 {by_code[row.code].row} 行重复")
+                         _("单位编码 %(code)s 与第 %(row)s 行重复", code=row.code, row=by_code[row.code].row))
             continue
         if row.code:
             by_code[row.code] = row
@@ -142,9 +143,9 @@ def _parse_rows(table: Table, report: ImportReport) -> tuple[list[UnitRow], dict
 def _parse_row(number: int, cells: dict[str, str | None], report: ImportReport) -> UnitRow:
     errors_before = len(report.errors)
     code = _checked(report, number, "code",
-                    lambda: clean_code(cells["code"], "code", "单位编码", max_length=UNIT_CODE_MAX))
+                    lambda: clean_code(cells["code"], "code", _("单位编码"), max_length=UNIT_CODE_MAX))
     name = _checked(report, number, "name",
-                    lambda: clean_text(cells["name"], "name", "单位名称", max_length=UNIT_NAME_MAX))
+                    lambda: clean_text(cells["name"], "name", _("单位名称"), max_length=UNIT_NAME_MAX))
     kind = _kind(number, cells.get("kind"), report)
     row = UnitRow(row=number, code=code, name=name, kind=kind,
                   parent_code=(cells["parent_code"] or "").strip())
@@ -167,7 +168,8 @@ def _kind(number: int, value: str | None, report: ImportReport) -> str | None:
     kind = KINDS.get(text) or KINDS.get(text.lower())
     if kind is None:
         allowed = ", ".join(k.value for k in UnitKind)
-        report.error(number, "kind", f"单位类型 {shown(text)} 无效，可选：{allowed}")
+        report.error(number, "kind", _("单位类型 %(kind)s 无效，可选：%(choices)s",
+                                       kind=shown(text), choices=allowed))
     return kind
 
 
@@ -177,10 +179,11 @@ def _classify(row: UnitRow, plan: UnitPlan, scope: Scope, report: ImportReport) 
     parent = plan.existing.get(row.parent_code)
     problems: list[tuple[str, str]] = []
     if row.parent_code == row.code:
-        problems.append(("parent_code", "上级单位不能是它自己"))
+        problems.append(("parent_code", _("上级单位不能是它自己")))
     elif row.parent_code and row.parent_code not in plan.by_code and parent is None:
         problems.append(("parent_code",
-                         f"上级单位编码 {shown(row.parent_code)} 不存在（文件和系统中都没有）"))
+                         _("上级单位编码 %(code)s 不存在（文件和系统中都没有）",
+                           code=shown(row.parent_code))))
     if current is None:
         row.status = CREATED
     else:
@@ -188,10 +191,10 @@ def _classify(row: UnitRow, plan: UnitPlan, scope: Scope, report: ImportReport) 
         changed = row.moves or row.name != current.name or (row.kind or current.kind) != current.kind
         row.status = UPDATED if changed else UNCHANGED
         if changed and not current.active:
-            problems.append(("code", f"单位 {row.code} 已撤销，不能再通过导入修改"))
+            problems.append(("code", _("单位 %(code)s 已撤销，不能再通过导入修改", code=row.code)))
     placing = row.status == CREATED or row.moves
     if placing and parent is not None and not parent.active:
-        problems.append(("parent_code", f"上级单位 {row.parent_code} 已撤销"))
+        problems.append(("parent_code", _("上级单位 %(code)s 已撤销", code=row.parent_code)))
     if not scope.is_global and row.status != UNCHANGED:
         problems += _scope_problems(row, current, parent, placing, scope)
     for column, message in problems:
@@ -205,11 +208,11 @@ def _scope_problems(row: UnitRow, current: Any, parent: Any, placing: bool,
     parents in it; new parents from the file are checked through their own row."""
     problems = []
     if current is not None and not scope.covers(current):
-        problems.append(("code", f"单位 {row.code} {OUT_OF_SCOPE}"))
+        problems.append(("code", _("单位 %(code)s 不在您的管理范围内", code=row.code)))
     if placing and not row.parent_code:
-        problems.append(("parent_code", "只有系统管理员可以导入顶级单位（上级单位编码为空）"))
+        problems.append(("parent_code", _("只有系统管理员可以导入顶级单位（上级单位编码为空）")))
     elif placing and parent is not None and not scope.covers(parent):
-        problems.append(("parent_code", f"上级单位 {row.parent_code} {OUT_OF_SCOPE}"))
+        problems.append(("parent_code", _("上级单位 %(code)s 不在您的管理范围内", code=row.parent_code)))
     return problems
 
 
@@ -249,10 +252,10 @@ def _report_cycle(cycle: list[str], plan: UnitPlan, report: ImportReport) -> Non
         loop = " → ".join([*cycle[index:], *cycle[:index], code])
         current, parent = plan.existing.get(code), plan.existing.get(row.parent_code)
         if current is not None and parent is not None and parent.path.startswith(current.path):
-            message = (f"不能把单位 {code} 移动到它自己的下级单位 {row.parent_code} 之下"
-                       f"（上级关系将形成循环：{loop}）")
+            message = _("不能把单位 %(code)s 移动到它自己的下级单位 %(parent)s 之下"
+                        "（上级关系将形成循环：%(loop)s）", code=code, parent=row.parent_code, loop=loop)
         else:
-            message = f"上级关系形成循环：{loop}（箭头指向上级单位）"
+            message = _("上级关系形成循环：%(loop)s（箭头指向上级单位）", loop=loop)
         report.error(row.row, "parent_code", message)
         row.ok = False
 

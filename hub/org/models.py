@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
                         UniqueConstraint)
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import path_string, utcnow
 from hub.extensions import db
+from hub.i18n import N_
 
 
 class UnitKind(enum.StrEnum):
@@ -23,10 +25,13 @@ class UnitKind(enum.StrEnum):
     OTHER = "other"
 
 
+# The Chinese names are also what import files may write for a kind or a role
+# (hub/org/imports_*.py), so they stay plain text here; pages show them through
+# gettext (Unit.kind_label, RoleGrant.label, the admin pages).
 UNIT_KIND_LABELS = {
-    UnitKind.PROVINCE: "省", UnitKind.CITY: "市", UnitKind.COUNTY: "县（市、区）",
-    UnitKind.TOWN: "乡镇（街道）", UnitKind.VILLAGE: "村（社区）",
-    UnitKind.DEPARTMENT: "部门", UnitKind.OTHER: "其他",
+    UnitKind.PROVINCE: N_("省"), UnitKind.CITY: N_("市"), UnitKind.COUNTY: N_("县（市、区）"),
+    UnitKind.TOWN: N_("乡镇（街道）"), UnitKind.VILLAGE: N_("村（社区）"),
+    UnitKind.DEPARTMENT: N_("部门"), UnitKind.OTHER: N_("其他"),
 }
 
 
@@ -41,9 +46,9 @@ class Role(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    Role.ADMIN: "系统管理员", Role.SECURITY_ADMIN: "安全管理员", Role.AUDITOR: "安全审计员",
-    Role.UNIT_ADMIN: "单位管理员", Role.CLERK: "文书",
-    Role.LEADER: "领导", Role.MEMBER: "成员",
+    Role.ADMIN: N_("系统管理员"), Role.SECURITY_ADMIN: N_("安全管理员"), Role.AUDITOR: N_("安全审计员"),
+    Role.UNIT_ADMIN: N_("单位管理员"), Role.CLERK: N_("文书"),
+    Role.LEADER: N_("领导"), Role.MEMBER: N_("成员"),
 }
 
 UNIT_NAME_MAX = 100
@@ -90,7 +95,7 @@ class Unit(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return UNIT_KIND_LABELS.get(self.kind, self.kind)
+        return _(UNIT_KIND_LABELS.get(self.kind, self.kind))
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"
@@ -210,4 +215,4 @@ class RoleGrant(db.Model):
 
     @property
     def label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
+        return _(ROLE_LABELS.get(self.role, self.role))

@@ -4,6 +4,7 @@ Roles are granted in hub.org.roles (the security admin's duty, 三员分立).
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.audit import record_audit
@@ -33,13 +34,13 @@ def person_snapshot(person: User) -> dict:
 def _require_admin_of_person(actor: User, person: User) -> None:
     require_any_admin(actor)
     if not can_admin_person(actor, person):
-        raise NotAllowed("该人员不在您的管理范围内")
+        raise NotAllowed(_("该人员不在您的管理范围内"))
 
 
 def _require_admin_of_unit(actor: User, unit: Unit) -> None:
     require_any_admin(actor)
     if not can_admin_unit(actor, unit):
-        raise NotAllowed("该单位不在您的管理范围内", field="unit_id")
+        raise NotAllowed(_("该单位不在您的管理范围内"), field="unit_id")
 
 
 def create_person(actor: User, *, login: str, name: str, unit: Unit, position: str = "",
@@ -49,12 +50,12 @@ def create_person(actor: User, *, login: str, name: str, unit: Unit, position: s
     first sign-in."""
     _require_admin_of_unit(actor, unit)
     login = clean_login(login)
-    name = clean_text(name, "name", "姓名", max_length=NAME_MAX)
-    position = clean_text(position, "position", "职务", max_length=POSITION_MAX, required=False)
+    name = clean_text(name, "name", _("姓名"), max_length=NAME_MAX)
+    position = clean_text(position, "position", _("职务"), max_length=POSITION_MAX, required=False)
     if not unit.active:
-        raise Conflict("该单位已撤销", field="unit_id")
+        raise Conflict(_("该单位已撤销"), field="unit_id")
     if db.session.scalar(select(User.id).where(User.login == login)) is not None:
-        raise Conflict(f"账号 {login} 已存在", field="login")
+        raise Conflict(_("账号 %(login)s 已存在", login=login), field="login")
     person = User(login=login, name=name)
     if password:
         check_password_policy(password)
@@ -76,11 +77,11 @@ def update_person(actor: User, person: User, *, name: str | None = None,
     _require_admin_of_person(actor, person)
     before = person_snapshot(person)
     if name is not None:
-        person.name = clean_text(name, "name", "姓名", max_length=NAME_MAX)
+        person.name = clean_text(name, "name", _("姓名"), max_length=NAME_MAX)
     action = "person.updated"
     if active is not None and active != person.active:
         if person.id == actor.id and not active:
-            raise Conflict("不能停用自己的账号", field="active")
+            raise Conflict(_("不能停用自己的账号"), field="active")
         person.active = active
         person.session_version = (person.session_version or 0) + 1
         resync_rooms_on_commit([person.id])
@@ -95,11 +96,11 @@ def add_membership(actor: User, person: User, unit: Unit, *, position: str = "",
                    primary: bool = False) -> Membership:
     """加入单位: `person` also belongs to `unit` (兼职), or moves there as primary."""
     _require_admin_of_unit(actor, unit)
-    position = clean_text(position, "position", "职务", max_length=POSITION_MAX, required=False)
+    position = clean_text(position, "position", _("职务"), max_length=POSITION_MAX, required=False)
     if not unit.active:
-        raise Conflict("该单位已撤销", field="unit_id")
+        raise Conflict(_("该单位已撤销"), field="unit_id")
     if any(m.unit_id == unit.id for m in person.memberships):
-        raise Conflict("该人员已在此单位", field="unit_id")
+        raise Conflict(_("该人员已在此单位"), field="unit_id")
     before = person_snapshot(person)
     membership = Membership(unit=unit, position=position,
                             is_primary=primary or not person.memberships)
@@ -121,7 +122,7 @@ def update_membership(actor: User, membership: Membership, *, position: str | No
     person = membership.user
     before = person_snapshot(person)
     if position is not None:
-        membership.position = clean_text(position, "position", "职务",
+        membership.position = clean_text(position, "position", _("职务"),
                                          max_length=POSITION_MAX, required=False)
     if primary:
         for other in person.memberships:
@@ -139,7 +140,7 @@ def remove_membership(actor: User, membership: Membership) -> None:
     _require_admin_of_unit(actor, membership.unit)
     person = membership.user
     if len(person.memberships) == 1:
-        raise Conflict("这是该人员唯一的单位，请改为调动到其他单位")
+        raise Conflict(_("这是该人员唯一的单位，请改为调动到其他单位"))
     before = person_snapshot(person)
     for grant in list(person.roles):
         if grant.unit_id == membership.unit_id and grant.role != Role.UNIT_ADMIN:
@@ -159,12 +160,12 @@ def transfer_person(actor: User, person: User, unit: Unit, *, position: str = ""
     _require_admin_of_person(actor, person)
     _require_admin_of_unit(actor, unit)
     if not unit.active:
-        raise Conflict("该单位已撤销", field="unit_id")
+        raise Conflict(_("该单位已撤销"), field="unit_id")
     current = person.primary_membership
     if current is None:
         add_membership(actor, person, unit, position=position, primary=True)
         return person
-    position = clean_text(position, "position", "职务", max_length=POSITION_MAX, required=False)
+    position = clean_text(position, "position", _("职务"), max_length=POSITION_MAX, required=False)
     before = person_snapshot(person)
     if current.unit_id != unit.id:
         for grant in list(person.roles):

@@ -8,6 +8,8 @@ security_admin, auditor). Each action is audited and commits once.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from hub.audit import record_audit
 from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed
@@ -27,7 +29,7 @@ def role_snapshot(person: User) -> dict:
 
 def _require_not_self(actor: User, person: User) -> None:
     if actor is not None and actor.id == person.id:
-        raise NotAllowed("不能给自己授予或撤销角色，请由安全管理员办理")
+        raise NotAllowed(_("不能给自己授予或撤销角色，请由安全管理员办理"))
 
 
 def add_grant(actor: User | None, person: User, role: str, unit: Unit | None) -> RoleGrant | None:
@@ -36,20 +38,20 @@ def add_grant(actor: User | None, person: User, role: str, unit: Unit | None) ->
     unknown role, a missing unit, a role outside the actor's reach, a grant to
     oneself and a second kind of duty (409)."""
     if role not in Role.__members__.values():
-        raise InvalidInput(f"未知角色：{role}", field="role")
+        raise InvalidInput(_("未知角色：%(role)s", role=role), field="role")
     if role == Role.MEMBER:
         return None                 # everyone is a member of their units
     if role in GLOBAL_DUTIES:
         unit = None
     elif unit is None:
-        raise InvalidInput("请选择该角色所在的单位", field="unit_id")
+        raise InvalidInput(_("请选择该角色所在的单位"), field="unit_id")
     if actor is not None:
         if not can_grant(actor, role, unit):
-            raise NotAllowed("您不能授予该角色")
+            raise NotAllowed(_("您不能授予该角色"))
         _require_not_self(actor, person)
     if role in (Role.CLERK, Role.LEADER) and not any(m.unit_id == unit.id
                                                      for m in person.memberships):
-        raise InvalidInput("文书、领导角色只能授予本单位的人员", field="unit_id")
+        raise InvalidInput(_("文书、领导角色只能授予本单位的人员"), field="unit_id")
     unit_id = unit.id if unit else None
     for grant in person.roles:
         if grant.role == role and grant.unit_id == unit_id:
@@ -65,7 +67,7 @@ def add_grant(actor: User | None, person: User, role: str, unit: Unit | None) ->
 def grant_role(actor: User, person: User, role: str, unit: Unit | None) -> RoleGrant | None:
     """授予角色 (see the module docstring for who may grant what). Idempotent."""
     if not can_manage_roles(actor):
-        raise NotAllowed("只有安全管理员或单位管理员可以授予角色")
+        raise NotAllowed(_("只有安全管理员或单位管理员可以授予角色"))
     before = role_snapshot(person)
     grant = add_grant(actor, person, role, unit)
     db.session.flush()
@@ -78,7 +80,7 @@ def grant_role(actor: User, person: User, role: str, unit: Unit | None) -> RoleG
 def revoke_role(actor: User, grant: RoleGrant) -> None:
     """撤销角色: the same people as grant_role, and never one's own."""
     if not can_grant(actor, grant.role, grant.unit):
-        raise NotAllowed("您不能撤销该角色")
+        raise NotAllowed(_("您不能撤销该角色"))
     person = grant.user
     _require_not_self(actor, person)
     before = role_snapshot(person)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import Boolean, Date, ForeignKey, String, Time, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -146,17 +147,17 @@ def schedule_for(user: User, *, around: date | None = None) -> Schedule:
 def _clean_time(value, field: str) -> time:
     from hub.errors import InvalidInput
     if not isinstance(value, str):
-        raise InvalidInput("时间格式应为 HH:MM", field=field)
+        raise InvalidInput(_("时间格式应为 HH:MM"), field=field)
     try:
         return time.fromisoformat(value)
     except ValueError:
-        raise InvalidInput("时间格式应为 HH:MM", field=field) from None
+        raise InvalidInput(_("时间格式应为 HH:MM"), field=field) from None
 
 
 def _clean_days(value) -> str:
     from hub.errors import InvalidInput
     if not isinstance(value, str) or not value or any(c not in "1234567" for c in value):
-        raise InvalidInput("工作日用 1–7 表示周一到周日，例如 12345", field="days")
+        raise InvalidInput(_("工作日用 1–7 表示周一到周日，例如 12345"), field="days")
     return "".join(sorted(set(value)))
 
 
@@ -166,10 +167,10 @@ def set_working_hours(actor: User, unit: Unit, *, days, start, end) -> WorkingHo
     from hub.errors import InvalidInput, NotAllowed
     from hub.permissions import can_admin_unit
     if not can_admin_unit(actor, unit):
-        raise NotAllowed("该单位不在您的管理范围内")
+        raise NotAllowed(_("该单位不在您的管理范围内"))
     days, start, end = _clean_days(days), _clean_time(start, "start"), _clean_time(end, "end")
     if start >= end:
-        raise InvalidInput("下班时间须晚于上班时间", field="end")
+        raise InvalidInput(_("下班时间须晚于上班时间"), field="end")
     row = db.session.get(WorkingHours, unit.id) or WorkingHours(unit_id=unit.id)
     row.days, row.start, row.end = days, start, end
     db.session.add(row)
@@ -186,20 +187,20 @@ def add_holiday(actor: User, *, day, name, unit: Unit | None, workday: bool = Fa
     from hub.permissions import can_admin_unit
     from hub.validation import clean_text
     if unit is None and not actor.is_admin:
-        raise NotAllowed("只有系统管理员可以设置全体节假日")
+        raise NotAllowed(_("只有系统管理员可以设置全体节假日"))
     if unit is not None and not can_admin_unit(actor, unit):
-        raise NotAllowed("该单位不在您的管理范围内")
+        raise NotAllowed(_("该单位不在您的管理范围内"))
     try:
         day = date.fromisoformat(day) if isinstance(day, str) else None
     except ValueError:
         day = None
     if day is None:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD", field="day")
-    name = clean_text(name, "name", "名称", max_length=50)
+        raise InvalidInput(_("日期格式应为 YYYY-MM-DD"), field="day")
+    name = clean_text(name, "name", _("名称"), max_length=50)
     unit_id = unit.id if unit else None
     same_scope = Holiday.unit_id.is_(None) if unit_id is None else Holiday.unit_id == unit_id
     if db.session.scalar(select(Holiday.id).where(Holiday.day == day, same_scope)):
-        raise Conflict("该日期已设置", field="day")
+        raise Conflict(_("该日期已设置"), field="day")
     holiday = Holiday(day=day, name=name, unit_id=unit_id, is_workday=bool(workday))
     db.session.add(holiday)
     record_audit(actor, "holiday.added", unit, target_label=f"{day} {name}",
@@ -220,7 +221,7 @@ def set_personal_quiet(user: User, *, start, end) -> PersonalQuiet | None:
         return None
     start, end = _clean_time(start, "start"), _clean_time(end, "end")
     if start == end:
-        raise InvalidInput("开始和结束时间不能相同", field="end")
+        raise InvalidInput(_("开始和结束时间不能相同"), field="end")
     row = row or PersonalQuiet(user_id=user.id)
     row.start, row.end = start, end
     db.session.add(row)

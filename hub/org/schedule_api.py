@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body
@@ -54,7 +55,7 @@ def set_unit_working_hours(unit_id: int):
 @api_login_required
 def add_holiday():
     data = json_body()
-    unit_id = clean_int(data.get("unit_id"), "unit_id", "单位", required=False)
+    unit_id = clean_int(data.get("unit_id"), "unit_id", _("单位"), required=False)
     unit = access_unit_for_admin(current_user, unit_id) if unit_id is not None else None
     holiday = schedule.add_holiday(current_user, day=data.get("day"), name=data.get("name"),
                                    unit=unit, workday=data.get("workday") is True)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.org import queries
+from hub.org.models import UNIT_KIND_LABELS
 from hub.permissions import access_unit, is_any_admin
 
 bp = Blueprint("org", __name__)
@@ -22,8 +24,11 @@ def directory():
     term = request.args.get("q", "")
     units = queries.search_units(term, limit=30) if term else []
     found = queries.search_people(term, limit=50) if term else []
-    return render_template("org/directory.html", term=term, units=units, people=found,
-                           roots=queries.children(None) if not term else [])
+    roots = queries.children(None) if not term else []
+    ids = [u.id for u in roots]
+    return render_template("org/directory.html", term=term, units=units, people=found, roots=roots,
+                           child_counts=queries.child_counts(ids), member_counts=queries.member_counts(ids),
+                           kind_labels={str(k): _(v) for k, v in UNIT_KIND_LABELS.items()})
 
 
 @bp.get("/directory/units/<int:unit_id>")

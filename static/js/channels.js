@@ -10,35 +10,8 @@
 (function () {
   "use strict";
 
-  var TZ = "Asia/Shanghai";
-  var CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-  var WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
-
-  function request(method, url, body) {
-    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    if (method !== "GET") { init.headers["X-CSRFToken"] = CSRF; }
-    return fetch(url, init).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          var problem = new Error((data.error && data.error.message) || String(response.status));
-          problem.status = response.status;
-          throw problem;
-        }
-        return data;
-      });
-    });
-  }
+  var el = Hub.el, request = Hub.request, t = Hub.t;
+  var beijing = Hub.beijing, pad = Hub.pad, formatTime = Hub.formatTime, CSRF = Hub.csrf;
 
   // crypto.randomUUID needs a secure context; getRandomValues does not.
   function newClientId() {
@@ -49,27 +22,6 @@
 
   function splitTerms(term) {
     return term.split(/[\s,，、;；]+/).filter(Boolean).slice(0, 5);
-  }
-
-  // ---- Beijing time, formatted as the server formats it ("11月22日 14:05") ----
-
-  var clock = new Intl.DateTimeFormat("en-US", {
-    timeZone: TZ, year: "numeric", month: "numeric", day: "numeric", weekday: "short",
-    hour: "2-digit", minute: "2-digit", hour12: false });
-
-  function beijing(date) {
-    var p = {};
-    clock.formatToParts(date).forEach(function (part) { p[part.type] = part.value; });
-    return { year: +p.year, month: +p.month, day: +p.day, hour: p.hour === "24" ? 0 : +p.hour,
-             minute: +p.minute, weekday: WEEKDAYS.indexOf(p.weekday) + 1 };
-  }
-
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-
-  function formatTime(iso) {
-    var t = beijing(new Date(String(iso).replace(/(\.\d{3})\d+/, "$1")));
-    var text = t.month + "月" + t.day + "日 " + pad(t.hour) + ":" + pad(t.minute);
-    return t.year === beijing(new Date()).year ? text : t.year + "年" + text;
   }
 
   // ---- Quiet hours: alerts only in working time (DESIGN.md principle 5) ----
@@ -87,9 +39,9 @@
   }
 
   function alertsAllowed() {
-    var t = beijing(new Date()), now = t.hour * 60 + t.minute;
-    var day = t.year + "-" + pad(t.month) + "-" + pad(t.day);
-    var workday = String(schedule.days || "").indexOf(String(t.weekday)) !== -1;
+    var when = beijing(new Date()), now = when.hour * 60 + when.minute;
+    var day = when.year + "-" + pad(when.month) + "-" + pad(when.day);
+    var workday = String(schedule.days || "").indexOf(String(when.weekday)) !== -1;
     (schedule.holidays || []).forEach(function (h) { if (h.day === day) { workday = !!h.workday; } });
     if (!workday || now < minutes(schedule.start) || now >= minutes(schedule.end)) { return false; }
     if (schedule.quiet_start && schedule.quiet_end) {
@@ -100,24 +52,10 @@
   }
 
   // The one alert: "（新消息）" before the title while the page is in the background.
-  var MARK = "（新消息）", marked = false;
+  var markTitle = Hub.titleMarker(t("（新消息）"));
 
   function alertNew() {
-    if (!document.hidden || marked || !alertsAllowed()) { return; }
-    marked = true;
-    document.title = MARK + document.title;
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && marked) {
-      marked = false;
-      document.title = document.title.replace(MARK, "");
-    }
-  });
-
-  function connect() {
-    // Same origin: the session cookie authenticates the socket.
-    return typeof window.io === "function" ? window.io() : null;
+    if (alertsAllowed()) { markTitle(); }
   }
 
   // ---- Pickers on the list page (units and people) ----
@@ -127,60 +65,22 @@
     return m ? (m.unit_name + " " + (m.position || "")).trim() : "";
   }
 
-  function choiceItem(kind, item) {
-    var li = el("li", { "data-choice": item.id });
-    var prefix = kind === "units" ? "tu-" : "tp-";
-    var main = el("span", { "class": "check" });
-    main.appendChild(el("input", { type: "checkbox", id: prefix + item.id,
-                                   name: kind === "units" ? "unit_ids" : "user_ids", value: item.id }));
-    var label = el("label", { "for": prefix + item.id }, item.name);
-    var extra = kind === "units" ? item.trail : personWhere(item);
-    if (extra) {
-      label.appendChild(document.createTextNode(" "));
-      label.appendChild(el("span", { "class": "muted" }, extra));
-    }
-    main.appendChild(label);
-    li.appendChild(main);
-    if (kind === "units") {
-      var sub = el("span", { "class": "check sub" });
-      sub.appendChild(el("input", { type: "checkbox", id: "ts-" + item.id, name: "subtree_ids", value: item.id }));
-      sub.appendChild(el("label", { "for": "ts-" + item.id }, "含下级单位"));
-      li.appendChild(sub);
-    }
-    return li;
-  }
-
-  function fillChoices(list, kind, items) {
-    // Ticked choices stay; the rest are replaced by the new results.
-    Array.prototype.slice.call(list.querySelectorAll("li[data-choice]")).forEach(function (li) {
-      if (!li.querySelector("input:checked")) { li.remove(); }
-    });
-    items.forEach(function (item) {
-      if (!list.querySelector('li[data-choice="' + item.id + '"]')) { list.appendChild(choiceItem(kind, item)); }
-    });
-    var empty = list.querySelector("[data-empty]");
-    if (empty) { empty.hidden = !!list.querySelector("li[data-choice]"); }
-  }
-
   function fillSelect(select, items) {
     var chosen = select.value;
     Array.prototype.slice.call(select.options, 1).forEach(function (option) { option.remove(); });
     items.forEach(function (person) {
       var where = personWhere(person);
-      select.appendChild(el("option", { value: person.id }, person.name + (where ? "（" + where + "）" : "")));
+      select.appendChild(el("option", { value: person.id }, where ? t("%(name)s（%(where)s）", { name: person.name, where: where }) : person.name));
     });
-    select.options[0].textContent = items.length ? "请选择" : "请先在上方查找人员";
+    select.options[0].textContent = items.length ? t("请选择") : t("请先在上方查找人员");
     select.value = chosen;
     if (select.value !== chosen || !select.value) { select.value = items.length === 1 ? String(items[0].id) : ""; }
   }
 
   function setupPicker(form, me) {
     var kind = form.getAttribute("data-picker");
-    var input = form.querySelector("input[type=search]");
-    var status = form.querySelector("[data-picker-status]");
     var target = document.getElementById(form.getAttribute("data-target"));
     var base = form.getAttribute("data-search-url");
-    var timer = null, asked = "";
 
     function find(term) {
       if (kind === "units") {
@@ -200,45 +100,27 @@
       });
     }
 
-    function search() {
-      var term = input.value.trim();
-      if (term === asked) { return; }
-      asked = term;
-      if (!term) { status.textContent = ""; return; }
-      status.textContent = "正在查找…";
-      find(term).then(function (items) {
-        if (asked !== term) { return; }              // a newer search is under way
-        if (kind === "person") { fillSelect(target, items); } else { fillChoices(target, kind, items); }
-        var noun = kind === "units" ? "个单位" : "人";
-        status.textContent = items.length
-          ? "找到 " + items.length + " " + noun + (kind === "person" ? "，请在下方选择。" : "，勾选后加入。")
-          : "没有找到匹配的" + (kind === "units" ? "单位" : "人员") + "。";
-      }).catch(function () {
-        asked = "";
-        status.textContent = "查找失败，请重试。";
-      });
+    function found(items) {
+      if (kind === "person") {
+        fillSelect(target, items);
+      } else {
+        Hub.replaceChoices(target, items, function (item) {
+          return Hub.audienceChoice("t", kind, item, kind === "units" ? item.trail : personWhere(item));
+        });
+      }
+      var values = { n: items.length };
+      if (kind === "units") {
+        return items.length ? t("找到 %(n)s 个单位，勾选后加入。", values) : t("没有找到匹配的单位。");
+      }
+      if (!items.length) { return t("没有找到匹配的人员。"); }
+      return kind === "person" ? t("找到 %(n)s 人，请在下方选择。", values) : t("找到 %(n)s 人，勾选后加入。", values);
     }
 
-    input.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(search, 300);
-    });
+    var search = Hub.liveSearch(form.querySelector("input[type=search]"), form.querySelector("[data-picker-status]"),
+                                { find: find, found: found });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      clearTimeout(timer);
-      asked = "";
-      search();
-    });
-  }
-
-  function setupTaskChoices(list) {
-    // "含下级单位" implies the unit itself; unticking the unit unticks it too.
-    list.addEventListener("change", function (event) {
-      var box = event.target, li = box.closest("li[data-choice]");
-      if (!li) { return; }
-      var unit = li.querySelector('input[name="unit_ids"]'), sub = li.querySelector('input[name="subtree_ids"]');
-      if (box === sub && sub.checked) { unit.checked = true; }
-      if (box === unit && !unit.checked && sub) { sub.checked = false; }
+      search(true);
     });
   }
 
@@ -248,8 +130,8 @@
     var me = page.getAttribute("data-user-id");
     page.querySelectorAll("form[data-picker]").forEach(function (form) { setupPicker(form, me); });
     var units = document.getElementById("task-units");
-    if (units) { setupTaskChoices(units); }
-    var socket = connect();
+    if (units) { Hub.linkSubtreeTicks(units, "li[data-choice]"); }
+    var socket = Hub.connect();
     if (!socket) { return; }
     socket.on("message", function (m) {
       if (!m || !m.author || String(m.author.id) === me) { return; }
@@ -259,7 +141,7 @@
         var n = (+badge.getAttribute("data-unread") || 0) + 1;
         badge.setAttribute("data-unread", n);
         badge.textContent = "";
-        badge.appendChild(el("span", { "class": "sr-only" }, "未读消息"));
+        badge.appendChild(el("span", { "class": "sr-only" }, t("未读消息")));
         badge.appendChild(document.createTextNode(String(n)));
         badge.hidden = false;
       }
@@ -308,7 +190,7 @@
       return form;
     }
 
-    function ackText(n) { return n ? n + " 人已确认收到" : ""; }
+    function ackText(n) { return n ? t("%(n)s 人已确认收到", { n: n }) : ""; }
 
     function renderFoot(m, own) {
       var foot = el("div", { "class": "msg-foot" });
@@ -316,26 +198,26 @@
       if (!state.active || m.withdrawn) { return foot; }
       var base = pageBase + "messages/" + m.id;
       if (!own) {
-        foot.appendChild(postForm(base + "/ack" + topicQuery("?"), "ack", "确认收到"));
+        foot.appendChild(postForm(base + "/ack" + topicQuery("?"), "ack", t("确认收到")));
         if (state.replyDirect && m.author) {
-          var reply = postForm(directUrl, null, "私信回复");
+          var reply = postForm(directUrl, null, t("私信回复"));
           reply.insertBefore(el("input", { type: "hidden", name: "user_id", value: m.author.id }), reply.lastChild);
           foot.appendChild(reply);
         }
         return foot;
       }
       var details = el("details", { "class": "msg-edit" });
-      details.appendChild(el("summary", {}, "编辑"));
+      details.appendChild(el("summary", {}, t("编辑")));
       var edit = el("form", { method: "post", action: base + "/edit" + topicQuery("?"), "data-action": "edit" });
       edit.appendChild(el("input", { type: "hidden", name: "csrf_token", value: CSRF }));
-      edit.appendChild(el("label", { "for": "edit-" + m.id }, "修改消息"));
+      edit.appendChild(el("label", { "for": "edit-" + m.id }, t("修改消息")));
       var area = el("textarea", { id: "edit-" + m.id, name: "body", rows: "3", maxlength: "10000", required: "" });
       area.value = m.body;
       edit.appendChild(area);
-      edit.appendChild(el("button", { type: "submit" }, "保存"));
+      edit.appendChild(el("button", { type: "submit" }, t("保存")));
       details.appendChild(edit);
       foot.appendChild(details);
-      foot.appendChild(postForm(base + "/withdraw" + topicQuery("?"), "withdraw", "撤回"));
+      foot.appendChild(postForm(base + "/withdraw" + topicQuery("?"), "withdraw", t("撤回")));
       return foot;
     }
 
@@ -345,7 +227,7 @@
                           "data-author-id": m.author ? m.author.id : "" });
       if (m.client_msg_id) { li.setAttribute("data-client-msg-id", m.client_msg_id); }
       var head = el("p", { "class": "msg-head" });
-      head.appendChild(el("span", { "class": "msg-author" }, (m.author && m.author.name) || "（未知）"));
+      head.appendChild(el("span", { "class": "msg-author" }, (m.author && m.author.name) || t("（未知）")));
       head.appendChild(document.createTextNode(" "));
       head.appendChild(el("time", { datetime: m.created_at }, formatTime(m.created_at)));
       if (state.topic === null && m.topic) {
@@ -355,12 +237,12 @@
       }
       if (m.edited_at && !m.withdrawn) {
         head.appendChild(document.createTextNode(" "));
-        head.appendChild(el("span", { "class": "muted msg-edited" }, "已编辑"));
+        head.appendChild(el("span", { "class": "muted msg-edited" }, t("已编辑")));
       }
       li.appendChild(head);
       var body;
       if (m.withdrawn) {
-        body = el("p", { "class": "msg-body msg-withdrawn" }, "此消息已撤回");
+        body = el("p", { "class": "msg-body msg-withdrawn" }, t("此消息已撤回"));
       } else if (m.html) {
         body = el("div", { "class": "msg-body msg-rich" });
         body.innerHTML = m.html;                 // sanitized by the server (nh3) before it was stored
@@ -416,7 +298,7 @@
 
     function markAcked(li) {
       var form = li.querySelector('form[data-action="ack"]');
-      if (form) { form.replaceWith(el("span", { "class": "muted msg-acked" }, "您已确认")); }
+      if (form) { form.replaceWith(el("span", { "class": "muted msg-acked" }, t("您已确认"))); }
     }
 
     // Mark read once the pane is on screen, up to the last message shown.
@@ -483,7 +365,7 @@
           if (mine) { a.setAttribute("aria-current", "page"); } else { a.removeAttribute("aria-current"); }
         });
         var label = pane.querySelector("[data-topic-label]");
-        if (label) { label.textContent = topic === null ? "全部" : (topic || "未分话题"); }
+        if (label) { label.textContent = topic === null ? t("全部") : (topic || t("未分话题")); }
         if (composer) {
           composer.action = composer.action.split("?")[0] + topicQuery("?");
           composer.querySelector("input[name=topic]").value = topic || "";
@@ -517,7 +399,7 @@
           markAcked(li);
         });
       } else if (action === "withdraw") {
-        if (!window.confirm("撤回这条消息？撤回后大家只能看到“此消息已撤回”。")) { return; }
+        if (!window.confirm(t("撤回这条消息？撤回后大家只能看到“此消息已撤回”。"))) { return; }
         call = request("POST", "/api/v1/messages/" + id + "/withdraw").then(replaceMessage);
       } else {
         call = request("PATCH", "/api/v1/messages/" + id,
@@ -556,12 +438,12 @@
         if (fileInput && fileInput.files.length) { return; }   // files go with the form post
         event.preventDefault();
         if (sending) { return; }
-        if (!body.value.trim()) { status.textContent = "消息内容不能为空"; return; }
+        if (!body.value.trim()) { status.textContent = t("消息内容不能为空"); return; }
         var payload = { channel_id: channelId, body: body.value, topic: topicInput.value.trim(),
                         client_msg_id: clientId.value };
         sending = true;
         button.disabled = true;
-        status.textContent = "正在发送…";
+        status.textContent = t("正在发送…");
         socket.timeout(10000).emit("send", payload, function (err, answer) {
           sending = false;
           button.disabled = false;
@@ -572,9 +454,9 @@
           if (answer && answer.acknowledged) {
             var acked = document.getElementById("m-" + answer.acknowledged);
             if (acked) { markAcked(acked); }
-            status.textContent = "已记为确认收到";
+            status.textContent = t("已记为确认收到");
           } else if (state.topic !== null && payload.topic !== state.topic) {
-            status.textContent = "已发送到话题“" + (payload.topic || "未分话题") + "”";
+            status.textContent = t("已发送到话题“%(topic)s”", { topic: payload.topic || t("未分话题") });
           } else {
             status.textContent = hint;
             catchUp().then(toBottom);
@@ -589,7 +471,7 @@
     if (!window.location.hash) { toBottom(); }
     markRead();
 
-    socket = connect();
+    socket = Hub.connect();
     if (!socket) { return; }
     socket.on("connect", catchUp);
     socket.on("message", function (m) {

@@ -12,28 +12,7 @@
 (function () {
   "use strict";
 
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
-
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
-      });
-  }
-
-  function debounce(fn, ms) {
-    var timer = null;
-    return function () {
-      clearTimeout(timer);
-      timer = setTimeout(fn, ms);
-    };
-  }
+  var el = Hub.el, getJSON = Hub.getJSON, replaceChoices = Hub.replaceChoices, t = Hub.t;
 
   function check(id, name, value, label, hidden) {
     var box = el("span", { "class": "check" });
@@ -43,18 +22,6 @@
     text.appendChild(document.createTextNode(label));
     box.appendChild(text);
     return box;
-  }
-
-  // Ticked rows stay; the rest give way to the new results.
-  function replaceChoices(list, items, build) {
-    Array.prototype.slice.call(list.querySelectorAll("li[data-choice]")).forEach(function (li) {
-      if (!li.querySelector("input:checked")) { li.remove(); }
-    });
-    items.forEach(function (item) {
-      if (!list.querySelector('li[data-choice="' + item.id + '"]')) { list.appendChild(build(item)); }
-    });
-    var empty = list.querySelector("[data-empty]");
-    if (empty) { empty.hidden = !!list.querySelector("li[data-choice]"); }
   }
 
   // ---- The draft form: units from the whole tree ------------------------------------
@@ -67,12 +34,12 @@
       name.appendChild(el("span", { "class": "muted" }, unit.trail));
     }
     li.appendChild(name);
-    li.appendChild(check("dm-" + unit.id, "main_ids", unit.id, "主送", unit.name));
-    li.appendChild(check("dc-" + unit.id, "copy_ids", unit.id, "抄送", unit.name));
-    li.appendChild(check("dj-" + unit.id, "joint_ids", unit.id, "联合发文", unit.name));
+    li.appendChild(check("dm-" + unit.id, "main_ids", unit.id, t("主送"), unit.name));
+    li.appendChild(check("dc-" + unit.id, "copy_ids", unit.id, t("抄送"), unit.name));
+    li.appendChild(check("dj-" + unit.id, "joint_ids", unit.id, t("联合发文"), unit.name));
     if (unit.children) {
       li.appendChild(el("button", { type: "submit", name: "browse", value: unit.id, "class": "link",
-                                    "data-browse": unit.id }, "下级单位（" + unit.children + "）"));
+                                    "data-browse": unit.id }, t("下级单位（%(n)s）", { n: unit.children })));
     }
     return li;
   }
@@ -83,7 +50,6 @@
     var list = form.querySelector("#doc-units");
     var status = form.querySelector("[data-unit-picker] [data-picker-status]");
     var picker = form.querySelector("[data-unit-picker]");
-    var asked = "";
 
     var actions = picker.querySelector(".picker-actions");
 
@@ -91,7 +57,7 @@
       var up = actions.querySelector("button[data-browse]");
       if (!parentId) { if (up) { up.hidden = true; } return; }
       if (!up) {
-        up = el("button", { type: "submit", name: "browse", "class": "link" }, "返回上一级");
+        up = el("button", { type: "submit", name: "browse", "class": "link" }, t("返回上一级"));
         actions.insertBefore(up, actions.firstChild);
       }
       up.value = parentId;
@@ -108,46 +74,36 @@
         actions.appendChild(all);
       }
       all.value = parent.id;
-      all.textContent = parent.name + "的下级单位全部主送";
+      all.textContent = t("%(name)s的下级单位全部主送", { name: parent.name });
       all.hidden = false;
     }
 
-    function search() {
-      var term = input.value.trim();
-      if (term === asked) { return; }
-      asked = term;
-      if (!term) { status.textContent = ""; return; }
-      status.textContent = "正在查找…";
-      getJSON(url + "?q=" + encodeURIComponent(term)).then(function (page) {
-        if (asked !== term) { return; }
-        replaceChoices(list, page.items, unitRow);
+    var search = Hub.liveSearch(input, status, {
+      find: function (term) {
+        return getJSON(url + "?q=" + encodeURIComponent(term)).then(function (page) { return page.items; });
+      },
+      found: function (items) {
+        replaceChoices(list, items, unitRow);
         upButton(null);
         allButton(null, 0);
-        status.textContent = page.items.length ? "找到 " + page.items.length + " 个单位，勾选“主送”或“抄送”。"
-                                               : "没有找到匹配的单位。";
-      }).catch(function () {
-        asked = "";
-        status.textContent = "查找失败，请重试。";
-      });
-    }
+        return items.length ? t("找到 %(n)s 个单位，勾选“主送”或“抄送”。", { n: items.length }) : t("没有找到匹配的单位。");
+      }
+    });
 
     function browse(unitId) {
-      status.textContent = "正在列出下级单位…";
+      status.textContent = t("正在列出下级单位…");
       getJSON(url + "?parent_id=" + encodeURIComponent(unitId)).then(function (page) {
-        asked = "";
         replaceChoices(list, page.items, unitRow);
-        status.textContent = page.parent ? "正在列出" + page.parent.name + "的下级单位。" : "";
+        status.textContent = page.parent ? t("正在列出%(name)s的下级单位。", { name: page.parent.name }) : "";
         upButton(page.parent && page.parent.parent_id);
         allButton(page.parent, page.items.length);
-      }).catch(function () { status.textContent = "加载失败，请重试。"; });
+      }).catch(function () { status.textContent = t("加载失败，请重试。"); });
     }
 
-    input.addEventListener("input", debounce(search, 300));
     form.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && event.target === input) {
         event.preventDefault();
-        asked = "";
-        search();
+        search(true);
       }
     });
     form.addEventListener("click", function (event) {
@@ -158,8 +114,7 @@
         browse(button.getAttribute("data-browse"));
       } else if (button.name === "find" && button.value === "units") {
         event.preventDefault();
-        asked = "";
-        search();
+        search(true);
       }
     });
     // A unit is 主送 or 抄送, not both.
@@ -190,14 +145,14 @@
         lead.appendChild(el("input", { type: "radio", id: "lead-" + person.id, name: "lead_id", value: person.id }));
         var leadLabel = el("label", { "for": "lead-" + person.id });
         leadLabel.appendChild(el("span", { "class": "sr-only" }, person.name));
-        leadLabel.appendChild(document.createTextNode("主办"));
+        leadLabel.appendChild(document.createTextNode(t("主办")));
         lead.appendChild(leadLabel);
         li.appendChild(lead);
       } else {
         var order = el("span", { "class": "order-field" });
         var orderLabel = el("label", { "for": "order-" + person.id });
-        orderLabel.appendChild(el("span", { "class": "sr-only" }, person.name + "的"));
-        orderLabel.appendChild(document.createTextNode("顺序"));
+        orderLabel.appendChild(el("span", { "class": "sr-only" }, t("%(name)s的", { name: person.name })));
+        orderLabel.appendChild(document.createTextNode(t("顺序")));
         order.appendChild(orderLabel);
         order.appendChild(el("input", { id: "order-" + person.id, name: "order_" + person.id, type: "number",
                                         min: "1", max: "999", inputmode: "numeric" }));
@@ -212,29 +167,22 @@
     if (!form) { return; }
     var url = form.getAttribute("data-people-url");
     var input = form.querySelector("input[type=search]");
-    var status = form.querySelector("[data-picker-status]");
-    var asked = input.value.trim();
-    function search() {
-      var term = input.value.trim();
-      if (term === asked) { return; }
-      asked = term;
-      status.textContent = term ? "正在查找…" : "";
-      getJSON(url + "&q=" + encodeURIComponent(term)).then(function (data) {
-        if (asked !== term) { return; }
+    var search = Hub.liveSearch(input, form.querySelector("[data-picker-status]"), {
+      asked: input.value.trim(),
+      askEmpty: true,
+      find: function (term) {
+        return getJSON(url + "&q=" + encodeURIComponent(term)).then(function (data) { return data.items; });
+      },
+      found: function (items, term) {
         page.querySelectorAll("[data-people-list]").forEach(function (list) {
-          replaceChoices(list, data.items, personRow(list.getAttribute("data-people-list")));
+          replaceChoices(list, items, personRow(list.getAttribute("data-people-list")));
         });
-        status.textContent = term ? (data.items.length ? "找到 " + data.items.length + " 人。" : "没有找到匹配的人员。") : "";
-      }).catch(function () {
-        asked = "";
-        status.textContent = "查找失败，请重试。";
-      });
-    }
-    input.addEventListener("input", debounce(search, 300));
+        return term ? (items.length ? t("找到 %(n)s 人。", { n: items.length }) : t("没有找到匹配的人员。")) : "";
+      }
+    });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      asked = null;
-      search();
+      search(true);
     });
   }
 
@@ -248,8 +196,8 @@
         cell(row, "status").textContent = item.status_label;
         cell(row, "signed_for").textContent = item.signed_for;
         cell(row, "done").textContent = item.done;
-        cell(row, "replied").textContent = item.replied ? "已答复" : "";
-        cell(row, "reminded").textContent = item.reminded ? "已提醒 " + item.reminded : "";
+        cell(row, "replied").textContent = item.replied ? t("已答复") : "";
+        cell(row, "reminded").textContent = item.reminded ? t("已提醒 %(when)s", { when: item.reminded }) : "";
         cell(row, "overdue").hidden = !item.overdue;
         row.classList.toggle("is-overdue", item.overdue);
         var remind = row.querySelector("form[data-remind]");
@@ -260,15 +208,9 @@
         if (out) { out.textContent = data.counts[key]; }
       });
     }
-    var last = 0, timer = null;
-    return function refresh() {
-      if (timer) { return; }
-      timer = setTimeout(function () {
-        timer = null;
-        last = Date.now();
-        getJSON(url).then(apply).catch(function () { /* the next event tries again */ });
-      }, Math.max(0, last + 2000 - Date.now()));
-    };
+    return Hub.throttle(function () {
+      getJSON(url).then(apply).catch(function () { /* the next event tries again */ });
+    }, 2000);
   }
 
   function setupDocument(page) {
@@ -277,30 +219,47 @@
     var changed = page.querySelector("[data-doc-changed]");
     setupPeople(page);
     var refresh = board ? setupBoard(board) : null;
-    if (typeof window.io !== "function") { return; }
-    var socket = window.io();
-    var connected = false;
+    var socket = Hub.connect();
+    if (!socket) { return; }
     socket.on("document", function (data) {
       if (!data || +data.id !== documentId) { return; }
       if (refresh && data.unit_id) { refresh(); } else if (changed) { changed.hidden = false; }
     });
-    // After a reconnect, fetch what may have changed meanwhile.
-    socket.on("connect", function () {
-      if (connected && refresh) { refresh(); }
-      connected = true;
+    if (refresh) { Hub.onReconnect(socket, refresh); }
+  }
+
+  // The timeline: "显示后面的步骤" appends the next page of steps in place, and
+  // keyboard focus moves to the first of them.
+  function setupTimeline(list) {
+    list.addEventListener("click", function (event) {
+      var link = event.target.closest("a[data-steps-more]");
+      if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+      event.preventDefault();
+      var item = link.closest("li");
+      if (item.hasAttribute("aria-busy")) { return; }
+      item.setAttribute("aria-busy", "true");
+      Hub.getFragment(link.getAttribute("data-steps-more")).then(function (steps) {
+        var first = steps.querySelector(".tl-item");
+        item.replaceWith(steps);
+        if (first) {
+          first.setAttribute("tabindex", "-1");
+          first.focus();
+        }
+      }).catch(function () { window.location.href = link.href; });
     });
   }
 
   // The documents page: a step that concerns the person says so, quietly.
   function setupIndex(page) {
     var changed = page.querySelector("[data-doc-changed]");
-    if (typeof window.io !== "function" || !changed) { return; }
-    window.io().on("document", function () { changed.hidden = false; });
+    var socket = changed && Hub.connect();
+    if (socket) { socket.on("document", function () { changed.hidden = false; }); }
   }
 
   document.querySelectorAll("form[data-draft]").forEach(setupDraft);
   document.querySelectorAll("[data-documents]").forEach(setupIndex);
   document.querySelectorAll("[data-document]").forEach(setupDocument);
+  document.querySelectorAll("ol[data-timeline]").forEach(setupTimeline);
   document.querySelectorAll("button[data-print]").forEach(function (button) {
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });

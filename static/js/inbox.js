@@ -12,42 +12,8 @@
 (function () {
   "use strict";
 
-  var TZ = "Asia/Shanghai";
-  var KINDS = { notice: "通知", mention: "提及", direct: "私信", document: "公文" };
-  var MARK = "（新通知）";
-
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
-
-  function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) { throw new Error(String(response.status)); }
-        return response.json();
-      });
-  }
-
-  // "11月22日 14:05" in Beijing time, as the server's local_when filter writes it.
-  var clock = new Intl.DateTimeFormat("en-US", { timeZone: TZ, year: "numeric", month: "numeric",
-    day: "numeric", hour: "2-digit", minute: "2-digit", hour12: false });
-
-  function parts(date) {
-    var p = {};
-    clock.formatToParts(date).forEach(function (part) { p[part.type] = part.value; });
-    return { year: +p.year, month: +p.month, day: +p.day, hour: p.hour === "24" ? 0 : +p.hour, minute: +p.minute };
-  }
-
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-
-  function formatTime(iso) {
-    var t = parts(new Date(String(iso).replace(/(\.\d{3})\d+/, "$1")));
-    var text = t.month + "月" + t.day + "日 " + pad(t.hour) + ":" + pad(t.minute);
-    return t.year === parts(new Date()).year ? text : t.year + "年" + text;
-  }
+  var el = Hub.el, t = Hub.t, formatTime = Hub.formatTime;
+  var KINDS = { notice: t("通知"), mention: t("提及"), direct: t("私信"), document: t("公文") };
 
   function span(cls, text) { return el("span", { "class": cls }, text); }
 
@@ -57,29 +23,29 @@
                         "data-read": item.read ? "1" : "0" });
     var head = el("p", { "class": "item-head" });
     head.appendChild(span("item-kind", KINDS[item.kind] || item.kind));
-    if (!item.read) { head.appendChild(document.createTextNode(" ")); head.appendChild(span("item-unread", "未读")); }
-    if (item.urgent) { head.appendChild(document.createTextNode(" ")); head.appendChild(span("tag tag-urgent", "紧急")); }
+    if (!item.read) { head.appendChild(document.createTextNode(" ")); head.appendChild(span("item-unread", t("未读"))); }
+    if (item.urgent) { head.appendChild(document.createTextNode(" ")); head.appendChild(span("tag tag-urgent", t("紧急"))); }
     head.appendChild(document.createTextNode(" "));
     head.appendChild(el("time", { datetime: item.at }, formatTime(item.at)));
     li.appendChild(head);
     var title = el("h2", { "class": "item-title" });
     title.appendChild(el("a", { href: noticeBase + item.id }, item.title));
     li.appendChild(title);
-    if (item.urgent && item.urgent_reason) { li.appendChild(el("p", { "class": "item-urgent" }, "紧急原因：" + item.urgent_reason)); }
+    if (item.urgent && item.urgent_reason) { li.appendChild(el("p", { "class": "item-urgent" }, t("紧急原因：%(reason)s", { reason: item.urgent_reason }))); }
     if (item.summary) { li.appendChild(el("p", { "class": "item-summary" }, item.summary)); }
     var meta = el("p", { "class": "item-meta" });
     var from = item.from || {};
     if (from.name || from.unit_name) {
       meta.appendChild(span("item-from", (from.unit_name ? from.unit_name + " · " : "") + (from.name || "")));
     }
-    if (item.requires_ack) { meta.appendChild(span("item-mark", item.acked ? "已签收" : "需签收")); }
+    if (item.requires_ack) { meta.appendChild(span("item-mark", item.acked ? t("已签收") : t("需签收"))); }
     if (item.deadline) {
-      var due = span("item-mark", "截止 ");
+      var due = span("item-mark", t("截止") + " ");
       due.appendChild(el("time", { datetime: item.deadline }, formatTime(item.deadline)));
       meta.appendChild(due);
     }
     li.appendChild(meta);
-    var note = el("p", { "class": "item-reminder", "data-reminder": "" }, "发布单位提醒您阅读这条通知。");
+    var note = el("p", { "class": "item-reminder", "data-reminder": "" }, t("发布单位提醒您阅读这条通知。"));
     note.hidden = true;
     li.appendChild(note);
     return li;
@@ -94,34 +60,26 @@
     var noticeBase = inbox.getAttribute("data-notice-base");
     var live = inbox.hasAttribute("data-live");
     var unread = (count && +(count.textContent.match(/\d+/) || [0])[0]) || 0;
-    var marked = false;
+    var mark = Hub.titleMarker(t("（新通知）"));
 
     function row(kind, id) {
       return list.querySelector('.inbox-item[data-kind="' + kind + '"][data-id="' + id + '"]');
     }
 
+    // Only in working hours, as the server reckons them for this person.
     function titleMark() {
-      if (!document.hidden || marked) { return; }
-      getJSON("/api/v1/me/schedule").then(function (data) {
-        if (data && data.alerts_now && document.hidden && !marked) {
-          marked = true;
-          document.title = MARK + document.title;
-        }
+      if (!document.hidden) { return; }
+      Hub.getJSON("/api/v1/me/schedule").then(function (data) {
+        if (data && data.alerts_now) { mark(); }
       }).catch(function () { /* no alert when in doubt */ });
     }
 
-    document.addEventListener("visibilitychange", function () {
-      if (!document.hidden && marked) {
-        marked = false;
-        document.title = document.title.replace(MARK, "");
-      }
-    });
-
     function showBanner(item) {
       banner.textContent = "";
-      banner.appendChild(el("strong", {}, "紧急通知"));
-      banner.appendChild(document.createTextNode("：" + item.title + (item.urgent_reason ? "（" + item.urgent_reason + "）" : "") + " "));
-      banner.appendChild(el("a", { href: noticeBase + item.id }, "查看"));
+      banner.appendChild(el("strong", {}, t("紧急通知")));
+      banner.appendChild(document.createTextNode((item.urgent_reason ? t("：%(title)s（%(reason)s）", { title: item.title, reason: item.urgent_reason })
+                                                                : t("：%(title)s", { title: item.title })) + " "));
+      banner.appendChild(el("a", { href: noticeBase + item.id }, t("查看")));
       banner.hidden = false;
     }
 
@@ -136,7 +94,7 @@
       }
       if (count && !item.read) {
         unread += 1;
-        count.textContent = "未读通知 " + unread + " 条";
+        count.textContent = t("未读通知 %(n)s 条", { n: unread });
       }
       if (item.urgent) { showBanner(item); }
       titleMark();
@@ -155,7 +113,7 @@
       var li = data && data.revoked && row("notice", data.id);
       if (li && !li.querySelector(".item-revoked")) {
         li.classList.add("is-revoked");
-        li.insertBefore(el("p", { "class": "item-revoked" }, "已撤回（打开查看说明）"), li.querySelector(".item-summary"));
+        li.insertBefore(el("p", { "class": "item-revoked" }, t("已撤回（打开查看说明）")), li.querySelector(".item-summary"));
       }
     }
 
@@ -166,8 +124,8 @@
       if (data && documentNote) { documentNote.hidden = false; }
     }
 
-    if (typeof window.io !== "function") { return; }
-    var socket = window.io();            // same origin: the session cookie authenticates
+    var socket = Hub.connect();
+    if (!socket) { return; }
     socket.on("notice", onNotice);
     socket.on("document", onDocument);
     socket.on("reminder", onReminder);

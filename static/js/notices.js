@@ -11,41 +11,7 @@
 (function () {
   "use strict";
 
-  var CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
-
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    if (text !== undefined && text !== null) { node.textContent = text; }
-    return node;
-  }
-
-  function request(method, url, body) {
-    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    if (method !== "GET") { init.headers["X-CSRFToken"] = CSRF; }
-    return fetch(url, init).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
-          var problem = new Error((data.error && data.error.message) || String(response.status));
-          problem.status = response.status;
-          throw problem;
-        }
-        return data;
-      });
-    });
-  }
-
-  function debounce(fn, ms) {
-    var timer = null;
-    return function () {
-      clearTimeout(timer);
-      timer = setTimeout(fn, ms);
-    };
-  }
+  var el = Hub.el, request = Hub.request, debounce = Hub.debounce, t = Hub.t;
 
   function checked(form, name) {
     return Array.prototype.map.call(form.querySelectorAll('input[name="' + name + '"]:checked'),
@@ -59,49 +25,11 @@
     var out = area.closest(".field").querySelector("[data-count]");
     function update() {
       var n = Array.from(area.value.replace(/[\r\n]+/g, " ")).length;
-      out.textContent = n + " / " + max + " 字";
+      out.textContent = t("%(n)s / %(max)s 字", { n: n, max: max });
       out.classList.toggle("over", n > max);
     }
     area.addEventListener("input", update);
     update();
-  }
-
-  function choiceItem(kind, item) {
-    var li = el("li", { "data-choice": item.id });
-    var main = el("span", { "class": "check" });
-    var prefix = kind === "units" ? "nu-" : "np-";
-    main.appendChild(el("input", { type: "checkbox", id: prefix + item.id, value: item.id,
-                                   name: kind === "units" ? "unit_ids" : "user_ids" }));
-    var label = el("label", { "for": prefix + item.id }, item.name);
-    var extra = kind === "units" ? item.trail : item.where;
-    if (extra) {
-      label.appendChild(document.createTextNode(" "));
-      label.appendChild(el("span", { "class": "muted" }, extra));
-    }
-    main.appendChild(label);
-    li.appendChild(main);
-    if (kind === "units") {
-      var sub = el("span", { "class": "check sub" });
-      sub.appendChild(el("input", { type: "checkbox", id: "ns-" + item.id, name: "subtree_ids", value: item.id }));
-      var subLabel = el("label", { "for": "ns-" + item.id });
-      subLabel.appendChild(el("span", { "class": "sr-only" }, item.name));
-      subLabel.appendChild(document.createTextNode("含下级单位"));
-      sub.appendChild(subLabel);
-      li.appendChild(sub);
-    }
-    return li;
-  }
-
-  function fillChoices(list, kind, items) {
-    // Ticked choices stay; the rest give way to the new results.
-    Array.prototype.slice.call(list.querySelectorAll("li[data-choice]")).forEach(function (li) {
-      if (!li.querySelector("input:checked")) { li.remove(); }
-    });
-    items.forEach(function (item) {
-      if (!list.querySelector('li[data-choice="' + item.id + '"]')) { list.appendChild(choiceItem(kind, item)); }
-    });
-    var empty = list.querySelector("[data-empty]");
-    if (empty) { empty.hidden = !!list.querySelector("li[data-choice]"); }
   }
 
   function setupCompose(form) {
@@ -124,21 +52,14 @@
       if (target.type === "search") { target.dispatchEvent(new Event("search-now")); }
     });
 
-    // Units ticked with "含下级单位" are the unit too; unticking the unit unticks both.
-    form.addEventListener("change", function (event) {
-      var box = event.target, li = box.closest && box.closest("#notice-units li[data-choice]");
-      if (!li) { return; }
-      var unit = li.querySelector('input[name="unit_ids"]'), sub = li.querySelector('input[name="subtree_ids"]');
-      if (box === sub && sub.checked) { unit.checked = true; }
-      if (box === unit && !unit.checked) { sub.checked = false; }
-    });
+    Hub.linkSubtreeTicks(form, "#notice-units li[data-choice]");
 
     // ---- The pickers: live search, results added below, ticked ones kept.
     function addPositionUnits(items) {
       form.querySelectorAll("select[data-position-unit]").forEach(function (select) {
         items.forEach(function (u) {
           if (!select.querySelector('option[value="' + u.id + '"]')) {
-            select.appendChild(el("option", { value: u.id }, u.name + (u.trail ? "（" + u.trail + "）" : "")));
+            select.appendChild(el("option", { value: u.id }, u.trail ? t("%(name)s（%(trail)s）", { name: u.name, trail: u.trail }) : u.name));
           }
         });
       });
@@ -147,36 +68,30 @@
     form.querySelectorAll("[data-picker]").forEach(function (box) {
       var kind = box.getAttribute("data-picker");
       var input = box.querySelector("input[type=search]");
-      var button = box.querySelector("button[name=find]");
-      var status = box.querySelector("[data-picker-status]");
       var list = document.getElementById(box.getAttribute("data-target"));
-      var url = kind === "units" ? unitsUrl : peopleUrl, asked = "";
+      var url = kind === "units" ? unitsUrl : peopleUrl;
 
-      function search() {
-        var term = input.value.trim();
-        if (term === asked) { return; }
-        asked = term;
-        if (!term) { status.textContent = ""; return; }
-        status.textContent = "正在查找…";
-        request("GET", url + "?q=" + encodeURIComponent(term)).then(function (page) {
-          if (asked !== term) { return; }
-          fillChoices(list, kind, page.items);
-          if (kind === "units") { addPositionUnits(page.items); }
-          status.textContent = page.items.length
-            ? "找到 " + page.items.length + (kind === "units" ? " 个单位" : " 人") + "，勾选后加入发送范围。"
-            : "在您可以发送的范围内没有找到匹配的" + (kind === "units" ? "单位" : "人员") + "。";
-        }).catch(function () {
-          asked = "";
-          status.textContent = "查找失败，请重试。";
-        });
-      }
-
-      input.addEventListener("input", debounce(search, 300));
-      input.addEventListener("search-now", function () { asked = ""; search(); });
-      button.addEventListener("click", function (event) {
+      var search = Hub.liveSearch(input, box.querySelector("[data-picker-status]"), {
+        find: function (term) {
+          return request("GET", url + "?q=" + encodeURIComponent(term)).then(function (page) { return page.items; });
+        },
+        found: function (items) {
+          Hub.replaceChoices(list, items, function (item) {
+            return Hub.audienceChoice("n", kind, item, kind === "units" ? item.trail : item.where);
+          });
+          if (kind === "units") { addPositionUnits(items); }
+          if (kind === "units") {
+            return items.length ? t("找到 %(n)s 个单位，勾选后加入发送范围。", { n: items.length })
+                                : t("在您可以发送的范围内没有找到匹配的单位。");
+          }
+          return items.length ? t("找到 %(n)s 人，勾选后加入发送范围。", { n: items.length })
+                              : t("在您可以发送的范围内没有找到匹配的人员。");
+        }
+      });
+      input.addEventListener("search-now", function () { search(true); });
+      box.querySelector("button[name=find]").addEventListener("click", function (event) {
         event.preventDefault();
-        asked = "";
-        search();
+        search(true);
       });
     });
 
@@ -239,18 +154,18 @@
         reachLine.textContent = reachHint;
         return;
       }
-      reachLine.textContent = "正在计算…";
+      reachLine.textContent = t("正在计算…");
       request("POST", previewUrl, { audience: chosen }).then(function (data) {
         if (asked !== key) { return; }
         reachLine.textContent = "";
-        reachLine.appendChild(document.createTextNode("将送达 "));
-        reachLine.appendChild(el("strong", {}, String(data.people)));
-        reachLine.appendChild(document.createTextNode(" 人，涉及 "));
-        reachLine.appendChild(el("strong", {}, String(data.units)));
-        reachLine.appendChild(document.createTextNode(" 个单位"));
+        // The numbers in bold, wherever the language puts them in the sentence.
+        t("将送达 %(people)s 人，涉及 %(units)s 个单位").split(/(%\(\w+\)s)/).forEach(function (part) {
+          var name = /^%\((\w+)\)s$/.exec(part);
+          reachLine.appendChild(name ? el("strong", {}, String(data[name[1]])) : document.createTextNode(part));
+        });
       }).catch(function (problem) {
         asked = "";
-        reachLine.textContent = problem.status ? problem.message : "暂时无法计算送达人数。";
+        reachLine.textContent = problem.status ? problem.message : t("暂时无法计算送达人数。");
       });
     }, 400);
     form.querySelector("#audience").addEventListener("change", preview);
@@ -267,13 +182,13 @@
     function explain() {
       if (!afterHours) { return; }
       if (urgent && urgent.checked && !publishAt.value) {
-        afterHours.textContent = "紧急通知将在点“发布”后立即发出，非工作时间也会提醒收件人。";
+        afterHours.textContent = t("紧急通知将在点“发布”后立即发出，非工作时间也会提醒收件人。");
       } else if (publishAt.value === auto) {
         afterHours.textContent = afterText;
       } else if (!publishAt.value) {
-        afterHours.textContent = "发布时间已清空：点“发布”后立即发出，收件人在非工作时间不会收到提醒。";
+        afterHours.textContent = t("发布时间已清空：点“发布”后立即发出，收件人在非工作时间不会收到提醒。");
       } else {
-        afterHours.textContent = "将在所选的时间发出。";
+        afterHours.textContent = t("将在所选的时间发出。");
       }
     }
 
@@ -296,7 +211,42 @@
     publishAt.addEventListener("change", explain);
   }
 
-  // ---- Coverage: live counts, at most one fetch every 2 seconds ---------------------
+  // ---- Coverage: units expanded on demand, live counts (one fetch every 2 s at most) -----
+
+  // A unit's <details data-load> fetches its lines when first opened; "显示更多单位"
+  // fetches the next page of lines in place. Without this script both are links.
+  function setupCoverTree(tree) {
+    function load(url, replaced) {
+      replaced.setAttribute("aria-busy", "true");
+      return Hub.getFragment(url).then(function (lines) {
+        replaced.replaceWith(lines);
+      }).catch(function () {
+        replaced.removeAttribute("aria-busy");
+        replaced.appendChild(el("span", { "class": "error", role: "alert" }, " " + Hub.t("加载失败，请重试。")));
+      });
+    }
+
+    tree.addEventListener("toggle", function (event) {
+      var details = event.target;
+      if (!details.open || !details.hasAttribute("data-load")) { return; }
+      var placeholder = details.querySelector(":scope > ul > li.cover-more");
+      if (!placeholder || placeholder.hasAttribute("aria-busy")) { return; }
+      var error = placeholder.querySelector(".error");
+      if (error) { error.remove(); }
+      load(details.getAttribute("data-load"), placeholder).then(function () {
+        if (!placeholder.isConnected) { details.removeAttribute("data-load"); }
+      });
+    }, true);                          // "toggle" does not bubble
+
+    tree.addEventListener("click", function (event) {
+      var more = event.target.closest("a[data-more]");
+      if (!more || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+      event.preventDefault();
+      var item = more.closest("li");
+      if (!item.hasAttribute("aria-busy")) { load(more.href, item); }
+    });
+  }
+
 
   function setupCoverage(page) {
     var noticeId = +page.getAttribute("data-notice-id");
@@ -306,10 +256,8 @@
     var empty = page.querySelector("[data-unread-empty]");
     var next = page.querySelector("a[data-next]");
     var stale = page.querySelector("[data-stale]");
+    var unitsKey = page.getAttribute("data-units");
     var unitNames = {};
-    page.querySelectorAll("#unread-unit option[value]").forEach(function (option) {
-      if (option.value) { unitNames[option.value] = option.textContent.trim(); }
-    });
     var query = "?limit=" + page.getAttribute("data-page-size") + (after ? "&after=" + after : "") +
                 (unitId ? "&unit_id=" + unitId : "");
 
@@ -328,29 +276,32 @@
         var out = page.querySelector('[data-count="' + key + '"]');
         if (out) { out.textContent = data[key + "_count"]; }
       });
-      var rows = {};
-      data.by_unit.forEach(function (row) { rows[row.unit_id] = row; });
-      var known = {};
+      var rows = {}, shown = {}, idSum = 0;
+      data.by_unit.forEach(function (row) {
+        rows[row.unit_id] = row;
+        unitNames[row.unit_id] = row.name;
+        idSum += row.unit_id;
+      });
       page.querySelectorAll("[data-own]").forEach(function (line) {
-        var id = line.getAttribute("data-unit-id"), row = rows[id] || { audience: 0, read: 0, acked: 0 };
-        known[id] = true;
-        line.setAttribute("data-audience", row.audience);
-        line.setAttribute("data-read", row.read);
-        line.setAttribute("data-acked", row.acked);
+        var row = rows[line.getAttribute("data-unit-id")] || { audience: 0, read: 0, acked: 0 };
         if (!line.hasAttribute("data-total")) { setLine(line, row.read, row.acked, row.audience); }
       });
-      // Each unit's line shows its whole subtree: the sum of the own rows inside it.
+      // Each unit's line shows its whole subtree: the rows whose path runs through
+      // it, most of which are not on the page (they are loaded on demand).
       page.querySelectorAll("li.cover-node[data-node]").forEach(function (node) {
-        var sum = { audience: 0, read: 0, acked: 0 };
-        node.querySelectorAll("[data-own]").forEach(function (line) {
-          sum.audience += +line.getAttribute("data-audience");
-          sum.read += +line.getAttribute("data-read");
-          sum.acked += +line.getAttribute("data-acked");
+        shown[node.getAttribute("data-node")] = { node: node, audience: 0, read: 0, acked: 0 };
+      });
+      data.by_unit.forEach(function (row) {
+        String(row.path).split("/").forEach(function (id) {
+          var sum = id && shown[id];
+          if (sum) { sum.audience += row.audience; sum.read += row.read; sum.acked += row.acked; }
         });
-        var total = node.querySelector("[data-total]");
+      });
+      Object.keys(shown).forEach(function (id) {
+        var sum = shown[id], total = sum.node.querySelector("[data-total]");
         if (total) { setLine(total, sum.read, sum.acked, sum.audience); }
       });
-      stale.hidden = data.by_unit.every(function (row) { return known[row.unit_id]; });
+      stale.hidden = data.by_unit.length + ":" + idSum === unitsKey;
       list.textContent = "";
       data.unread.forEach(function (person) {
         var li = el("li", { "data-user-id": person.user_id }, person.name + " ");
@@ -364,22 +315,17 @@
       }
     }
 
-    var last = 0, timer = null;
-    function refresh() {
-      if (timer) { return; }
-      timer = setTimeout(function () {
-        timer = null;
-        last = Date.now();
-        request("GET", url + query).then(apply).catch(function () { /* the next event tries again */ });
-      }, Math.max(0, last + 2000 - Date.now()));
-    }
+    var refresh = Hub.throttle(function () {
+      request("GET", url + query).then(apply).catch(function () { /* the next event tries again */ });
+    }, 2000);
 
-    if (typeof window.io !== "function") { return; }
-    var socket = window.io();
+    var socket = Hub.connect();
+    if (!socket) { return; }
     socket.on("receipt", function (data) { if (data && +data.notice_id === noticeId) { refresh(); } });
-    socket.on("connect", function () { if (last) { refresh(); } else { last = Date.now(); } });
+    Hub.onReconnect(socket, refresh);
   }
 
   document.querySelectorAll("form[data-compose]").forEach(setupCompose);
   document.querySelectorAll("[data-coverage]").forEach(setupCoverage);
+  document.querySelectorAll("[data-cover-tree]").forEach(setupCoverTree);
 })();

@@ -1,0 +1,67 @@
+"""A village cadre's day: the inbox, a notice to acknowledge, a channel read by topic."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import settle, sign_in, visit
+from tests.browser.scene import VILLAGE, post_message, publish_notice, unit_channel_id, unit_id
+
+pytestmark = pytest.mark.browser
+CADRE = f"{VILLAGE}.sj"          # 严晓梅, 麻蓬村 党支部书记
+
+
+def test_cadre_reads_the_inbox_and_acknowledges_a_notice(page, size, hub_api):
+    title = f"关于开展冬季森林火灾隐患排查的通知（{size}）"
+    reason = "寒潮来临，火险等级升至四级"
+    notice = publish_notice(hub_api, "330802100.sj", title, units=[unit_id(hub_api, VILLAGE)],
+                            urgent_reason=reason)
+    sign_in(page, CADRE)
+    visit(page, "/inbox/", "cadre-inbox")
+    item = page.locator(f"li.inbox-item[data-id='{notice}']")
+    expect(item.get_by_text(f"紧急原因：{reason}")).to_be_visible()
+    item.get_by_role("link", name=title).click()
+    page.wait_for_url(f"**/notices/{notice}")
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_text(reason)).to_be_visible()
+    settle(page, "cadre-notice")
+    page.get_by_role("button", name="签收", exact=True).click()
+    page.wait_for_load_state()
+    expect(page.get_by_text("您已签收。")).to_be_visible()
+    settle(page, "cadre-notice-acknowledged")
+
+
+def test_cadre_reads_a_channel_by_topic_and_replies(page, size, hub_api):
+    channel = unit_channel_id(hub_api, CADRE)
+    topic = f"防火巡查{size}"
+    post_message(hub_api, f"{VILLAGE}.zr", channel, "本周巡查路线已排好，请书记过目。", topic=topic)
+    post_message(hub_api, f"{VILLAGE}.zr", channel, "村道绿化的事下周再议。", topic=f"绿化{size}")
+    sign_in(page, CADRE)
+    visit(page, "/channels/", "cadre-channels")
+    page.get_by_role("link", name="麻蓬村委会").click()
+    page.wait_for_url(f"**/channels/{channel}*")
+    if page.locator("details[data-topics]").evaluate("d => !d.open"):
+        page.locator("details[data-topics] summary").click()
+    page.get_by_role("navigation", name="话题").get_by_role("link", name=topic).click()
+    page.wait_for_url("**topic=*")
+    thread = page.get_by_role("log")
+    expect(thread.get_by_text("本周巡查路线已排好")).to_be_visible()
+    expect(thread.get_by_text("村道绿化")).to_have_count(0)
+    settle(page, "cadre-channel-topic")
+
+    page.get_by_role("textbox", name="消息", exact=True).fill("路线看过了，周三我带队。")
+    page.get_by_role("button", name="发送").click()
+    expect(thread.get_by_text("路线看过了，周三我带队。")).to_be_visible()
+    settle(page, "cadre-channel-replied")
+
+
+def test_a_bare_shou_dao_becomes_an_acknowledgement(page, size, hub_api):
+    channel = unit_channel_id(hub_api, CADRE)
+    topic = f"通知转达{size}"
+    message = post_message(hub_api, f"{VILLAGE}.zr", channel, "镇里通知：周五前上报防火台账。", topic=topic)
+    sign_in(page, CADRE)
+    visit(page, f"/channels/{channel}?topic={topic}", "cadre-channel-before-ack")
+    page.get_by_role("textbox", name="消息", exact=True).fill("收到")
+    page.get_by_role("button", name="发送").click()
+    acks = page.locator(f"#m-{message} .msg-acks")
+    expect(acks).to_have_text("1 人已确认收到")
+    expect(page.get_by_role("log").get_by_text("收到", exact=True)).to_have_count(0)
+    settle(page, "cadre-channel-acknowledged")
