@@ -8,6 +8,8 @@ in git and a fresh clone needs no extra step.
 """
 from __future__ import annotations
 
+import io
+from functools import lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -64,28 +66,38 @@ def compile_catalogues(target: Path) -> Path:
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with po_path.open("rb") as handle:
-            catalog = read_po(handle)
         partial = mo_path.with_suffix(".mo.partial")
-        with partial.open("wb") as handle:
-            write_mo(handle, catalog)
+        partial.write_bytes(_compiled(po_path, po_path.stat().st_mtime))
         partial.replace(mo_path)       # atomic: several processes may start at once
     return target
+
+
+@lru_cache(maxsize=8)
+def _compiled(po_path: Path, mtime: float) -> bytes:
+    """The .mo bytes of a catalogue, once per process and version of the .po
+    (the tests build an app, and an instance folder, for every test)."""
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
 
 
 def browser_strings(source: Path = SOURCE) -> dict[str, dict[str, str]]:
     """Per language, the translations of the strings that page scripts show
     (t("中文") in static/js). A page carries only its own language's, as a JSON
     data block (templates/base.html), so the browser needs no catalogue files."""
-    strings: dict[str, dict[str, str]] = {}
-    for po_path in source.glob("*/LC_MESSAGES/messages.po"):
-        with po_path.open("rb") as handle:
-            catalog = read_po(handle)
-        strings[po_path.parent.parent.name] = {
-            message.id: message.string for message in catalog
+    return {po_path.parent.parent.name: _script_strings(po_path, po_path.stat().st_mtime)
+            for po_path in source.glob("*/LC_MESSAGES/messages.po")}
+
+
+@lru_cache(maxsize=8)
+def _script_strings(po_path: Path, mtime: float) -> dict[str, str]:
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle)
+    return {message.id: message.string for message in catalog
             if message.id and message.string and not message.pluralizable
             and any(path.startswith("static/js/") for path, _line in message.locations)}
-    return strings
 
 
 def register(app: Flask) -> None:

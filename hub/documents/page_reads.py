@@ -17,6 +17,7 @@ from hub.documents.models import (STATUS_LABELS, Document, DocumentRecipient, Do
                                   DocumentTask, RecipientStatus, TaskKind)
 from hub.documents.queries import InboxDocument
 from hub.extensions import db
+from hub.i18n import term
 from hub.org.models import Role, Unit, User
 
 D, R = DocumentStatus, RecipientStatus
@@ -171,7 +172,7 @@ def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
         label = str(label)
         rows.append({
             "kind": "document", "id": document.id, "title": document.title,
-            "summary": " · ".join(p for p in (document.number, document.doc_type, label) if p),
+            "summary": " · ".join(p for p in (document.number, term(document.doc_type), label) if p),
             "from": {"unit_id": document.issuer_id, "name": document.issuer.name},
             "at": _iso(item.at), "read": not item.waiting,
             "number": document.number, "doc_type": document.doc_type, "urgency": document.urgency,

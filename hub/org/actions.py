@@ -29,8 +29,11 @@ units_created = signals.signal("units-created")
 
 
 def unit_snapshot(unit: Unit) -> dict:
+    """A unit for the audit log: the parent by id and, for the reader, by its
+    name at the time (names change and units merge; the id stays)."""
     return {"code": unit.code, "name": unit.name, "kind": unit.kind,
-            "parent_id": unit.parent_id, "sort_order": unit.sort_order, "active": unit.active}
+            "parent_id": unit.parent_id, "parent": unit.parent.name if unit.parent else None,
+            "sort_order": unit.sort_order, "active": unit.active}
 
 
 def clean_kind(kind: str | None) -> str:

@@ -75,6 +75,7 @@ def test_admin_moves_a_unit_and_the_auditor_finds_it(new_page, size, hub_api):
     expect(row).to_have_count(1)
     expect(row).to_contain_text("admin")
     expect(row).to_contain_text("移动单位")
-    # The change names the parents by id (the log keeps ids, not names that may change).
+    # The change names the parents by id and by their names at the time.
     expect(row).to_contain_text(f"{town} → {unit_id(hub_api, '330802101')}")
+    expect(row).to_contain_text("石梁镇 → 航埠镇")
     settle(auditor, "auditor-log-move")
