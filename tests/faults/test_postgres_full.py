@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from hub.extensions import db
 from tests.conftest import BACKENDS, _migrate
+from tests.faults import post_until_full, stored_messages
 from tests.pg import running_postgres
 
 
@@ -91,18 +92,9 @@ def test_postgresql_disk_full_answers_507_and_reads_keep_working(small_disk_data
                    if c["name"] == "麻蓬村委会")
     path = f"/api/v1/channels/{channel}/messages"
 
-    accepted, refused = [], None
-    for n in range(2000):
-        # Random text: PostgreSQL compresses repetitive text, and the disk must fill.
-        response = secretary.post(path, json={"body": f"第 {n} 条 " + secrets.token_hex(2000),
-                                              "client_msg_id": f"fill-{n}"})
-        if response.status_code != 201:
-            refused = response
-            break
-        accepted.append(response.get_json()["id"])
-    assert refused is not None, "the tablespace never filled up"
-    assert refused.status_code == 507, refused.get_data(as_text=True)[:300]
-    assert refused.get_json()["error"]["code"] == "storage_full"
+    # Random text: PostgreSQL compresses repetitive text, and the disk must fill.
+    accepted, _refused = post_until_full(secretary, path,
+                                         lambda n: f"第 {n} 条 " + secrets.token_hex(2000), 2000)
     assert accepted, "nothing fitted before the disk was full"
 
     # Reads keep working for everyone while the disk is full; the refused one is nowhere.
@@ -117,11 +109,8 @@ def test_postgresql_disk_full_answers_507_and_reads_keep_working(small_disk_data
     assert _mount(folder, "8m", remount=True).returncode == 0
     after = director.post(path, json={"body": "扩容后的消息", "client_msg_id": "after"})
     assert after.status_code == 201, after.get_data(as_text=True)[:300]
+    rows, last = stored_messages(app, channel)
     with app.app_context():
-        rows = db.session.execute(sa.text("SELECT id FROM messages WHERE channel_id = :c ORDER BY id"),
-                                  {"c": channel}).scalars().all()
-        last = db.session.execute(sa.text("SELECT last_message_id FROM channels WHERE id = :c"),
-                                  {"c": channel}).scalar_one()
         client_ids = set(db.session.execute(sa.text("SELECT client_msg_id FROM messages")).scalars())
     assert rows == accepted + [after.get_json()["id"]]
     assert last == rows[-1]

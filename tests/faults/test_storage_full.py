@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.extensions import db
+from tests.faults import post_until_full, stored_messages
 
 BACKENDS = os.environ.get("HUB_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
@@ -57,17 +58,8 @@ def test_sqlite_full_answers_507_and_reads_keep_working(app, api):
     assert first.status_code == 201
     engine, cap = _cap_database(app, extra_pages=20)
 
-    accepted, refused = [first.get_json()["id"]], None
-    for n in range(100):
-        response = secretary.post(path, json={"body": f"第 {n} 条。" + "防汛值班安排" * 1500,
-                                              "client_msg_id": f"fill-{n}"})
-        if response.status_code != 201:
-            refused = response
-            break
-        accepted.append(response.get_json()["id"])
-    assert refused is not None, "the database never filled up"
-    assert refused.status_code == 507, refused.get_data(as_text=True)[:300]
-    assert refused.get_json()["error"]["code"] == "storage_full"
+    filled, refused = post_until_full(secretary, path, lambda n: f"第 {n} 条。" + "防汛值班安排" * 1500, 100)
+    accepted = [first.get_json()["id"], *filled]
     assert "存储空间已满" in refused.get_json()["error"]["message"]
 
     # Reads keep working, for the writer and for others, while the disk is full.
@@ -85,11 +77,7 @@ def test_sqlite_full_answers_507_and_reads_keep_working(app, api):
     engine.dispose()
     after = director.post(path, json={"body": "腾出空间后的消息", "client_msg_id": "after"})
     assert after.status_code == 201, after.get_data(as_text=True)[:300]
-    with app.app_context():
-        rows = db.session.execute(sa.text("SELECT id FROM messages WHERE channel_id = :c ORDER BY id"),
-                                  {"c": channel}).scalars().all()
-        last = db.session.execute(sa.text("SELECT last_message_id FROM channels WHERE id = :c"),
-                                  {"c": channel}).scalar_one()
+    rows, last = stored_messages(app, channel)
     assert rows == accepted + [after.get_json()["id"]]
     assert last == rows[-1]
 
