@@ -21,8 +21,8 @@ from hub.channels.text import is_acknowledgement, sanitize_html
 from hub.db import insert_ignore, utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
 from hub.extensions import db
-from hub.org.models import Unit, User
-from hub.realtime import channel_room, emit_on_commit, unit_room, user_room
+from hub.org.models import Membership, User
+from hub.realtime import channel_room, emit_on_commit, user_room
 from hub.validation import clean_id_list
 
 
@@ -189,27 +189,33 @@ def _attach(author: User, message: Message, attachment_ids: list[int]) -> None:
 
 def _mention(author: User, channel: Channel, message: Message, draft: MessageDraft) -> None:
     """@person reaches only people who can read the channel; @unit only units
-    whose people are in it (the channel's own unit or a unit below it)."""
-    reader_ids = queries.member_ids(channel) if (draft.mention_users or draft.mention_units) else set()
-    for user_id in draft.mention_users:
+    whose people are all in it, and then only those people (a unit's room would
+    also hold everyone below it, who may not read the channel). One `mention`
+    event per person, however many ways they were mentioned."""
+    if not (draft.mention_users or draft.mention_units):
+        return
+    reader_ids = queries.member_ids(channel)
+    reached: set[int] = set()
+    for user_id in dict.fromkeys(draft.mention_users):
         if user_id not in reader_ids:
             raise InvalidInput(_("只能 @ 本频道的成员"), field="mention_user_ids")
         db.session.add(Mention(message_id=message.id, user_id=user_id))
-        emit_on_commit("mention", {"channel_id": channel.id, "message_id": message.id},
-                       to=user_room(user_id))
-    for unit_id in draft.mention_units:
-        unit = db.session.get(Unit, unit_id)
-        if unit is None or not _unit_in_channel(unit, reader_ids):
+        reached.add(user_id)
+    for unit_id in dict.fromkeys(draft.mention_units):
+        people = _unit_people(unit_id)
+        if not people or not people <= reader_ids:
             raise InvalidInput(_("只能 @ 本频道成员所在的单位"), field="mention_unit_ids")
         db.session.add(Mention(message_id=message.id, unit_id=unit_id))
+        reached |= people
+    for user_id in sorted(reached - {author.id}):
         emit_on_commit("mention", {"channel_id": channel.id, "message_id": message.id},
-                       to=unit_room(unit_id))
+                       to=user_room(user_id))
 
 
-def _unit_in_channel(unit: Unit, reader_ids: set[int]) -> bool:
-    from hub.org.models import Membership
-    people = set(db.session.scalars(select(Membership.user_id).where(Membership.unit_id == unit.id)))
-    return bool(people) and people <= reader_ids
+def _unit_people(unit_id: int) -> set[int]:
+    """The active people whose post is in the unit itself (not below it): whom @unit means."""
+    return set(db.session.scalars(select(Membership.user_id).join(User, User.id == Membership.user_id)
+                                  .where(Membership.unit_id == unit_id, User.active.is_(True))))
 
 
 def edit_message(author: User, message: Message, *, body: str, html: str | None = None) -> Message:

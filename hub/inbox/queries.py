@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
+from hub.channels import queries as channel_queries
 from hub.channels.models import Channel, ChannelKind, ChannelRead, ChannelTarget, Mention, Message
 from hub.documents import page_reads as document_reads
 from hub.documents import queries as document_queries
@@ -72,9 +73,14 @@ def _message_items(user: User, kind: str, condition, limit: int, before,
 
 
 def _mentions_condition(user: User):
+    """Mentions of the person or of a unit they hold a post in, in channels they
+    can read now: someone who has left a channel (or joined a mentioned unit
+    later without reading its channel) sees nothing of its messages."""
     unit_ids = [m.unit_id for m in user.memberships]
-    return Message.id.in_(select(Mention.message_id).where(
-        or_(Mention.user_id == user.id, Mention.unit_id.in_(unit_ids))))
+    readable = channel_queries.readable_channels(user).with_only_columns(Channel.id)
+    return and_(Message.id.in_(select(Mention.message_id).where(
+        or_(Mention.user_id == user.id, Mention.unit_id.in_(unit_ids)))),
+        Message.channel_id.in_(readable))
 
 
 def _direct_condition(user: User):
