@@ -41,7 +41,7 @@ class Config:
     SOCKETIO_ASYNC_MODE = os.environ.get("HUB_ASYNC_MODE", "threading")
     DEMO = _bool("HUB_DEMO", True)
     DEMO_COUNTY = os.environ.get("HUB_DEMO_COUNTY", "330802")   # 衢州市柯城区
-    DATA_DIR = os.environ.get("HUB_DATA_DIR") or str(ROOT.parent / "shared" / "data")
+    DATA_DIR = os.environ.get("HUB_DATA_DIR") or str(ROOT / "hub" / "demo_data")
 
     # 等保2.0 level 3 defaults (configurable).
     LOGIN_MAX_FAILURES = _int("HUB_LOGIN_MAX_FAILURES", 5)

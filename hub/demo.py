@@ -78,7 +78,7 @@ class _Names:
 
 def division_rows(county: str) -> list[dict[str, str]]:
     """The county, its ancestors and its whole subtree, from the shipped slice
-    or from the province file in shared/data."""
+    or from a province file in DATA_DIR (hub/demo_data by default)."""
     shipped = DATA / f"divisions-{county}.csv"
     if shipped.exists():
         source = shipped

@@ -1,9 +1,9 @@
-"""The Big List of Naughty Strings (shared/data/blns.txt), as test input."""
+"""The Big List of Naughty Strings (tests/data/blns.txt, see tests/data/SOURCES.md), as test input."""
 from __future__ import annotations
 
 from pathlib import Path
 
-BLNS = Path(__file__).resolve().parents[2] / "shared" / "data" / "blns.txt"
+BLNS = Path(__file__).resolve().parent / "data" / "blns.txt"
 
 
 def naughty_strings() -> list[str]:

@@ -32,7 +32,7 @@ from hub.org.queries import subtree_clause
 from hub.validation import clean_code, clean_text
 
 REQUIRED = ("code", "name", "parent_code")
-# The divisions files (shared/data) call the kind "level"; their values
+# The divisions files (hub/demo_data) call the kind "level"; their values
 # (province, city, county, town, village) are UnitKind values already.
 SYNONYMS = {"level": "kind"}
 KINDS = {kind.value: kind.value for kind in UnitKind} | {

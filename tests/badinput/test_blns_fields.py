@@ -24,9 +24,7 @@ from hub.notices.models import REASON_MAX, SUMMARY_MAX, TITLE_MAX
 from hub.notices.suggestions import CONTACT_MAX
 from hub.org.people import NAME_MAX, POSITION_MAX
 from tests.badinput.fields import as_json, blns, exact, executable_markup, exercise, line, paragraphs
-from tests.naughty import BLNS
 
-pytestmark = pytest.mark.skipif(not BLNS.exists(), reason="shared/data/blns.txt not present")
 
 STRINGS = blns()
 MARKUP = [s for s in STRINGS if executable_markup(s)]

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
-from tests.naughty import BLNS, naughty_strings
+from tests.naughty import naughty_strings
 
-pytestmark = pytest.mark.skipif(not BLNS.exists(), reason="shared/data/blns.txt not present")
 
 
 def test_every_naughty_body_comes_back_exactly(api):

@@ -13,7 +13,7 @@ from hub.org.models import Unit
 from hub.validation import text_problem
 from tests.documents.steps import (OFFICE, OTHER_TOWN, TOWN, act, dispatched, notice, ok, refused,
                                    set_office_prefix)
-from tests.naughty import BLNS, naughty_strings
+from tests.naughty import naughty_strings
 
 
 @pytest.fixture(autouse=True)
@@ -149,7 +149,6 @@ def test_a_bad_search_is_400_naming_the_field(api, query, field):
 
 # ---- naughty strings ------------------------------------------------------------------------
 
-@pytest.mark.skipif(not BLNS.exists(), reason="shared/data/blns.txt not present")
 def test_naughty_titles_and_comments_are_stored_exactly_or_refused_cleanly(api, ids):
     clerk = api("kc_clerk")
     town = ids.unit(TOWN)

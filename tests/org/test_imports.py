@@ -18,7 +18,7 @@ from hub.extensions import db
 from hub.org.imports import import_people, import_units
 from hub.org.models import Unit, User
 from hub.validation import text_problem
-from tests.naughty import BLNS, naughty_strings
+from tests.naughty import naughty_strings
 
 ZHEJIANG = Path(Config.DATA_DIR) / "divisions-zhejiang.csv"
 CAST_CODES_IN_ZHEJIANG = {"33", "3308", "330802", "330803", "330802100", "330802100202",
@@ -200,7 +200,6 @@ def test_a_valid_rearrangement_through_the_old_subtree_is_accepted(app, api):
     assert tree_is_consistent(app)
 
 
-@pytest.mark.skipif(not BLNS.exists(), reason="shared/data/blns.txt not present")
 def test_naughty_names_are_stored_exactly_or_reported(app, api):
     admin = api("admin")
     strings = naughty_strings()

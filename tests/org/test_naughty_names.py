@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from hub.validation import text_problem
-from tests.naughty import BLNS, naughty_strings
+from tests.naughty import naughty_strings
 
-pytestmark = pytest.mark.skipif(not BLNS.exists(), reason="shared/data/blns.txt not present")
 
 
 def test_every_naughty_name_is_stored_exactly_or_refused_cleanly(api, ids):
