@@ -11,6 +11,7 @@ import shutil
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import select, text
 
 from hub import create_app
@@ -18,6 +19,13 @@ from hub.extensions import db
 from hub.org.models import Unit, User
 from tests.cast import HASH_PARAMS, PASSWORD, seed_cast
 from tests.pg import running_postgres
+
+# Property tests (Hypothesis) are derandomized in CI, so that a green run does not
+# depend on which examples a random seed happened to draw; locally they explore at
+# random. HUB_HYPOTHESIS_PROFILE=ci gives the CI behaviour (.ci/run sets it).
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("dev", database=None)
+settings.load_profile(os.environ.get("HUB_HYPOTHESIS_PROFILE", "dev"))
 
 BACKENDS = [b for b in os.environ.get("HUB_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 _ran = {"postgresql": 0, "sqlite": 0}
