@@ -56,6 +56,16 @@ def announcement_channel(leader: User, unit: Unit) -> Channel:
 
 def direct_channel(user: User, other: User) -> Channel:
     """The one direct channel between two people (made on first use)."""
+    channel = open_direct_channel(user, other)
+    db.session.commit()
+    return channel
+
+
+def open_direct_channel(user: User, other: User) -> Channel:
+    """The direct channel between two people, made (flushed, not committed) on
+    first use: for actions that go on to write in it and commit once
+    (reply_privately). It must be the transaction's first write: a concurrent
+    creation of the same pair rolls the transaction back and uses that one."""
     if other.id == user.id:
         raise InvalidInput(_("不能给自己发私信"), field="user_id")
     if not other.active:
@@ -73,7 +83,6 @@ def direct_channel(user: User, other: User) -> Channel:
         db.session.rollback()
         return db.session.scalar(select(Channel).where(Channel.direct_key == key))
     resync_rooms_on_commit([user.id, other.id])
-    db.session.commit()
     return channel
 
 

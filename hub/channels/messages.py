@@ -88,7 +88,9 @@ def post_message(author: User, channel: Channel, draft: MessageDraft) -> tuple[M
     acknowledgement becomes an ack of the message it answers instead."""
     _require_can_post(author, channel)
     if not draft.html and not draft.attachment_ids and is_acknowledgement(draft.body):
-        return Acknowledged(_acknowledge_reply(author, channel, draft.reply_to)), True
+        target = _acknowledge_reply(author, channel, draft.reply_to)
+        db.session.commit()
+        return Acknowledged(target), True
     if not draft.body.strip() and not draft.attachment_ids:
         raise InvalidInput(_("消息内容不能为空"), field="body")
     reply_to = _reply_target(channel, draft.reply_to) if draft.reply_to else None
@@ -152,7 +154,6 @@ def _acknowledge_reply(author: User, channel: Channel, reply_to: int | None) -> 
     if target is None:
         raise InvalidInput(_("没有可以确认收到的消息"), field="body")
     _record_ack(author, target)
-    db.session.commit()
     return target
 
 
@@ -267,9 +268,10 @@ def mark_read(user: User, channel: Channel, up_to: int) -> int:
 
 
 def reply_privately(user: User, message: Message, draft: MessageDraft) -> tuple[Message | Acknowledged, bool]:
-    """私信回复: an answer to an announcement goes to its author, not the channel."""
-    from hub.channels.actions import direct_channel
+    """私信回复: an answer to an announcement goes to its author, not the channel.
+    The direct channel (made on first use) and the message commit together."""
+    from hub.channels.actions import open_direct_channel
     author = db.session.get(User, message.author_id)
-    channel = direct_channel(user, author)
+    channel = open_direct_channel(user, author)
     draft.reply_to = None
     return post_message(user, channel, draft)

@@ -134,9 +134,19 @@ def _require_within_reach(root: Unit, audience: Audience) -> None:
                              field="audience.users")
 
 
-def publish_notice(author: User, draft: NoticeDraft, *, replacing: Notice | None = None) -> Notice:
+def publish_notice(author: User, draft: NoticeDraft) -> Notice:
     """发布通知: stores the notice and its audience (no per-recipient rows) and,
     unless scheduled, pushes the inbox item to the audience's rooms after commit."""
+    notice = _store(author, draft)
+    if notice.publish_at <= notice.created_at:
+        _announce(notice)
+    _audit_published(author, notice)
+    db.session.commit()
+    return notice
+
+
+def _store(author: User, draft: NoticeDraft, *, replacing: Notice | None = None) -> Notice:
+    """The notice row, its audience and files, flushed (not committed, not pushed)."""
     unit = require_can_publish(author, draft)
     now = utcnow()
     publish_at = draft.publish_at or now
@@ -151,13 +161,13 @@ def publish_notice(author: User, draft: NoticeDraft, *, replacing: Notice | None
     db.session.add(notice)
     db.session.flush()
     _attach(author, notice, draft.attachment_ids, replacing)
-    if publish_at <= now:
-        _announce(notice)
-    record_audit(author, "notice.published", notice,
-                 after={"title": notice.title, "publish_at": publish_at.isoformat(),
-                        "urgent": notice.is_urgent})
-    db.session.commit()
     return notice
+
+
+def _audit_published(author: User, notice: Notice) -> None:
+    record_audit(author, "notice.published", notice,
+                 after={"title": notice.title, "publish_at": notice.publish_at.isoformat(),
+                        "urgent": notice.is_urgent})
 
 
 def _attach(author: User, notice: Notice, attachment_ids: list[int], replacing: Notice | None) -> None:
@@ -221,13 +231,18 @@ def announce_due_notices() -> int:
 
 def mark_read(reader: User, notice: Notice) -> Receipt:
     """已读: the receipt is written when a person opens a notice. Idempotent."""
+    receipt = _record_read(reader, notice)
+    db.session.commit()
+    return receipt
+
+
+def _record_read(reader: User, notice: Notice) -> Receipt:
+    """The person's receipt of the notice, written on first reading (not committed)."""
     if insert_ignore(db.session, Receipt, {"notice_id": notice.id, "user_id": reader.id,
                                            "read_at": utcnow(), "feedback_given": False}):
         emit_on_commit("receipt", {"notice_id": notice.id}, to=user_room(notice.author_id))
-    receipt = db.session.scalar(select(Receipt).where(Receipt.notice_id == notice.id,
-                                                      Receipt.user_id == reader.id))
-    db.session.commit()
-    return receipt
+    return db.session.scalar(select(Receipt).where(Receipt.notice_id == notice.id,
+                                                   Receipt.user_id == reader.id))
 
 
 def acknowledge(reader: User, notice: Notice) -> Receipt:
@@ -236,11 +251,11 @@ def acknowledge(reader: User, notice: Notice) -> Receipt:
         raise Conflict(_("该通知不需要签收"))
     if notice.revoked_at is not None:
         raise Conflict(_("该通知已撤回"))
-    receipt = mark_read(reader, notice)
+    receipt = _record_read(reader, notice)
     if receipt.acked_at is None:
         receipt.acked_at = utcnow()
         emit_on_commit("receipt", {"notice_id": notice.id}, to=user_room(notice.author_id))
-        db.session.commit()
+    db.session.commit()
     return receipt
 
 
@@ -276,9 +291,13 @@ def correct_notice(author: User, notice: Notice, draft: NoticeDraft) -> Notice:
         # The old version leaves inboxes the moment it is superseded, so a
         # correction cannot wait: it goes out now.
         raise InvalidInput(_("更正须立即发布，不能定时"), field="publish_at")
-    new = publish_notice(author, draft, replacing=notice)
+    # One transaction: the new version is numbered before its event is built,
+    # so readers are pushed what the API answers (version 2, correcting 1).
+    new = _store(author, draft, replacing=notice)
     new.corrects_id, new.version = notice.id, notice.version + 1
     notice.superseded_by_id = new.id
+    _announce(new)
+    _audit_published(author, new)
     record_audit(author, "notice.corrected", notice, after={"new_id": new.id})
     db.session.commit()
     return new
@@ -304,7 +323,7 @@ def give_feedback(reader: User, notice: Notice, kind: str) -> None:
     receipt only remembers that feedback was given, so it is given once."""
     if kind not in FeedbackKind.__members__.values():
         raise InvalidInput(_("反馈类型应为 duplicate、unclear 或 unnecessary"), field="kind")
-    receipt = mark_read(reader, notice)
+    receipt = _record_read(reader, notice)
     if receipt.feedback_given:
         raise Conflict(_("您已对该通知提交过反馈"))
     receipt.feedback_given = True
