@@ -176,7 +176,7 @@ def create_draft(author: User, draft: DocumentDraft) -> Document:
     _apply(document, author, draft)
     _step(document, author, "draft")
     record_audit(author, "document.drafted", document, after={"title": document.title})
-    _commit()
+    db.session.commit()
     return document
 
 
@@ -189,7 +189,7 @@ def update_draft(actor: User, document: Document, draft: DocumentDraft) -> Docum
         raise Conflict(_("只有草稿可以修改；已核稿的公文请先退回"))
     _apply(document, actor, draft)
     _step(document, actor, "edit")
-    _commit()
+    db.session.commit()
     return document
 
 
@@ -344,12 +344,6 @@ def _step(document: Document, actor: User | None, action: str, *, recipient: Doc
                                        recipient=recipient, comment=comment, detail=detail, at=utcnow()))
 
 
-def _commit() -> None:
-    db.session.commit()
-
-
-
-
 def _need(condition: bool, reason: str) -> None:
     if not condition:
         raise Conflict(reason)
@@ -391,7 +385,7 @@ def review(actor: User, document: Document, *, comment: str | None = None) -> Do
     _step(document, actor, "review", comment=comment)
     _notify(document, [document.author_id, *_holders(Role.LEADER, [i.unit_id for i in document.issuers])],
             "review")
-    _commit()
+    db.session.commit()
     return document
 
 
@@ -409,7 +403,7 @@ def return_draft(actor: User, document: Document, *, comment: str | None = None)
         issuer.signer_id, issuer.signed_at = None, None
     _step(document, actor, "return", comment=comment)
     _notify(document, [document.author_id], "return")
-    _commit()
+    db.session.commit()
     return document
 
 
@@ -432,7 +426,7 @@ def sign_off(actor: User, document: Document, *, comment: str | None = None) -> 
     _step(document, actor, "sign", comment=comment, detail="、".join(i.unit.name for i in unsigned))
     record_audit(actor, "document.signed", document, after={"title": document.title})
     _notify(document, _issuing_people(document), "sign")
-    _commit()
+    db.session.commit()
     return document
 
 
@@ -469,7 +463,7 @@ def assign_number(actor: User, document: Document, *, comment: str | None = None
     document.number_seq = next_number(document.issuer_id, year, "out")
     document.status = DocumentStatus.NUMBERED
     _step(document, actor, "number", comment=comment, detail=document.number)
-    _commit()
+    db.session.commit()
     return document
 
 
@@ -501,7 +495,7 @@ def dispatch(actor: User, document: Document, *, comment: str | None = None) -> 
                  after={"number": document.number, "recipients": len(recipients)})
     _notify(document, _holders(Role.CLERK, [r.unit_id for r in recipients]), "dispatch")
     _notify(document, _issuing_people(document), "dispatch")
-    _commit()
+    db.session.commit()
     db.session.expire(document, ["recipients"])
     return document
 
@@ -527,7 +521,7 @@ def sign_for(actor: User, recipient: DocumentRecipient, *, comment: str | None =
     recipient.status, recipient.signed_for_at, recipient.signed_for_by_id = R.SIGNED_FOR, utcnow(), actor.id
     _step(document, actor, "sign_for", recipient=recipient, comment=comment)
     _to_sender(recipient, "sign_for")
-    _commit()
+    db.session.commit()
     return document
 
 
@@ -542,7 +536,7 @@ def register(actor: User, recipient: DocumentRecipient, *, comment: str | None =
     recipient.status = R.REGISTERED
     _step(recipient.document, actor, "register", recipient=recipient, comment=comment,
           detail=f"收文〔{year}〕{recipient.register_seq}号")
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -557,7 +551,7 @@ def propose(actor: User, recipient: DocumentRecipient, *, comment: str | None = 
     recipient.status = R.PROPOSED
     _step(recipient.document, actor, "propose", recipient=recipient, comment=comment)
     _notify(recipient.document, _holders(Role.LEADER, [recipient.unit_id]), "propose", recipient.unit_id)
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -572,7 +566,7 @@ def instruct(actor: User, recipient: DocumentRecipient, *, comment: str | None =
     recipient.status = R.INSTRUCTED
     _step(recipient.document, actor, "instruct", recipient=recipient, comment=comment)
     _notify(recipient.document, _holders(Role.CLERK, [recipient.unit_id]), "instruct", recipient.unit_id)
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -618,7 +612,7 @@ def assign_handlers(actor: User, recipient: DocumentRecipient, user_ids: list[in
           detail="、".join(p.name + ("（主办）" if p.id == lead else "") for p in people))
     _notify(recipient.document, [p.id for p in people], "assign", recipient.unit_id)
     _to_sender(recipient, "assign")
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -644,7 +638,7 @@ def circulate(actor: User, recipient: DocumentRecipient, user_ids: list[int], *,
     first = fresh[:1] if in_order and not _open_reads_before(recipient, turn - len(fresh) + 1) else \
         ([] if in_order else fresh)
     _notify(recipient.document, [p.id for p in first], "circulate", recipient.unit_id)
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -670,7 +664,7 @@ def mark_read(actor: User, recipient: DocumentRecipient, *, comment: str | None 
                      None) if task.turn else None
     if following is not None:
         _notify(recipient.document, [following.user_id], "circulate", recipient.unit_id)
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -690,7 +684,7 @@ def chase(actor: User, recipient: DocumentRecipient, *, comment: str | None = No
     _step(recipient.document, None if automatic else actor, "remind", recipient=recipient, comment=comment,
           detail="截止前自动催办" if automatic else None)
     _notify(recipient.document, open_people, "remind", recipient.unit_id)
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -709,7 +703,7 @@ def complete(actor: User, recipient: DocumentRecipient, *, comment: str | None =
             task.done_at = now
     _step(recipient.document, actor, "complete", recipient=recipient, comment=comment)
     _to_sender(recipient, "complete")
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -730,7 +724,7 @@ def reply(actor: User, recipient: DocumentRecipient, *, comment: str | None = No
     recipient.reply, recipient.replied_at = comment, utcnow()
     _step(recipient.document, actor, "reply", recipient=recipient, comment=comment)
     _to_sender(recipient, "reply")
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -742,7 +736,7 @@ def archive(actor: User, recipient: DocumentRecipient, *, comment: str | None = 
           _("须办结后才能归档") if recipient.status != R.ARCHIVED else _("已归档"))
     recipient.status, recipient.archived_at = R.ARCHIVED, utcnow()
     _step(recipient.document, actor, "archive", recipient=recipient, comment=comment)
-    _commit()
+    db.session.commit()
     return recipient.document
 
 
@@ -764,7 +758,7 @@ def remind_unit(actor: User, document: Document, unit_id: int) -> Document:
     _step(document, actor, "remind", recipient=recipient, detail=f"提醒{recipient.unit.name}")
     open_people = [t.user_id for t in recipient.tasks if t.done_at is None]
     _notify(document, [*_holders(Role.CLERK, [unit_id]), *open_people], "remind", unit_id)
-    _commit()
+    db.session.commit()
     return document
 
 
