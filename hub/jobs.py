@@ -103,6 +103,10 @@ class JobLoop(threading.Thread):
         if self.stopping.is_set():
             return
         self.stopping.set()
+        # A round under way would take the lease again after the release below
+        # (and hold it for its whole TTL): let it finish first.
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=60)
         try:
             with self.app.app_context():
                 release_lease(LEASE)

@@ -57,7 +57,8 @@ def test_acknowledging_and_feedback_record_the_reading_in_the_same_commit(cast):
     with counted_commits() as commits:
         give_feedback(director, notice, "duplicate")
     assert commits.count == 1
-    receipts = {r.user_id: r for r in db.session.scalars(select(Receipt).where(Receipt.notice_id == notice.id))}
+    rows = db.session.scalars(select(Receipt).where(Receipt.notice_id == notice.id))
+    receipts = {r.user_id: r for r in rows}
     assert receipts[secretary.id].read_at is not None and receipts[secretary.id].acked_at is not None
     assert receipts[director.id].read_at is not None and receipts[director.id].feedback_given
 
