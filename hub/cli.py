@@ -127,8 +127,7 @@ def restore_command(path: str, force: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from hub.org.imports_cli import COMMANDS as IMPORT_COMMANDS
+    for command in IMPORT_COMMANDS:
+        hub_cli.add_command(command)
     app.cli.add_command(hub_cli)
-    try:
-        from hub.org import imports_cli  # noqa: F401  (attaches import-units / import-people)
-    except ImportError:
-        pass

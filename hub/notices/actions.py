@@ -20,6 +20,7 @@ from hub.extensions import db
 from hub.notices.audience import Audience, audience_of
 from hub.notices.models import (BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX, FeedbackKind, Notice,
                                 NoticeAttachment, NoticeFeedback, Receipt)
+from hub.notices.queries import can_follow_up  # noqa: F401  (views and the API ask actions)
 from hub.notices.serialize import inbox_item
 from hub.org.models import Membership, Role, Unit, UnitKind, User
 from hub.org.schedule import schedule_for
@@ -257,11 +258,6 @@ def acknowledge(reader: User, notice: Notice) -> Receipt:
         emit_on_commit("receipt", {"notice_id": notice.id}, to=user_room(notice.author_id))
     db.session.commit()
     return receipt
-
-
-def can_follow_up(user: User, notice: Notice) -> bool:
-    """Coverage and reminders: the publisher and admins of the publishing unit."""
-    return notice.author_id == user.id or can_admin_unit(user, notice.unit)
 
 
 def send_reminder(actor: User, notice: Notice) -> None:

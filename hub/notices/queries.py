@@ -13,6 +13,7 @@ from hub.extensions import db
 from hub.notices.audience import notices_reaching
 from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedback, Receipt
 from hub.org.models import User
+from hub.permissions import can_admin_unit
 
 
 def visible_notices(user: User, *, by_scan: bool = False) -> Select:
@@ -26,10 +27,14 @@ def visible_notices(user: User, *, by_scan: bool = False) -> Select:
                                 or_(notice_id.in_(reaching), notice_id.in_(opened)))
 
 
+def can_follow_up(user: User, notice: Notice) -> bool:
+    """Coverage and reminders: the publisher and admins of the publishing unit."""
+    return notice.author_id == user.id or can_admin_unit(user, notice.unit)
+
+
 def access_notice(user: User, notice_id: int) -> Notice:
     """A notice the person may open: addressed to them, or theirs to follow up
     (publisher, admins of the publishing unit). 404 otherwise."""
-    from hub.notices.actions import can_follow_up
     notice = db.session.get(Notice, notice_id)
     if notice is None:
         raise NotFound(_("通知不存在"))

@@ -1,7 +1,8 @@
 """`flask --app wsgi hub import-units FILE` / `hub import-people FILE` (API.md "Operations").
 
 Thin around hub.org.imports: the console imports with full rights (actor None).
-Exit code 1 when the file had errors (then nothing was applied).
+Exit code 1 when the file had errors (then nothing was applied). hub.cli adds
+COMMANDS to the `hub` group; nothing here imports it (no import circle).
 """
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pathlib import Path
 from typing import Callable
 
 import click
+from flask.cli import with_appcontext
 
-from hub.cli import hub_cli
 from hub.errors import HubError
 from hub.org import imports
 from hub.org.imports_files import count_rows
@@ -51,7 +52,8 @@ _dry_run_option = click.option("--dry-run", is_flag=True,
                                help="Check the file and count, write nothing.")
 
 
-@hub_cli.command("import-units")
+@click.command("import-units")
+@with_appcontext
 @_file_argument
 @_dry_run_option
 def import_units_command(file: Path, dry_run: bool) -> None:
@@ -59,9 +61,13 @@ def import_units_command(file: Path, dry_run: bool) -> None:
     _run(imports.import_units, "导入单位", file, dry_run)
 
 
-@hub_cli.command("import-people")
+@click.command("import-people")
+@with_appcontext
 @_file_argument
 @_dry_run_option
 def import_people_command(file: Path, dry_run: bool) -> None:
     """Import people from CSV/XLSX: login,name,unit_code,position[,password][,roles]."""
     _run(imports.import_people, "导入人员", file, dry_run)
+
+
+COMMANDS = (import_units_command, import_people_command)
