@@ -49,7 +49,9 @@ def revoke_token():
 @bp.get("/me")
 @api_login_required
 def me():
-    return user_json(current_user, detail=True)
+    """Who am I. Open to a person who must change their password first (every
+    other call answers 403 password_change_required): the two flags tell why."""
+    return {**user_json(current_user, detail=True), "password_expired": password_expired(current_user)}
 
 
 @bp.put("/me/language")

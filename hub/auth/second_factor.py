@@ -8,6 +8,7 @@ code is accepted once only (the last accepted time step is stored).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 import pyotp
@@ -80,16 +81,28 @@ def second_step(user: User) -> str | None:
     return "enrol" if is_required(user) else None
 
 
-def pending_secret(user: User) -> str:
-    """The secret being enrolled: made on first use, kept (unconfirmed) until a
-    code confirms it, so that reloading the page shows the same one."""
+def attempt_mark(secret: str) -> str:
+    """What the enrolling browser's session keeps to name its own pending
+    secret (a digest: the session cookie is signed, not encrypted)."""
+    return hashlib.sha256(f"hub-totp-attempt:{secret}".encode()).hexdigest()[:32]
+
+
+def pending_secret(user: User, attempt: str | None) -> tuple[str, str]:
+    """The secret being enrolled, and its attempt mark for the session.
+
+    Every enrolment attempt gets a fresh secret and discards the pending one
+    before it: a browser session whose mark (`attempt`) names the current
+    pending secret keeps it (a reload shows the same one); any other — a new
+    sign-in, another browser — starts over. So whoever saw a pending secret
+    earlier (e.g. signing in with the initial password) cannot keep it for
+    the real owner to confirm later."""
     if is_enrolled(user):
         raise Conflict(_("两步验证已启用"))
-    if not user.totp_secret:
+    if not user.totp_secret or attempt != attempt_mark(user.totp_secret):
         user.totp_secret = pyotp.random_base32()
         user.totp_last_step = None
         db.session.commit()
-    return user.totp_secret
+    return user.totp_secret, attempt_mark(user.totp_secret)
 
 
 def provisioning_uri(user: User) -> str:
@@ -161,13 +174,15 @@ def require_for_token(user: User, code: str | None) -> None:
         raise SecondFactorNotEnrolled()
 
 
-def enable_second_factor(user: User, code: str | None, *, signing_in: bool) -> None:
+def enable_second_factor(user: User, code: str | None, *, signing_in: bool,
+                         attempt: str | None) -> None:
     """启用两步验证: the code from the newly enrolled app confirms the pending
-    secret. While signing in (enrolment required), a wrong code counts toward
-    the lockout like any sign-in failure."""
+    secret — only the one this attempt (its session's mark) was shown. While
+    signing in (enrolment required), a wrong code counts toward the lockout
+    like any sign-in failure."""
     if is_enrolled(user):
         raise Conflict(_("两步验证已启用"))
-    if not user.totp_secret:
+    if not user.totp_secret or attempt != attempt_mark(user.totp_secret):
         raise Conflict(_("请重新打开两步验证设置页面"))
     if signing_in and (not user.active or is_locked(user)):
         raise SignInRefused()

@@ -9,14 +9,17 @@ from flask_login import current_user, login_required, logout_user
 from hub.auth import actions, second_factor, sessions
 from hub.auth.passwords import password_expired
 from hub.errors import HubError, InvalidInput
+from hub.redirects import local_target
 
 bp = Blueprint("auth", __name__)
+# The session's mark of the TOTP secret it is enrolling (second_factor.pending_secret).
+TOTP_ATTEMPT = "totp_attempt"
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("org.home")
+    """Where to go after signing in (or switching the language): a path on this
+    host only (hub/redirects.py), else the home page."""
+    return local_target(target, url_for("org.home"))
 
 
 @bp.get("/login")
@@ -85,7 +88,8 @@ def second_factor_page():
     error = None
     if request.method == "POST":
         try:
-            second_factor.enable_second_factor(user, request.form.get("totp"), signing_in=signing_in)
+            second_factor.enable_second_factor(user, request.form.get("totp"), signing_in=signing_in,
+                                               attempt=session.get(TOTP_ATTEMPT))
         except actions.SignInRefused as refused:
             return _refused(refused)
         except HubError as problem:
@@ -99,7 +103,9 @@ def second_factor_page():
             sessions.start(user)
             return redirect(next_url)
     enrolled = second_factor.is_enrolled(user)
-    secret = None if enrolled else second_factor.pending_secret(user)
+    secret = None
+    if not enrolled:
+        secret, session[TOTP_ATTEMPT] = second_factor.pending_secret(user, session.get(TOTP_ATTEMPT))
     return render_template(
         "auth/second_factor.html", person=user, enrolled=enrolled, signing_in=signing_in,
         required=second_factor.is_required(user), secret=secret,
