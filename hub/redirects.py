@@ -31,7 +31,10 @@ def _stays_here(target: str) -> bool:
     """`target` (normalised) is a path on this host."""
     if not target.startswith("/") or target.startswith("//"):
         return False
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:                   # e.g. an unbalanced "[" (IPv6 host syntax)
+        return False
     return not parts.scheme and not parts.netloc
 
 
@@ -60,7 +63,10 @@ def local_referrer(referrer: str | None, host: str, default: str) -> str:
     (`host` as the request names it); else `default`."""
     if not referrer:
         return default
-    parts = urlsplit(referrer.translate(_STRIPPED).replace("\\", "/"))
+    try:
+        parts = urlsplit(referrer.translate(_STRIPPED).replace("\\", "/"))
+    except ValueError:
+        return default
     if parts.scheme not in ("http", "https") or parts.netloc != host:
         return default
     path = parts.path or "/"

@@ -12,9 +12,11 @@ import hashlib
 import hmac
 
 import pyotp
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.audit import record_audit
@@ -22,7 +24,7 @@ from hub.auth.actions import SignInRefused, count_failure, end_sessions, is_lock
 from hub.db import utcnow
 from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
 from hub.extensions import db
-from hub.org.models import Role, User
+from hub.org.models import Role, RoleGrant, User
 
 POLICIES = ("admins", "everyone", "off")
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR, Role.UNIT_ADMIN})
@@ -87,6 +89,11 @@ def attempt_mark(secret: str) -> str:
     return hashlib.sha256(f"hub-totp-attempt:{secret}".encode()).hexdigest()[:32]
 
 
+def attempt_is_current(user: User, attempt: str | None) -> bool:
+    """`attempt` (a session's mark) names the pending secret."""
+    return bool(user.totp_secret) and attempt == attempt_mark(user.totp_secret)
+
+
 def pending_secret(user: User, attempt: str | None) -> tuple[str, str]:
     """The secret being enrolled, and its attempt mark for the session.
 
@@ -98,7 +105,7 @@ def pending_secret(user: User, attempt: str | None) -> tuple[str, str]:
     the real owner to confirm later."""
     if is_enrolled(user):
         raise Conflict(_("两步验证已启用"))
-    if not user.totp_secret or attempt != attempt_mark(user.totp_secret):
+    if not attempt_is_current(user, attempt):
         user.totp_secret = pyotp.random_base32()
         user.totp_last_step = None
         db.session.commit()
@@ -182,7 +189,7 @@ def enable_second_factor(user: User, code: str | None, *, signing_in: bool,
     like any sign-in failure."""
     if is_enrolled(user):
         raise Conflict(_("两步验证已启用"))
-    if not user.totp_secret or attempt != attempt_mark(user.totp_secret):
+    if not attempt_is_current(user, attempt):
         raise Conflict(_("请重新打开两步验证设置页面"))
     if signing_in and (not user.active or is_locked(user)):
         raise SignInRefused()
@@ -221,3 +228,28 @@ def reset_second_factor(actor: User, person: User) -> None:
     record_audit(actor, "auth.second_factor_reset", person, before=before,
                  after={"second_factor": False})
     db.session.commit()
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _end_sessions_of_new_second_factor_holders(session: Session, flush_context, instances) -> None:
+    """A role that requires a second factor (policy "admins": ADMIN_ROLES),
+    granted to someone who has none confirmed, ends every session, token and
+    socket they hold (as a password reset does): they sign in again, and the
+    sign-in makes them enrol before anything else. The second factor is checked
+    at sign-in only, so without this a session from before the grant would use
+    the new role without one.
+
+    One rule for every path that adds a grant — the admin page, the API, the
+    people import's roles column, the console (hub.org.bootstrap) — because it
+    watches the grants a flush inserts, not the views."""
+    if not has_app_context() or policy() != "admins":
+        return
+    people = {}
+    for obj in session.new:
+        if isinstance(obj, RoleGrant) and obj.role in ADMIN_ROLES:
+            person = obj.user
+            if person is not None and person.id is not None and not is_enrolled(person):
+                people[person.id] = person
+    with session.no_autoflush:
+        for person in people.values():
+            end_sessions(person)

@@ -104,7 +104,11 @@ def second_factor_page():
             return redirect(next_url)
     enrolled = second_factor.is_enrolled(user)
     secret = None
-    if not enrolled:
+    # Opening the page starts an attempt (a fresh secret unless this session's
+    # is current); a refused confirmation shows the same one again, but never
+    # starts over, so another browser's attempt cannot discard this one's.
+    if not enrolled and (request.method == "GET" or second_factor.attempt_is_current(
+            user, session.get(TOTP_ATTEMPT))):
         secret, session[TOTP_ATTEMPT] = second_factor.pending_secret(user, session.get(TOTP_ATTEMPT))
     return render_template(
         "auth/second_factor.html", person=user, enrolled=enrolled, signing_in=signing_in,
