@@ -97,8 +97,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HubError)
     def handle_hub_error(error: HubError):
         db.session.rollback()
+        headers = getattr(error, "headers", None) or {}       # Retry-After of a 429 / 503
         if wants_json():
-            return jsonify(error.to_json()), error.status
+            return jsonify(error.to_json()), error.status, headers
         if error.status in (401,):
             return redirect("/auth/login")
         if request.method == "POST" and error.status in (400, 409, 413, 429) and request.referrer:
@@ -107,7 +108,7 @@ def register_error_handlers(app: Flask) -> None:
                 flash(error.message, "error")
                 return redirect(back)
         return render_template("errors/error.html", status=error.status,
-                               message=error.message), error.status
+                               message=error.message), error.status, headers
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.audit import record_audit
-from hub.auth.actions import SignInRefused, count_failure, end_sessions, is_locked
+from hub.auth.actions import (SignInRefused, count_sign_in_failure, end_sessions,
+                              sign_in_locked)
+from hub.auth.throttle import Device
 from hub.db import utcnow
 from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
 from hub.extensions import db
@@ -148,33 +150,33 @@ def _accept(user: User, code: str) -> bool:
     return True
 
 
-def _refuse(user: User) -> SecondFactorRefused:
+def _refuse(user: User, device: Device | None) -> SecondFactorRefused:
     """A wrong code while signing in: counted like a wrong password."""
-    count_failure(user)
+    count_sign_in_failure(user, device)
     record_audit(user, "auth.second_factor_failed", user)
     db.session.commit()
     return SecondFactorRefused()
 
 
-def verify_sign_in_code(user: User, code: str | None) -> None:
+def verify_sign_in_code(user: User, code: str | None, *, device: Device | None = None) -> None:
     """登录, second step: the code of an enrolled person. A locked or disabled
     account is refused like a wrong password; a wrong or reused code counts
     toward the lockout. On success the caller completes the sign-in (commit)."""
-    if not user.active or is_locked(user):
+    if not user.active or sign_in_locked(user, device):
         raise SignInRefused()
     if not code or not code.strip():
         raise SecondFactorMissing()
     if not _accept(user, code):
-        raise _refuse(user)
+        raise _refuse(user, device)
 
 
-def require_for_token(user: User, code: str | None) -> None:
+def require_for_token(user: User, code: str | None, *, device: Device | None = None) -> None:
     """POST /api/v1/auth/token after a right password: the code when the person
     has a second factor; a person who must have one and has none is refused
     until they enrol in the browser."""
     step = second_step(user)
     if step == "verify":
-        verify_sign_in_code(user, code)
+        verify_sign_in_code(user, code, device=device)
     elif step == "enrol":
         record_audit(user, "auth.login_failed", user, after={"reason": "second_factor_not_enrolled"})
         db.session.commit()
@@ -182,7 +184,7 @@ def require_for_token(user: User, code: str | None) -> None:
 
 
 def enable_second_factor(user: User, code: str | None, *, signing_in: bool,
-                         attempt: str | None) -> None:
+                         attempt: str | None, device: Device | None = None) -> None:
     """启用两步验证: the code from the newly enrolled app confirms the pending
     secret — only the one this attempt (its session's mark) was shown. While
     signing in (enrolment required), a wrong code counts toward the lockout
@@ -191,13 +193,13 @@ def enable_second_factor(user: User, code: str | None, *, signing_in: bool,
         raise Conflict(_("两步验证已启用"))
     if not attempt_is_current(user, attempt):
         raise Conflict(_("请重新打开两步验证设置页面"))
-    if signing_in and (not user.active or is_locked(user)):
+    if signing_in and (not user.active or sign_in_locked(user, device)):
         raise SignInRefused()
     if not code or not code.strip():
         raise InvalidInput(_("请输入验证器显示的 6 位动态验证码"), field="totp")
     if not _accept(user, code):
         if signing_in:
-            raise _refuse(user)
+            raise _refuse(user, device)
         raise InvalidInput(_("动态验证码不正确：请核对手机时间后重试"), field="totp")
     user.totp_enabled_at = utcnow()
     record_audit(user, "auth.second_factor_enabled", user)
