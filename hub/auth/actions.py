@@ -96,7 +96,8 @@ def sign_in_locked(user: User, device: Device | None) -> bool:
     """Is this attempt held by a lock: the device cookie's own, when the client
     has one for this login, else the account's."""
     device = _device_of(user, device)
-    return throttle.device_locked(device) if device is not None else is_locked(user)
+    held = throttle.device_locked(device) if device is not None else None
+    return is_locked(user) if held is None else held
 
 
 def count_sign_in_failure(user: User, device: Device | None) -> None:

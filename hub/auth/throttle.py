@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 import time
@@ -39,6 +40,7 @@ from limits import RateLimitItem, parse_many
 
 from hub.errors import HubError
 
+log = logging.getLogger(__name__)
 DEVICE_COOKIE_PREFIX = "hub_device_"
 _SALT = "hub-device-cookie"
 
@@ -80,13 +82,19 @@ def _items(setting: str) -> list[RateLimitItem]:
 
 
 def _hit(scope: str, key: str, items: list[RateLimitItem]) -> int | None:
-    """Count one event for `key`; the seconds to wait when a limit is reached."""
+    """Count one event for `key`; the seconds to wait when a limit is reached.
+    If the storage (Redis) is unreachable the request goes through, with a log
+    line: signing in must not stop with the rate limiter."""
     strategy = _limiter().limiter
     wait = None
-    for item in items:
-        if not strategy.hit(item, scope, key):
-            reset = strategy.get_window_stats(item, scope, key).reset_time
-            wait = max(wait or 0, math.ceil(reset - time.time()))
+    try:
+        for item in items:
+            if not strategy.hit(item, scope, key):
+                reset = strategy.get_window_stats(item, scope, key).reset_time
+                wait = max(wait or 0, math.ceil(reset - time.time()))
+    except Exception as error:           # noqa: BLE001 — redis.ConnectionError and the like
+        log.warning("rate limit storage unavailable (%s): %s not counted", error, scope)
+        return None
     return wait
 
 
@@ -170,14 +178,22 @@ def _device_items() -> list[RateLimitItem]:
     return parse_many(f"{max(1, config['LOGIN_MAX_FAILURES'])} per {minutes} minutes")
 
 
-def device_locked(device: Device) -> bool:
-    """This device cookie failed too often within the window."""
+def device_locked(device: Device) -> bool | None:
+    """This device cookie failed too often within the window. None when the
+    storage is unreachable: the caller then holds it like any client."""
     strategy = _limiter().limiter
-    return any(not strategy.test(item, "device-lock", device.nonce) for item in _device_items())
+    try:
+        return any(not strategy.test(item, "device-lock", device.nonce) for item in _device_items())
+    except Exception as error:           # noqa: BLE001
+        log.warning("rate limit storage unavailable (%s): device cookie not trusted", error)
+        return None
 
 
 def count_device_failure(device: Device) -> None:
     strategy = _limiter().limiter
-    for item in _device_items():
-        strategy.hit(item, "device-lock", device.nonce)
+    try:
+        for item in _device_items():
+            strategy.hit(item, "device-lock", device.nonce)
+    except Exception as error:           # noqa: BLE001
+        log.warning("rate limit storage unavailable (%s): device failure not counted", error)
 
