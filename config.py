@@ -59,6 +59,21 @@ class Config:
     TOTP_REQUIRED = (os.environ.get("HUB_TOTP_REQUIRED") or "admins").strip().lower()
     TOTP_ISSUER = os.environ.get("HUB_TOTP_ISSUER") or "政务协同"
     PASSWORD_HASH_PARAMS: dict = {}      # argon2-cffi defaults (RFC 9106 low-memory profile)
+    # Rate limits (docs/SECURITY.md "Rate limits"): Flask-Limiter's notation, ";" between
+    # several ("30 per minute;300 per hour"), "off" for none. Counted in this process's
+    # memory, or in Redis when HUB_REDIS_URL is set (shared by every hub process).
+    SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("HUB_SIGN_IN_LIMIT_PER_ADDRESS") or "30 per minute"
+    SIGN_IN_LIMIT_PER_LOGIN = os.environ.get("HUB_SIGN_IN_LIMIT_PER_LOGIN") or "10 per minute"
+    SEARCH_LIMIT_PER_PERSON = os.environ.get("HUB_SEARCH_LIMIT_PER_PERSON") or "30 per minute"
+    # A search of one or two characters (no trigram index) reads at most this many of the
+    # newest messages the searcher can read per page (hub/channels/search.py).
+    SEARCH_SHORT_QUERY_SCAN = _int("HUB_SEARCH_SHORT_QUERY_SCAN", 20_000)
+    # The device cookie that lets an earlier-successful client through the account lock.
+    DEVICE_COOKIE_LIFETIME = timedelta(days=_int("HUB_DEVICE_COOKIE_DAYS", 90))
+    # At most this many password hashes at once per process (0: no cap); a sign-in that
+    # finds no free slot within the wait is answered 503 "稍后再试".
+    PASSWORD_HASH_CONCURRENCY = _int("HUB_PASSWORD_HASH_CONCURRENCY", 2)
+    PASSWORD_HASH_WAIT_SECONDS = _int("HUB_PASSWORD_HASH_WAIT_SECONDS", 2)
 
     # Risky framework defaults, fixed: no 31-day sessions, no remember-me cookie.
     SESSION_COOKIE_HTTPONLY = True

@@ -52,6 +52,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from hub import i18n
     i18n.register(app)
+    from hub.auth import throttle
+    throttle.init_app(app)               # rate limits and device cookies (Flask-Limiter)
 
     from hub import admin, auth, channels, documents, inbox, notices, org, pwa, realtime
     for domain in (auth, org, channels, notices, documents, inbox, admin, realtime, pwa):

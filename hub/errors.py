@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from hub.extensions import db
+from hub.redirects import local_referrer
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,13 @@ class NotAuthenticated(HubError):
 
 class NotAllowed(HubError):
     status, code = 403, "not_allowed"
+
+
+class PasswordChangeRequired(NotAllowed):
+    """The person must change their password first (issued by an admin, or too
+    old): the API answers this to everything but changing it (hub/auth/sessions.py)."""
+
+    code = "password_change_required"
 
 
 class NotFound(HubError):
@@ -89,15 +97,18 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HubError)
     def handle_hub_error(error: HubError):
         db.session.rollback()
+        headers = getattr(error, "headers", None) or {}       # Retry-After of a 429 / 503
         if wants_json():
-            return jsonify(error.to_json()), error.status
+            return jsonify(error.to_json()), error.status, headers
         if error.status in (401,):
             return redirect("/auth/login")
         if request.method == "POST" and error.status in (400, 409, 413, 429) and request.referrer:
-            flash(error.message, "error")
-            return redirect(request.referrer)
+            back = local_referrer(request.referrer, request.host, "")
+            if back:
+                flash(error.message, "error")
+                return redirect(back)
         return render_template("errors/error.html", status=error.status,
-                               message=error.message), error.status
+                               message=error.message), error.status, headers
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -44,6 +44,11 @@ def base_config(tmp_path, uri: str) -> dict[str, Any]:
         # The cast's admins sign in without a second factor; tests/auth turns the
         # default ("admins") back on where it is what is tested.
         "TOTP_REQUIRED": "off",
+        # The suite signs in hundreds of times from 127.0.0.1: rate limits off;
+        # tests/auth/test_throttle.py turns them on where they are what is tested.
+        "SIGN_IN_LIMIT_PER_ADDRESS": "off",
+        "SIGN_IN_LIMIT_PER_LOGIN": "off",
+        "SEARCH_LIMIT_PER_PERSON": "off",
     }
 
 

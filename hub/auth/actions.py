@@ -15,7 +15,9 @@ from flask_babel import lazy_gettext
 from sqlalchemy import delete, select
 
 from hub.audit import record_audit
+from hub.auth import throttle
 from hub.auth.models import ApiToken, EndedSignIn
+from hub.auth.throttle import Device
 from hub.auth.passwords import (check_password_policy, hash_password, needs_rehash,
                                 verify_password)
 from hub.db import utcnow
@@ -46,12 +48,16 @@ def _dummy() -> str:
     return _dummy_hash
 
 
-def check_password(login: str, password: str) -> User:
+def check_password(login: str, password: str, *, device: Device | None = None) -> User:
     """登录, first step: the login and password. Counts failures; 5 within 30
     minutes lock the account for 30 minutes (configurable), and a locked or
     disabled account is refused like a wrong password. Commits the audit rows of
     a failure. A right password does not clear the failures yet: complete_sign_in
-    does, once the second factor (if any) is right too."""
+    does, once the second factor (if any) is right too.
+
+    `device`: the client's device cookie for this login (hub.auth.throttle).
+    With one, the account lock does not hold the client, and its failures lock
+    that cookie only; so guessing from elsewhere cannot lock the owner out."""
     login = (login or "").strip()
     user = db.session.scalar(select(User).where(User.login == login)) if login else None
     if user is None:
@@ -61,7 +67,7 @@ def check_password(login: str, password: str) -> User:
         db.session.commit()
         raise SignInRefused()
 
-    locked = is_locked(user)
+    locked = sign_in_locked(user, device)
     good = verify_password(user.password_hash, password or "")
     if good and not locked and user.active:
         if needs_rehash(user.password_hash):
@@ -71,7 +77,7 @@ def check_password(login: str, password: str) -> User:
 
     reason = "locked" if locked else ("disabled" if not user.active else "bad_password")
     if not locked and not good:
-        count_failure(user)
+        count_sign_in_failure(user, device)
     record_audit(user, "auth.login_failed", user, after={"reason": reason})
     db.session.commit()
     raise SignInRefused()
@@ -79,6 +85,29 @@ def check_password(login: str, password: str) -> User:
 
 def is_locked(user: User) -> bool:
     return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def _device_of(user: User, device: Device | None) -> Device | None:
+    """`device` if it is a device cookie for this very login."""
+    return device if device is not None and device.login == user.login.strip().lower() else None
+
+
+def sign_in_locked(user: User, device: Device | None) -> bool:
+    """Is this attempt held by a lock: the device cookie's own, when the client
+    has one for this login, else the account's."""
+    device = _device_of(user, device)
+    held = throttle.device_locked(device) if device is not None else None
+    return is_locked(user) if held is None else held
+
+
+def count_sign_in_failure(user: User, device: Device | None) -> None:
+    """A failed sign-in step: against the client's device cookie when it has
+    one for this login, else against the account (caller commits)."""
+    device = _device_of(user, device)
+    if device is not None:
+        throttle.count_device_failure(device)
+    else:
+        count_failure(user)
 
 
 def count_failure(user: User) -> bool:
@@ -99,11 +128,14 @@ def count_failure(user: User) -> bool:
     return True
 
 
-def complete_sign_in(user: User) -> None:
-    """Every step passed: clear the failures and record the sign-in."""
-    user.failed_logins = 0
-    user.first_failed_at = None
-    user.locked_until = None
+def complete_sign_in(user: User, *, device: Device | None = None) -> None:
+    """Every step passed: clear the failures and record the sign-in. A client
+    that came through with its device cookie leaves the account's failures and
+    lock as they are: they hold the other clients, which it did not vouch for."""
+    if _device_of(user, device) is None:
+        user.failed_logins = 0
+        user.first_failed_at = None
+        user.locked_until = None
     record_audit(user, "auth.login", user)
     db.session.commit()
 

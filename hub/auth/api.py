@@ -1,12 +1,12 @@
 """Auth API (API.md): tokens, who am I, change my password."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body
-from hub.auth import actions, second_factor
+from hub.auth import actions, second_factor, throttle
 from hub.auth.passwords import password_expired
 from hub.errors import InvalidInput
 from hub.extensions import csrf
@@ -28,13 +28,17 @@ def issue_token():
         raise InvalidInput(_("缺少密码"), field="password")
     if code is not None and not isinstance(code, str):
         raise InvalidInput(_('动态验证码须为字符串，如 "012345"'), field="totp")
-    user = actions.check_password(login, password)
-    second_factor.require_for_token(user, code)
-    actions.complete_sign_in(user)
+    throttle.check_sign_in(login)                  # 429 with Retry-After
+    device = throttle.device_for(login)
+    user = actions.check_password(login, password, device=device)
+    second_factor.require_for_token(user, code, device=device)
+    actions.complete_sign_in(user, device=device)
     token = actions.issue_token(user)
-    return {"token": token, "user": {"id": user.id, "name": user.name},
-            "must_change_password": user.must_change_password,
-            "password_expired": password_expired(user)}
+    response = jsonify({"token": token, "user": {"id": user.id, "name": user.name},
+                        "must_change_password": user.must_change_password,
+                        "password_expired": password_expired(user)})
+    throttle.remember_device(response, user.login)  # a client that keeps cookies is remembered
+    return response
 
 
 @bp.delete("/auth/token")
@@ -49,7 +53,9 @@ def revoke_token():
 @bp.get("/me")
 @api_login_required
 def me():
-    return user_json(current_user, detail=True)
+    """Who am I. Open to a person who must change their password first (every
+    other call answers 403 password_change_required): the two flags tell why."""
+    return {**user_json(current_user, detail=True), "password_expired": password_expired(current_user)}
 
 
 @bp.put("/me/language")

@@ -1,6 +1,16 @@
-"""Password hashing (argon2id), the password policy and the password age."""
+"""Password hashing (argon2id), the password policy and the password age.
+
+Hashing is capped: at most PASSWORD_HASH_CONCURRENCY hashes or verifications
+run at once in a process (argon2 is built to cost CPU and memory; a storm of
+sign-ins must not starve every other request). A request that finds no free
+slot within PASSWORD_HASH_WAIT_SECONDS is answered 503 "稍后再试" with
+Retry-After instead of queueing behind the storm.
+"""
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -9,9 +19,64 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from hub.db import utcnow
-from hub.errors import InvalidInput
+from hub.errors import HubError, InvalidInput
 
 _hashers: dict[tuple, PasswordHasher] = {}
+# One set of slots per size, for the whole process (the CPU is the process's).
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+_load = {"in_flight": 0, "peak": 0}
+
+
+class HashingBusy(HubError):
+    """503: every hashing slot stayed taken for the whole wait."""
+
+    status, code = 503, "server_busy"
+
+    def __init__(self) -> None:
+        super().__init__(_("登录人数较多，请稍后再试"))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "2"}
+
+
+def _semaphore(size: int) -> threading.BoundedSemaphore:
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
+
+
+@contextmanager
+def hashing_slot() -> Iterator[None]:
+    """Hold one of the PASSWORD_HASH_CONCURRENCY slots (0: no cap) while
+    hashing; HashingBusy when none is free within PASSWORD_HASH_WAIT_SECONDS."""
+    size = int(current_app.config.get("PASSWORD_HASH_CONCURRENCY") or 0)
+    if size <= 0:
+        yield
+        return
+    slots = _semaphore(size)
+    if not slots.acquire(timeout=float(current_app.config.get("PASSWORD_HASH_WAIT_SECONDS", 2))):
+        raise HashingBusy()
+    with _slots_lock:
+        _load["in_flight"] += 1
+        _load["peak"] = max(_load["peak"], _load["in_flight"])
+    try:
+        yield
+    finally:
+        with _slots_lock:
+            _load["in_flight"] -= 1
+        slots.release()
+
+
+def hashing_peak(reset: bool = False) -> int:
+    """The most hashes this process ran at once (since the last reset)."""
+    with _slots_lock:
+        peak = _load["peak"]
+        if reset:
+            _load["peak"] = _load["in_flight"]
+        return peak
 
 
 def _hasher() -> PasswordHasher:
@@ -23,7 +88,8 @@ def _hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with hashing_slot():
+        return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -32,7 +98,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         return False
     try:
-        return _hasher().verify(password_hash, password)
+        with hashing_slot():
+            return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

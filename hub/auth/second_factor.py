@@ -8,20 +8,25 @@ code is accepted once only (the last accepted time step is stored).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 import pyotp
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub.audit import record_audit
-from hub.auth.actions import SignInRefused, count_failure, end_sessions, is_locked
+from hub.auth.actions import (SignInRefused, count_sign_in_failure, end_sessions,
+                              sign_in_locked)
+from hub.auth.throttle import Device
 from hub.db import utcnow
 from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
 from hub.extensions import db
-from hub.org.models import Role, User
+from hub.org.models import Role, RoleGrant, User
 
 POLICIES = ("admins", "everyone", "off")
 ADMIN_ROLES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR, Role.UNIT_ADMIN})
@@ -80,16 +85,33 @@ def second_step(user: User) -> str | None:
     return "enrol" if is_required(user) else None
 
 
-def pending_secret(user: User) -> str:
-    """The secret being enrolled: made on first use, kept (unconfirmed) until a
-    code confirms it, so that reloading the page shows the same one."""
+def attempt_mark(secret: str) -> str:
+    """What the enrolling browser's session keeps to name its own pending
+    secret (a digest: the session cookie is signed, not encrypted)."""
+    return hashlib.sha256(f"hub-totp-attempt:{secret}".encode()).hexdigest()[:32]
+
+
+def attempt_is_current(user: User, attempt: str | None) -> bool:
+    """`attempt` (a session's mark) names the pending secret."""
+    return bool(user.totp_secret) and attempt == attempt_mark(user.totp_secret)
+
+
+def pending_secret(user: User, attempt: str | None) -> tuple[str, str]:
+    """The secret being enrolled, and its attempt mark for the session.
+
+    Every enrolment attempt gets a fresh secret and discards the pending one
+    before it: a browser session whose mark (`attempt`) names the current
+    pending secret keeps it (a reload shows the same one); any other — a new
+    sign-in, another browser — starts over. So whoever saw a pending secret
+    earlier (e.g. signing in with the initial password) cannot keep it for
+    the real owner to confirm later."""
     if is_enrolled(user):
         raise Conflict(_("两步验证已启用"))
-    if not user.totp_secret:
+    if not attempt_is_current(user, attempt):
         user.totp_secret = pyotp.random_base32()
         user.totp_last_step = None
         db.session.commit()
-    return user.totp_secret
+    return user.totp_secret, attempt_mark(user.totp_secret)
 
 
 def provisioning_uri(user: User) -> str:
@@ -128,54 +150,56 @@ def _accept(user: User, code: str) -> bool:
     return True
 
 
-def _refuse(user: User) -> SecondFactorRefused:
+def _refuse(user: User, device: Device | None) -> SecondFactorRefused:
     """A wrong code while signing in: counted like a wrong password."""
-    count_failure(user)
+    count_sign_in_failure(user, device)
     record_audit(user, "auth.second_factor_failed", user)
     db.session.commit()
     return SecondFactorRefused()
 
 
-def verify_sign_in_code(user: User, code: str | None) -> None:
+def verify_sign_in_code(user: User, code: str | None, *, device: Device | None = None) -> None:
     """登录, second step: the code of an enrolled person. A locked or disabled
     account is refused like a wrong password; a wrong or reused code counts
     toward the lockout. On success the caller completes the sign-in (commit)."""
-    if not user.active or is_locked(user):
+    if not user.active or sign_in_locked(user, device):
         raise SignInRefused()
     if not code or not code.strip():
         raise SecondFactorMissing()
     if not _accept(user, code):
-        raise _refuse(user)
+        raise _refuse(user, device)
 
 
-def require_for_token(user: User, code: str | None) -> None:
+def require_for_token(user: User, code: str | None, *, device: Device | None = None) -> None:
     """POST /api/v1/auth/token after a right password: the code when the person
     has a second factor; a person who must have one and has none is refused
     until they enrol in the browser."""
     step = second_step(user)
     if step == "verify":
-        verify_sign_in_code(user, code)
+        verify_sign_in_code(user, code, device=device)
     elif step == "enrol":
         record_audit(user, "auth.login_failed", user, after={"reason": "second_factor_not_enrolled"})
         db.session.commit()
         raise SecondFactorNotEnrolled()
 
 
-def enable_second_factor(user: User, code: str | None, *, signing_in: bool) -> None:
+def enable_second_factor(user: User, code: str | None, *, signing_in: bool,
+                         attempt: str | None, device: Device | None = None) -> None:
     """启用两步验证: the code from the newly enrolled app confirms the pending
-    secret. While signing in (enrolment required), a wrong code counts toward
-    the lockout like any sign-in failure."""
+    secret — only the one this attempt (its session's mark) was shown. While
+    signing in (enrolment required), a wrong code counts toward the lockout
+    like any sign-in failure."""
     if is_enrolled(user):
         raise Conflict(_("两步验证已启用"))
-    if not user.totp_secret:
+    if not attempt_is_current(user, attempt):
         raise Conflict(_("请重新打开两步验证设置页面"))
-    if signing_in and (not user.active or is_locked(user)):
+    if signing_in and (not user.active or sign_in_locked(user, device)):
         raise SignInRefused()
     if not code or not code.strip():
         raise InvalidInput(_("请输入验证器显示的 6 位动态验证码"), field="totp")
     if not _accept(user, code):
         if signing_in:
-            raise _refuse(user)
+            raise _refuse(user, device)
         raise InvalidInput(_("动态验证码不正确：请核对手机时间后重试"), field="totp")
     user.totp_enabled_at = utcnow()
     record_audit(user, "auth.second_factor_enabled", user)
@@ -206,3 +230,28 @@ def reset_second_factor(actor: User, person: User) -> None:
     record_audit(actor, "auth.second_factor_reset", person, before=before,
                  after={"second_factor": False})
     db.session.commit()
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _end_sessions_of_new_second_factor_holders(session: Session, flush_context, instances) -> None:
+    """A role that requires a second factor (policy "admins": ADMIN_ROLES),
+    granted to someone who has none confirmed, ends every session, token and
+    socket they hold (as a password reset does): they sign in again, and the
+    sign-in makes them enrol before anything else. The second factor is checked
+    at sign-in only, so without this a session from before the grant would use
+    the new role without one.
+
+    One rule for every path that adds a grant — the admin page, the API, the
+    people import's roles column, the console (hub.org.bootstrap) — because it
+    watches the grants a flush inserts, not the views."""
+    if not has_app_context() or policy() != "admins":
+        return
+    people = {}
+    for obj in session.new:
+        if isinstance(obj, RoleGrant) and obj.role in ADMIN_ROLES:
+            person = obj.user
+            if person is not None and person.id is not None and not is_enrolled(person):
+                people[person.id] = person
+    with session.no_autoflush:
+        for person in people.values():
+            end_sessions(person)

@@ -17,10 +17,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from hub.auth.passwords import password_expired
 from hub.db import utcnow
+from hub.errors import PasswordChangeRequired
 from hub.extensions import db
 from hub.org.models import User
 
@@ -30,6 +32,12 @@ PENDING_LIFETIME = timedelta(minutes=5)
 # Pages a person whose password must be changed may still open.
 # (The service worker and the offline page too, so the installed app keeps working.)
 _PASSWORD_PAGES = ("auth.password", "auth.logout", "static", "pwa.service_worker", "pwa.offline")
+# The API a person whose password must be changed may still use: change it,
+# learn the state (GET /me says must_change_password / password_expired), sign
+# out (revoke the token), sign in again, and the API's description. Everything
+# else is 403 password_change_required; sockets do not connect (sockets.py).
+_PASSWORD_API = ("auth_api.change_password", "auth_api.me", "auth_api.revoke_token",
+                 "auth_api.issue_token", "openapi.openapi_json")
 
 
 def start(user: User) -> None:
@@ -91,13 +99,23 @@ def signed_out(data: Mapping[str, Any]) -> bool:
     return bool(sign_in_id) and db.session.get(EndedSignIn, sign_in_id) is not None
 
 
+def password_change_required(user: User) -> bool:
+    """The person must change the password before anything else: an admin
+    issued it (must_change_password), or it is older than the maximum age."""
+    return bool(user.must_change_password) or password_expired(user)
+
+
 def enforce():
-    """Before every request of a signed-in browser: end an expired session,
-    note the request for the idle limit, and send a person whose password must
-    be changed (reset by an admin, or too old) to 修改密码."""
+    """Before every signed-in request: end an expired browser session, note
+    the request for the idle limit, and hold a person whose password must be
+    changed (reset by an admin, or too old) to changing it — pages redirect to
+    修改密码, the API answers 403 password_change_required — whether they came
+    with a session cookie or a bearer token."""
     # Evaluate the user first: loading it is what marks bearer-token requests.
-    if not current_user.is_authenticated or g.get("bearer_auth"):
+    if not current_user.is_authenticated:
         return None
+    if g.get("bearer_auth"):
+        return _hold_for_password_change()
     session.permanent = True          # idle timeout: PERMANENT_SESSION_LIFETIME
     now = utcnow().timestamp()
     session.setdefault("seen_at", now)    # sessions from before seen_at existed
@@ -107,7 +125,16 @@ def enforce():
         session.clear()
         return None
     session["seen_at"] = now
-    if ((current_user.must_change_password or password_expired(current_user))
-            and request.endpoint not in _PASSWORD_PAGES and not request.path.startswith("/api/")):
-        return redirect(url_for("auth.password"))
-    return None
+    return _hold_for_password_change()
+
+
+def _hold_for_password_change():
+    if not password_change_required(current_user):
+        return None
+    if request.path.startswith("/api/"):
+        if request.endpoint in _PASSWORD_API:
+            return None
+        raise PasswordChangeRequired(_("请先修改密码：密码由管理员重置或已过期，修改后才能继续使用"))
+    if request.endpoint in _PASSWORD_PAGES:
+        return None
+    return redirect(url_for("auth.password"))

@@ -53,10 +53,14 @@ def authenticate_socket(auth: Any) -> SocketAuth:
         record = valid_token(str(token))
         if record is None:
             raise ConnectionRefusedError("unauthorized")
+        if sessions.password_change_required(record.user):
+            raise ConnectionRefusedError("password_change_required")
         return SocketAuth(record.user, "token", record.expires_at.timestamp(),
                           {token_room(record.id)})
     if not current_user.is_authenticated:
         raise ConnectionRefusedError("unauthorized")
+    if sessions.password_change_required(current_user):
+        raise ConnectionRefusedError("password_change_required")
     ends = sessions.deadline(flask_session)
     if ends is None or ends <= time.time() or sessions.signed_out(flask_session):
         raise ConnectionRefusedError("session expired")
@@ -67,9 +71,12 @@ def authenticate_socket(auth: Any) -> SocketAuth:
 
 def socket_still_valid(user: User, data: Mapping[str, Any]) -> bool:
     """On every event: the person is still active, no password change or reset
-    happened since connect, and the session or token has not run out (a
-    session's limits are read again, so a shortened limit applies at once)."""
+    happened since connect, the password has not since become one that must be
+    changed (it aged past the maximum), and the session or token has not run
+    out (a session's limits are read again, so a shortened limit applies at once)."""
     if not user.active or user.session_version != data.get("socket_version"):
+        return False
+    if sessions.password_change_required(user):
         return False
     ends = data.get("socket_deadline") or 0
     if data.get("socket_auth") == "session":

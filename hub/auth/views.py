@@ -6,17 +6,21 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
-from hub.auth import actions, second_factor, sessions
+from hub.auth import actions, second_factor, sessions, throttle
+from hub.auth.passwords import HashingBusy
 from hub.auth.passwords import password_expired
 from hub.errors import HubError, InvalidInput
+from hub.redirects import local_target
 
 bp = Blueprint("auth", __name__)
+# The session's mark of the TOTP secret it is enrolling (second_factor.pending_secret).
+TOTP_ATTEMPT = "totp_attempt"
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("org.home")
+    """Where to go after signing in (or switching the language): a path on this
+    host only (hub/redirects.py), else the home page."""
+    return local_target(target, url_for("org.home"))
 
 
 @bp.get("/login")
@@ -26,10 +30,22 @@ def login():
     return render_template("auth/login.html", next=request.args.get("next", ""))
 
 
-def _refused(refused: actions.SignInRefused, login: str = "", next_url: str = ""):
+def _refused(refused: HubError, login: str = "", next_url: str = ""):
+    """Back to the sign-in page: a refused sign-in (401), too many attempts
+    (429 with Retry-After), or too many sign-ins at once (503)."""
     session.clear()
-    return render_template("auth/login.html", error=refused.message, login=login[:64],
-                           next=next_url), 401
+    return (render_template("auth/login.html", error=refused.message, login=login[:64], next=next_url),
+            refused.status, getattr(refused, "headers", None) or {})
+
+
+def _signed_in(user, next_url: str):
+    """Every step passed: the session starts, and this browser is remembered
+    as one that signed in to this login (the device cookie, throttle.py)."""
+    actions.complete_sign_in(user, device=throttle.device_for(user.login))
+    sessions.start(user)
+    response = redirect(next_url)
+    throttle.remember_device(response, user.login)
+    return response
 
 
 @bp.post("/login")
@@ -37,15 +53,16 @@ def login_post():
     """登录, first step. With a second factor the session stays half signed in
     until the code (or the enrolment) is done."""
     next_url = _safe_next(request.form.get("next"))
+    login = request.form.get("login", "")
     try:
-        user = actions.check_password(request.form.get("login", ""), request.form.get("password", ""))
-    except actions.SignInRefused as refused:
-        return _refused(refused, request.form.get("login", ""), request.form.get("next", ""))
+        throttle.check_sign_in(login)
+        user = actions.check_password(login, request.form.get("password", ""),
+                                      device=throttle.device_for(login))
+    except (actions.SignInRefused, throttle.TooManyAttempts, HashingBusy) as refused:
+        return _refused(refused, login, request.form.get("next", ""))
     step = second_factor.second_step(user)
     if step is None:
-        actions.complete_sign_in(user)
-        sessions.start(user)
-        return redirect(next_url)
+        return _signed_in(user, next_url)
     sessions.begin_pending(user, enrol=step == "enrol", next_url=next_url)
     return redirect(url_for("auth.second_factor" if step == "enrol" else "auth.verify"))
 
@@ -62,15 +79,15 @@ def verify():
     if request.method == "GET":
         return render_template("auth/verify.html")
     try:
-        second_factor.verify_sign_in_code(user, request.form.get("totp"))
+        throttle.check_sign_in(user.login)
+        second_factor.verify_sign_in_code(user, request.form.get("totp"),
+                                          device=throttle.device_for(user.login))
     except actions.SignInRefused as refused:
         return _refused(refused)
     except HubError as problem:
-        return render_template("auth/verify.html", error=problem), problem.status
-    next_url = sessions.pending_next()
-    actions.complete_sign_in(user)
-    sessions.start(user)
-    return redirect(next_url)
+        return (render_template("auth/verify.html", error=problem), problem.status,
+                getattr(problem, "headers", None) or {})
+    return _signed_in(user, sessions.pending_next())
 
 
 @bp.route("/second-factor", methods=["GET", "POST"], endpoint="second_factor")
@@ -85,7 +102,11 @@ def second_factor_page():
     error = None
     if request.method == "POST":
         try:
-            second_factor.enable_second_factor(user, request.form.get("totp"), signing_in=signing_in)
+            if signing_in:
+                throttle.check_sign_in(user.login)
+            second_factor.enable_second_factor(user, request.form.get("totp"), signing_in=signing_in,
+                                               attempt=session.get(TOTP_ATTEMPT),
+                                               device=throttle.device_for(user.login))
         except actions.SignInRefused as refused:
             return _refused(refused)
         except HubError as problem:
@@ -94,18 +115,21 @@ def second_factor_page():
             flash(_("两步验证已启用，今后登录时须输入动态验证码"))
             if not signing_in:
                 return redirect(url_for("auth.second_factor"))
-            next_url = sessions.pending_next()
-            actions.complete_sign_in(user)
-            sessions.start(user)
-            return redirect(next_url)
+            return _signed_in(user, sessions.pending_next())
     enrolled = second_factor.is_enrolled(user)
-    secret = None if enrolled else second_factor.pending_secret(user)
+    secret = None
+    # Opening the page starts an attempt (a fresh secret unless this session's
+    # is current); a refused confirmation shows the same one again, but never
+    # starts over, so another browser's attempt cannot discard this one's.
+    if not enrolled and (request.method == "GET" or second_factor.attempt_is_current(
+            user, session.get(TOTP_ATTEMPT))):
+        secret, session[TOTP_ATTEMPT] = second_factor.pending_secret(user, session.get(TOTP_ATTEMPT))
     return render_template(
         "auth/second_factor.html", person=user, enrolled=enrolled, signing_in=signing_in,
         required=second_factor.is_required(user), secret=secret,
         secret_groups=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) if secret else "",
         uri=second_factor.provisioning_uri(user) if secret else None, error=error,
-    ), error.status if error else 200
+    ), error.status if error else 200, getattr(error, "headers", None) or {}
 
 
 @bp.post("/logout")

@@ -204,14 +204,22 @@ def search_messages():
     # Imported here so that this route stays one self-contained addition.
     from hub.api import parse_time
     from hub.api import page
-    from hub.channels.search import MessageSearch, clean_query, search_messages as find
+    from hub.auth.throttle import check_search
+    from hub.channels.search import MessageSearch, clean_query, search_page
+    check_search(current_user.id)                        # 429 over the per-person limit
     text, limit, channel_id = clean_query(request.args.get("q")), page_limit(), cursor_arg("channel_id")
     if channel_id is not None:
         access_channel(current_user, channel_id)         # not readable: 404, as everywhere
-    found = find(current_user, MessageSearch(
+    result = search_page(current_user, MessageSearch(
         text, channel_id=channel_id, author_id=cursor_arg("author_id"),
         since=parse_time(request.args.get("since"), "since"),
         until=parse_time(request.args.get("until"), "until"),
         before=cursor_arg("before"), limit=limit + 1))
-    return page([{**message_json(m), "channel_name": name} for m, name in found], limit,
-                lambda item: item["id"])
+    answer = page([{**message_json(m), "channel_name": name} for m, name in result.found], limit,
+                  lambda item: item["id"])
+    # A short query that read only the newest messages: `partial`, and when the
+    # page is not full, `next` goes on with the older ones.
+    answer["partial"] = result.scanned_from is not None
+    if answer["partial"] and answer["next"] is None:
+        answer["next"] = result.scanned_from
+    return answer

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, column, select, table
+from sqlalchemy import ColumnElement, Select, column, literal_column, select, table
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import selectinload
 
@@ -28,6 +29,12 @@ from hub.validation import clean_text
 
 QUERY_MAX = 100
 TRIGRAM = 3
+# A query shorter than a trigram has no index to look it up in: it reads the
+# reader's messages newest first until a page is full, which for a rare
+# character is every message they can read. Such a query searches the newest
+# SEARCH_SHORT_QUERY_SCAN messages (HUB_SEARCH_SHORT_QUERY_SCAN, default
+# 20,000; below `before`) only; the answer then says so (`partial`) and `next`
+# continues with the messages before those.
 
 # SQLite's FTS5 table from migration 0004: rowid = messages.id, one row per
 # message that is not withdrawn. Not in the models' metadata (SQLite only).
@@ -52,21 +59,39 @@ def clean_query(value: Any) -> str:
     return clean_text(value, "q", _("搜索词"), max_length=QUERY_MAX)
 
 
+@dataclass
+class SearchResult:
+    """What search_page found, and where a short query stopped looking: the
+    oldest message id it read (None when it read everything it may)."""
+
+    found: list[tuple[Message, str]]
+    scanned_from: int | None = None
+
+
 def search_messages(reader: User, search: MessageSearch) -> list[tuple[Message, str]]:
     """(message, channel name) for messages whose body contains `search.text`
     (Latin letters in any case), in channels `reader` can read, archived ones
-    included; withdrawn messages never. Newest first, at most `search.limit`."""
+    included; withdrawn messages never. Newest first, at most `search.limit`;
+    a short query looks at the newest SEARCH_SHORT_QUERY_SCAN messages only."""
+    return search_page(reader, search).found
+
+
+def search_page(reader: User, search: MessageSearch) -> SearchResult:
+    """search_messages, and how far back a short query looked."""
     channels = readable_channels(reader, include_archived=True).with_only_columns(
         Channel.id, Channel.name)
     if search.channel_id is not None:
         channels = channels.where(Channel.id == search.channel_id)
     names = {channel_id: name for channel_id, name in db.session.execute(channels)}
     if not names:
-        return []
+        return SearchResult([])
     # A literal list of ids and no join to channels: each planner then walks
     # the newest messages of those channels (or the text index) and stops at
     # the limit, instead of collecting every match and sorting.
     query = select(Message).where(Message.channel_id.in_(list(names)), Message.withdrawn_at.is_(None))
+    floor = _short_query_floor(list(names), search) if len(search.text) < TRIGRAM else None
+    if floor is not None:
+        query = query.where(Message.id >= floor)
     query, newest_first = _containing(query, search.text)
     if search.author_id is not None:
         query = query.where(Message.author_id == search.author_id)
@@ -80,7 +105,23 @@ def search_messages(reader: User, search: MessageSearch) -> list[tuple[Message, 
     # walking a channel early only when the statement reads messages alone.
     query = (query.options(selectinload(Message.author), selectinload(Message.attachments))
              .order_by(newest_first.desc()).limit(search.limit))
-    return [(message, names[message.channel_id]) for message in db.session.scalars(query)]
+    return SearchResult([(message, names[message.channel_id]) for message in db.session.scalars(query)],
+                        floor)
+
+
+def _short_query_floor(channel_ids: list[int], search: MessageSearch) -> int | None:
+    """The id of the SEARCH_SHORT_QUERY_SCAN-th newest message the reader can read
+    (below `before`): a short query reads no further back. None when there
+    are fewer. Read from the (channel_id, id) index alone, not the bodies."""
+    # The primary key walked newest first ("+channel_id" keeps SQLite off the
+    # (channel_id, id) index, which would sort every id of the channels first).
+    channel = (literal_column("+messages.channel_id") if db.engine.dialect.name == "sqlite"
+               else Message.channel_id)
+    window = select(Message.id).where(channel.in_(channel_ids), Message.withdrawn_at.is_(None))
+    if search.before is not None:
+        window = window.where(Message.id < search.before)
+    scan = max(1, int(current_app.config.get("SEARCH_SHORT_QUERY_SCAN") or 20_000))
+    return db.session.scalar(window.order_by(Message.id.desc()).offset(scan - 1).limit(1))
 
 
 def _containing(query: Select, text: str) -> tuple[Select, ColumnElement[int]]:

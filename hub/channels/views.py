@@ -30,6 +30,7 @@ from hub.org import queries as org_queries
 from hub.org.models import Role, Unit, User
 from hub.org.schedule import TZ
 from hub.permissions import access_person, access_unit, admin_scope, require_any_admin
+from hub.redirects import local_target
 
 bp = Blueprint("channels", __name__)
 
@@ -385,10 +386,9 @@ def register_page():
 
 
 def _back_to_register():
-    target = request.form.get("next", "")
-    if not target.startswith("/channels/register") or "//" in target or "\\" in target:
-        target = url_for("channels.register_page")
-    return redirect(target)
+    home = url_for("channels.register_page")
+    target = local_target(request.form.get("next"), home)
+    return redirect(target if target.startswith(home) else home)
 
 
 @bp.post("/register/<int:channel_id>/archive")
