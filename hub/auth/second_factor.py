@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hub.audit import record_audit
 from hub.auth.actions import SignInRefused, count_failure, end_sessions, is_locked
 from hub.db import utcnow
-from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
+from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, not_found
 from hub.extensions import db
 from hub.org.models import Role, User
 
@@ -188,7 +188,7 @@ def access_person_for_reset(actor: User, person_id: int) -> User:
         raise NotAllowed(_("只有安全管理员可以重置两步验证"))
     person = db.session.get(User, person_id)
     if person is None:
-        raise NotFound(_("人员不存在"))
+        raise not_found("person")
     return person
 
 
