@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -226,3 +227,13 @@ def test_a_missing_id_and_an_id_out_of_reach_answer_alike(scope_world, key):
             if missing != out_of_reach:
                 wrong.append(f"{persona}, {{{name}}} missing: {missing} ≠ out of reach: {out_of_reach}")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_every_404_of_an_object_is_raised_through_not_found():
+    """One message per kind of object: no helper words its own 404 (hub.errors.not_found)."""
+    root = Path(__file__).resolve().parent.parent / "hub"
+    own_words = [f"{path.relative_to(root)}:{number}" for path in sorted(root.rglob("*.py"))
+                 if path.name != "errors.py"
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if "NotFound(" in line]
+    assert own_words == []
