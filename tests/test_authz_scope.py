@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.org.models import Membership, RoleGrant, Unit, User
-from tests.test_authz_matrix import (LOGINS, MATRIX, OFFICE, PERSONAS, TOWN, VILLAGE, Row, World,
+from tests.test_authz_matrix import (MATRIX, OFFICE, PERSONAS, TOWN, VILLAGE, Row, World,
                                      counted, http_cell, sign_in, world)
 
 __all__ = ["counted", "world"]           # the matrix's fixtures, used here as they are
@@ -83,7 +83,6 @@ def scope_world(world):
     admins of 麻蓬村 and 石梁镇 signed in as extra personas."""
     world.ids["cadre"] = add_cadre_and_subtree_admins(world.app)
     for persona, (login, _code) in SUBTREE_ADMINS.items():
-        LOGINS.setdefault(persona, login)       # for rows that sign in afresh
         world.web[persona], world.api[persona], world.tokens[persona] = sign_in(world.app, login)
     return world
 
@@ -121,6 +120,7 @@ def test_a_subtree_admin_reaches_only_people_wholly_in_their_subtree(scope_world
     柯城区 (404 for every account, membership and role action), and 柯城区's
     admin, whose subtree holds all the cadre's units, what they get for 李秀英."""
     row, method = MATRIX[key], key.split(" ", 1)[0]
+    assert not row.fresh, "a row with its own sign-in: LOGINS has no subtree admins (add them here)"
     wrong = []
     for persona, expected in [(p, cell_of(row, "sibling_admin")) for p in SUBTREE_ADMINS] + [
             ("unit_admin", cell_of(row, "unit_admin"))]:
