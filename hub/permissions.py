@@ -2,7 +2,9 @@
 
 Duties are separated (三员分立, docs/SECURITY.md "Roles and duties"):
 - the system admin (`admin`, everywhere) and unit admins (`unit_admin`, the
-  subtree of their unit) manage the org tree and people;
+  subtree of their unit) manage the org tree and people — a unit admin only
+  people all of whose units lie in that subtree (holds_whole_person), and
+  not a unit's kind;
 - the security admin (`security_admin`) grants and revokes roles and unlocks
   accounts; a unit admin also grants clerk and leader inside their subtree;
 - the auditor (`auditor`) reads the audit log, and nobody else does.
