@@ -32,8 +32,11 @@ def test_the_system_admins_task_channel_reaches_anywhere_at_once(api, ids):
     assert ask(api, "admin", subtree_ids=[ids.unit("33")])["state"] == "active"
 
 
-def test_a_unit_admins_own_request_is_decided_by_an_admin_above(api, ids):
+def test_a_unit_admins_own_request_is_decided_by_an_admin_above(api, ids, client, login):
     channel = ask(api, "kc_admin", subtree_ids=[ids.unit("33")])["id"]
+    login("kc_admin")                       # the register offers no decision on one's own request
+    page = client.get("/channels/register").get_data(as_text=True)
+    assert "这是您自己发起的申请" in page and f"/channels/register/{channel}/decision" not in page
     refused = api("kc_admin").post(f"/api/v1/channels/{channel}/decision", json={"approve": True})
     assert refused.status_code == 403 and "不能审批自己发起的申请" in refused.get_json()["error"]["message"]
     approved = api("admin").post(f"/api/v1/channels/{channel}/decision", json={"approve": True})
