@@ -63,6 +63,26 @@ class NotFound(HubError):
     status, code = 404, "not_found"
 
 
+def not_found(kind: str) -> NotFound:
+    """The one 404 of an object kind: the same words whether the id does not
+    exist or names an object outside the caller's reach, so that neither the
+    status nor the message tells which (docs/SECURITY.md "Reach: 404, not 403").
+    Every NotFound of an object is raised through here."""
+    messages = {
+        "unit": _("单位不存在或您无权访问"),
+        "person": _("人员不存在或您无权访问"),
+        "membership": _("任职记录不存在或您无权访问"),
+        "grant": _("角色记录不存在或您无权访问"),
+        "channel": _("频道不存在或您无权访问"),
+        "message": _("消息不存在或您无权访问"),
+        "attachment": _("附件不存在或您无权访问"),
+        "notice": _("通知不存在或您无权访问"),
+        "document": _("公文不存在或您无权访问"),
+        "sheet": _("办文单不存在或您无权访问"),
+    }
+    return NotFound(messages[kind])
+
+
 class Conflict(HubError):
     status, code = 409, "conflict"
 

@@ -2,7 +2,9 @@
 
 Duties are separated (三员分立, docs/SECURITY.md "Roles and duties"):
 - the system admin (`admin`, everywhere) and unit admins (`unit_admin`, the
-  subtree of their unit) manage the org tree and people;
+  subtree of their unit) manage the org tree and people — a unit admin only
+  people all of whose units lie in that subtree (holds_whole_person), and
+  not a unit's kind;
 - the security admin (`security_admin`) grants and revokes roles and unlocks
   accounts; a unit admin also grants clerk and leader inside their subtree;
 - the auditor (`auditor`) reads the audit log, and nobody else does.
@@ -17,7 +19,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from hub.errors import NotAllowed, NotFound
+from hub.errors import NotAllowed, not_found
 from hub.extensions import db
 from hub.org.models import ROLE_LABELS, Role, Unit, User
 
@@ -36,6 +38,16 @@ CONSOLE_MANAGED = frozenset({Role.SECURITY_ADMIN, Role.AUDITOR})
 
 def _covers(paths: list[str], unit: Any) -> bool:
     return any(unit.path.startswith(path) for path in paths)
+
+
+def holds_whole_person(scope: list[str] | None, person: User) -> bool:
+    """Whether every membership of `person` lies in `scope` (None: everywhere).
+    A person of no unit is only in the everywhere scope. A unit admin acts on a
+    person — account, memberships, roles — only then: a county cadre with a
+    secondary post in a village (包村干部) is not at that village's admin's mercy."""
+    if scope is None:
+        return True
+    return bool(person.memberships) and all(_covers(scope, m.unit) for m in person.memberships)
 
 
 # ---- Managing the org tree and people (system admin, unit admins) ---------------------------
@@ -80,14 +92,11 @@ def account_manageable(user: User, roles_held: set[str] | frozenset[str]) -> boo
 
 
 def can_admin_person(user: User, person: User) -> bool:
-    """True if `user` administers a unit `person` belongs to (system admins:
+    """True if `user` administers every unit `person` belongs to (system admins:
     everyone), and the account is not one only the console manages."""
     if not account_manageable(user, {g.role for g in person.roles}):
         return False
-    scope = admin_scope(user)
-    if scope is None:
-        return True
-    return any(_covers(scope, m.unit) for m in person.memberships)
+    return holds_whole_person(admin_scope(user), person)
 
 
 # ---- Granting roles and unlocking (security admin; unit admins for clerk and leader) -------
@@ -126,8 +135,9 @@ def duty_conflict(role: str, roles_held: set[str] | frozenset[str]) -> str | Non
 
 
 def in_roles_scope(user: User, person: User) -> bool:
-    scope = roles_scope(user)
-    return scope is None or any(_covers(scope, m.unit) for m in person.memberships)
+    """The security admin grants to everyone; a unit admin only to people all
+    of whose units lie in their subtree (as for managing the account)."""
+    return holds_whole_person(roles_scope(user), person)
 
 
 def require_security_admin(user: User) -> None:
@@ -163,7 +173,7 @@ def access_unit(user: User, unit_id: int) -> Unit:
     """Any signed-in person may read the org tree (it is the directory)."""
     unit = _unit(unit_id)
     if unit is None:
-        raise NotFound(_("单位不存在"))
+        raise not_found("unit")
     return unit
 
 
@@ -172,7 +182,7 @@ def access_unit_for_admin(user: User, unit_id: int) -> Unit:
     require_any_admin(user)
     unit = _unit(unit_id)
     if unit is None or not can_admin_unit(user, unit):
-        raise NotFound(_("单位不存在或不在您的管理范围内"))
+        raise not_found("unit")
     return unit
 
 
@@ -183,7 +193,7 @@ def access_unit_for_roles(user: User, unit_id: int) -> Unit:
     unit = _unit(unit_id)
     scope = roles_scope(user)
     if unit is None or (scope is not None and not _covers(scope, unit)):
-        raise NotFound(_("单位不存在或不在您的管理范围内"))
+        raise not_found("unit")
     return unit
 
 
@@ -191,7 +201,7 @@ def access_person(user: User, person_id: int) -> User:
     """Anyone in the directory (names and positions are for every signed-in person)."""
     person = _person(person_id)
     if person is None:
-        raise NotFound(_("人员不存在"))
+        raise not_found("person")
     return person
 
 
@@ -200,7 +210,7 @@ def access_person_for_admin(user: User, person_id: int) -> User:
     require_any_admin(user)
     person = _person(person_id)
     if person is None or not can_admin_person(user, person):
-        raise NotFound(_("人员不存在或不在您的管理范围内"))
+        raise not_found("person")
     return person
 
 
@@ -211,7 +221,7 @@ def access_person_for_roles(user: User, person_id: int) -> User:
         raise NotAllowed(_("需要安全管理员或单位管理员权限"))
     person = _person(person_id)
     if person is None or not in_roles_scope(user, person):
-        raise NotFound(_("人员不存在或不在您的管理范围内"))
+        raise not_found("person")
     return person
 
 
@@ -223,7 +233,7 @@ def access_person_page(user: User, person_id: int) -> User:
     person = _person(person_id)
     if person is None or not (can_admin_person(user, person)
                               or (can_manage_roles(user) and in_roles_scope(user, person))):
-        raise NotFound(_("人员不存在或不在您的管理范围内"))
+        raise not_found("person")
     return person
 
 

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from hub.admin.views import (arg_id, bp, picker_scope, search_term, unit_choices,
                              units_in_scope)
 from hub.auth import second_factor
-from hub.errors import HubError, InvalidInput, NotFound
+from hub.errors import HubError, InvalidInput, not_found
 from hub.extensions import db
 from hub.org import people, roles
 from hub.org.models import ROLE_LABELS, Membership, Role, RoleGrant, Unit, User
@@ -79,7 +79,7 @@ def _role_unit(field: str = "unit_id") -> Unit:
 def _membership(person: User, membership_id: int) -> Membership:
     membership = next((m for m in person.memberships if m.id == membership_id), None)
     if membership is None:
-        raise NotFound(_("任职记录不存在"))
+        raise not_found("membership")
     return membership
 
 
@@ -241,7 +241,7 @@ def role_revoke(person_id: int, grant_id: int):
     person = access_person_for_roles(current_user, person_id)
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != person.id:
-        raise NotFound(_("角色记录不存在"))
+        raise not_found("grant")
     label = grant.label
     try:
         roles.revoke_role(current_user, grant)

@@ -24,7 +24,7 @@ from hub.auth.actions import (SignInRefused, count_sign_in_failure, end_sessions
                               sign_in_locked)
 from hub.auth.throttle import Device
 from hub.db import utcnow
-from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, NotFound
+from hub.errors import Conflict, HubError, InvalidInput, NotAllowed, not_found
 from hub.extensions import db
 from hub.org.models import Role, RoleGrant, User
 
@@ -212,7 +212,7 @@ def access_person_for_reset(actor: User, person_id: int) -> User:
         raise NotAllowed(_("只有安全管理员可以重置两步验证"))
     person = db.session.get(User, person_id)
     if person is None:
-        raise NotFound(_("人员不存在"))
+        raise not_found("person")
     return person
 
 

@@ -17,7 +17,7 @@ from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed
 from hub.extensions import db
 from hub.org.models import Membership, Role, Unit, User
-from hub.permissions import can_admin_unit
+from hub.permissions import can_admin_unit, unit_admin_paths
 from hub.realtime import resync_rooms_on_commit
 from hub.validation import clean_id_list, clean_text
 
@@ -121,7 +121,9 @@ def _date(value: Any) -> date:
 def create_task_channel(creator: User, draft: TaskDraft) -> Channel:
     """建专项工作群 with a purpose, an owner (the creator) and an end date. One that
     reaches beyond the creator's own units waits for approval by an admin of the
-    creator's unit (TASK_CHANNEL_APPROVAL, default on)."""
+    creator's unit (TASK_CHANNEL_APPROVAL, default on), unless it stays inside
+    the creator's own admin scope (a unit admin's subtree; the system admin's
+    everywhere)."""
     if draft.ends_on < date.today():
         raise InvalidInput(_("结束日期不能早于今天"), field="ends_on")
     units = {u.id: u for u in db.session.scalars(
@@ -140,11 +142,11 @@ def create_task_channel(creator: User, draft: TaskDraft) -> Channel:
     own = {m.unit_id for m in creator.memberships}
     beyond = (draft.subtree_ids or any(i not in own for i in draft.unit_ids)
               or any(not own & {m.unit_id for m in people[i].memberships} for i in draft.user_ids))
-    needs_approval = beyond and current_app.config.get("TASK_CHANNEL_APPROVAL", True) \
-        and not _can_approve(creator, creator)
     channel = Channel(kind=ChannelKind.TASK, name=draft.name, purpose=draft.purpose,
-                      ends_on=draft.ends_on, owner_id=creator.id, targets=targets,
-                      state=ChannelState.PENDING if needs_approval else ChannelState.ACTIVE)
+                      ends_on=draft.ends_on, owner_id=creator.id, targets=targets)
+    needs_approval = beyond and current_app.config.get("TASK_CHANNEL_APPROVAL", True) \
+        and not _covers_reach(creator, channel)
+    channel.state = ChannelState.PENDING if needs_approval else ChannelState.ACTIVE
     db.session.add(channel)
     db.session.flush()
     if channel.state == ChannelState.ACTIVE:
@@ -157,6 +159,27 @@ def create_task_channel(creator: User, draft: TaskDraft) -> Channel:
     return channel
 
 
+def _covers_reach(admin: User, channel: Channel) -> bool:
+    """Whether `channel`'s reach lies in `admin`'s own admin scope, so that they
+    may open it without approval: the system admin everywhere; a
+    unit admin when every unit it names lies in their subtree and every person
+    it names (its owner aside) belongs to a unit there. Anyone else: nowhere."""
+    if admin.is_admin:
+        return True
+    if not unit_admin_paths(admin):
+        return False
+    for target in channel.targets:
+        if target.unit_id is not None:
+            unit = db.session.get(Unit, target.unit_id)
+            if unit is None or not can_admin_unit(admin, unit):
+                return False
+        elif target.user_id is not None and target.user_id != channel.owner_id:
+            person = db.session.get(User, target.user_id)
+            if person is None or not any(can_admin_unit(admin, m.unit) for m in person.memberships):
+                return False
+    return True
+
+
 def _can_approve(approver: User, creator: User) -> bool:
     unit = creator.primary_unit
     return approver.is_admin or (unit is not None and any(
@@ -164,9 +187,13 @@ def _can_approve(approver: User, creator: User) -> bool:
 
 
 def decide_task_channel(approver: User, channel: Channel, *, approve: bool) -> Channel:
-    """审批: an admin of the creator's unit approves or rejects a pending task channel."""
+    """审批: an admin of the creator's unit approves or rejects a pending task
+    channel; never its creator (a unit admin's own request waits for another
+    admin of their unit: one above them, or the system admin)."""
     if channel.kind != ChannelKind.TASK or channel.state != ChannelState.PENDING:
         raise Conflict(_("该频道不在待审批状态"))
+    if channel.owner_id == approver.id:
+        raise NotAllowed(_("不能审批自己发起的申请，请由上级管理员审批"))
     if not _can_approve(approver, db.session.get(User, channel.owner_id)):
         raise NotAllowed(_("只有发起人所在单位的管理员可以审批"))
     channel.state = ChannelState.ACTIVE if approve else ChannelState.REJECTED

@@ -12,7 +12,7 @@ from hub.channels.messages import Acknowledged, MessageDraft
 from hub.channels.models import ChannelKind
 from hub.channels.register_reads import access_register_channel
 from hub.channels.serialize import channel_json, message_json
-from hub.errors import InvalidInput, NotFound
+from hub.errors import InvalidInput, not_found
 from hub.extensions import csrf, db
 from hub.permissions import access_person
 from hub.validation import clean_int
@@ -141,7 +141,7 @@ def decide(channel_id: int):
     403 for someone who administers nothing, 404 outside the admin's scope."""
     channel = access_register_channel(current_user, channel_id)
     if channel.kind != ChannelKind.TASK:
-        raise NotFound(_("频道不存在"))
+        raise not_found("channel")
     approve = json_body().get("approve")
     if not isinstance(approve, bool):
         raise InvalidInput(_("approve 须为 true 或 false"), field="approve")

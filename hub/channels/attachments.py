@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from hub.channels.access import access_message
 from hub.channels.models import Attachment
-from hub.errors import InvalidInput, NotFound, TooLarge
+from hub.errors import InvalidInput, NotFound, TooLarge, not_found
 from hub.extensions import db
 from hub.org.models import User
 from hub.validation import BIDI_CONTROLS
@@ -161,19 +161,22 @@ def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]
     document it is the body or an attachment of. 404 otherwise."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
-        raise NotFound(_("附件不存在"))
+        raise not_found("attachment")
     if attachment.message_id is not None:
-        message = access_message(user, attachment.message_id)
+        try:
+            message = access_message(user, attachment.message_id)
+        except NotFound:
+            raise not_found("attachment") from None         # an attachment's 404 speaks of attachments
         if message.withdrawn_at is not None:
-            raise NotFound(_("附件不存在"))
+            raise not_found("attachment")
     elif notice_ids := _notice_ids(attachment.id):
         if not any(_may_open_notice(user, notice_id) for notice_id in notice_ids):
-            raise NotFound(_("附件不存在"))
+            raise not_found("attachment")
     elif document_ids := _document_ids(attachment.id):
         if not any(_may_open_document(user, document_id) for document_id in document_ids):
-            raise NotFound(_("附件不存在"))
+            raise not_found("attachment")
     elif attachment.uploader_id != user.id:
-        raise NotFound(_("附件不存在"))
+        raise not_found("attachment")
     return attachment, _folder() / attachment.storage_name
 
 

@@ -19,7 +19,7 @@ from hub.channels.models import (BODY_MAX, TOPIC_MAX, Attachment, Channel, Chann
 from hub.channels.serialize import message_json
 from hub.channels.text import is_acknowledgement, sanitize_html
 from hub.db import insert_ignore, utcnow
-from hub.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooLarge
+from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, not_found
 from hub.extensions import db
 from hub.org.models import Membership, User
 from hub.realtime import channel_room, emit_on_commit, user_room
@@ -161,7 +161,7 @@ def acknowledge(user: User, message: Message) -> Message:
     """确认收到 a message (the button, or a bare "收到"): one per person, idempotent."""
     channel = db.session.get(Channel, message.channel_id)
     if not queries.can_read(user, channel):
-        raise NotFound(_("消息不存在"))
+        raise not_found("message")
     _record_ack(user, message)
     db.session.commit()
     return message

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import combinations
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hub.channels import queries
 from hub.channels.models import Channel, ChannelKind, ChannelState, Message
 from hub.db import utcnow
-from hub.errors import NotFound
+from hub.errors import not_found
 from hub.extensions import db
 from hub.org.models import Membership, Unit, User
 from hub.org.queries import in_any_subtree
@@ -60,7 +59,7 @@ def access_register_channel(user: User, channel_id: int) -> Channel:
         Channel.id == channel_id)
     channel = db.session.scalar(query)
     if channel is None:
-        raise NotFound(_("频道不存在或不在您的管理范围内"))
+        raise not_found("channel")
     return channel
 
 

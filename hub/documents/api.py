@@ -13,7 +13,7 @@ from hub.channels.attachments import access_attachment
 from hub.documents import actions, page_reads, queries
 from hub.documents.models import DOC_TYPES, Document
 from hub.documents.serialize import document_json, document_summary
-from hub.errors import InvalidInput, NotAllowed, NotFound
+from hub.errors import InvalidInput, NotAllowed, not_found
 from hub.extensions import csrf
 from hub.validation import clean_bool, clean_id_list, clean_int, clean_text
 
@@ -150,7 +150,7 @@ def file(document_id: int, attachment_id: int):
     sandbox: browsers' PDF viewers refuse to run under it (Chromium 413851)."""
     document = queries.access_document(current_user, document_id)
     if not any(f.attachment_id == attachment_id for f in document.files):
-        raise NotFound(_("文件不存在"))
+        raise not_found("attachment")
     attachment, path = access_attachment(current_user, attachment_id)
     preview = clean_bool(request.args.get("preview"), "preview", "preview")
     if preview and attachment.content_type != PDF:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, selectinload
 from hub.db import utcnow
 from hub.documents.models import (Document, DocumentIssuer, DocumentRecipient, DocumentStatus, DocumentTask,
                                   RecipientStatus, TaskKind)
-from hub.errors import InvalidInput, NotFound
+from hub.errors import InvalidInput, NotFound, not_found
 from hub.extensions import db
 from hub.org.models import Role, Unit, User
 
@@ -53,17 +53,17 @@ def _issuing(user: User):
 def access_document(user: User, document_id: int) -> Document:
     """A document the person may open: in its path, or its issuing office. 404 otherwise."""
     if not 0 < document_id < 2**31:          # beyond the column's range: SQLite would overflow
-        raise NotFound(_("公文不存在"))
+        raise not_found("document")
     document = db.session.get(Document, document_id)
     if document is None:
-        raise NotFound(_("公文不存在"))
+        raise not_found("document")
     if db.session.scalar(select(Document.id).where(Document.id == document_id, _issuing(user))):
         return document
     if document.status == DocumentStatus.DISPATCHED and db.session.scalar(
             select(DocumentRecipient.id).where(DocumentRecipient.document_id == document_id, _receiving(user))
             .limit(1)):
         return document
-    raise NotFound(_("公文不存在"))
+    raise not_found("document")
 
 
 def is_in_path(user: User, document: Document) -> bool:

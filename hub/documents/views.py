@@ -18,7 +18,7 @@ from hub.documents import actions, page_reads, pages, queries
 from hub.documents.models import (CAPTION_MAX, COMMENT_MAX, DOC_TYPES, NOTES_MAX, STATUS_LABELS, TITLE_MAX,
                                   URGENCIES, Document, DocumentRecipient, DocumentStatus)
 from hub.documents.pages import DraftForm, StepForm
-from hub.errors import Conflict, HubError, NotAllowed, NotFound
+from hub.errors import Conflict, HubError, NotAllowed, NotFound, not_found
 from hub.extensions import db
 from hub.notices.pages import local_when
 from hub.org.queries import children
@@ -197,7 +197,7 @@ def unit_choices():
     if parent_id is not None:
         parent = access_unit(current_user, parent_id)
         if not parent.active:
-            raise NotFound(_("单位不存在"))
+            raise not_found("unit")
         return {"items": pages.unit_choices(children(parent_id)),
                 "parent": {"id": parent.id, "name": parent.name, "parent_id": parent.parent_id}}
     term = request.args.get("q", "").strip()[:100]
@@ -333,6 +333,6 @@ def sheet(document_id: int):
     else:
         recipient = actions.recipient_for(current_user, document, unit_id)
     if recipient is None:
-        raise NotFound(_("办文单不存在"))
+        raise not_found("sheet")
     return render_template("documents/sheet.html", document=document, sheet=page_reads.sheet_for(recipient),
                            issuing=issuing)

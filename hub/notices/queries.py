@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from hub.db import utcnow
-from hub.errors import NotFound
+from hub.errors import not_found
 from hub.extensions import db
 from hub.notices.audience import notices_reaching
 from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedback, Receipt
@@ -37,12 +36,12 @@ def access_notice(user: User, notice_id: int) -> Notice:
     (publisher, admins of the publishing unit). 404 otherwise."""
     notice = db.session.get(Notice, notice_id)
     if notice is None:
-        raise NotFound(_("通知不存在"))
+        raise not_found("notice")
     if can_follow_up(user, notice):
         return notice
     visible = visible_notices(user).where(Notice.id == notice_id).with_only_columns(Notice.id)
     if db.session.scalar(visible) is None:
-        raise NotFound(_("通知不存在"))
+        raise not_found("notice")
     return notice
 
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.db import utcnow
-from hub.errors import HubError, NotAllowed, NotFound
+from hub.errors import HubError, NotAllowed, not_found
 from hub.extensions import db
 from hub.notices import actions, pages, queries
 from hub.notices.actions import NoticeDraft
@@ -265,7 +265,7 @@ def coverage_children(notice_id: int, unit_id: int | None):
     tree = pages.coverage_tree(cover.by_unit)
     parent = pages.cover_node(tree, cover.by_unit, unit_id) if unit_id else None
     if unit_id and parent is None:
-        raise NotFound(_("该单位不在发送范围内"))
+        raise not_found("unit")
     return render_template(
         "notices/_cover_children.html", notice=notice, parent=parent,
         nodes=parent.children if parent else tree, after=pages.as_id(request.args.get("after")) or 0,

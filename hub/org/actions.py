@@ -8,6 +8,7 @@ from __future__ import annotations
 from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy.orm import selectinload
 
 from hub.audit import record_audit
 from hub.db import utcnow
@@ -16,7 +17,7 @@ from hub.extensions import db
 from hub.org.models import UNIT_CODE_MAX, UNIT_NAME_MAX, Membership, RoleGrant, Unit, UnitKind, User
 from hub.org.queries import people_under, subtree_clause
 from hub.realtime import resync_rooms_on_commit
-from hub.permissions import can_admin_unit, require_any_admin
+from hub.permissions import can_admin_person, can_admin_unit, require_any_admin
 from hub.validation import clean_code, clean_int, clean_text
 
 signals = Namespace()
@@ -34,6 +35,11 @@ def unit_snapshot(unit: Unit) -> dict:
     return {"code": unit.code, "name": unit.name, "kind": unit.kind,
             "parent_id": unit.parent_id, "parent": unit.parent.name if unit.parent else None,
             "sort_order": unit.sort_order, "active": unit.active}
+
+
+def kind_is_system_admins() -> str:
+    """The refusal of a kind change by a unit admin (also an import row's error)."""
+    return _("只有系统管理员可以修改单位类型")
 
 
 def clean_kind(kind: str | None) -> str:
@@ -86,13 +92,18 @@ def create_unit(actor: User, *, code: str, name: str, parent: Unit | None,
 
 def update_unit(actor: User, unit: Unit, *, name: str | None = None, kind: str | None = None,
                 sort_order: int | None = None) -> Unit:
-    """改名 / change kind or sort order. Moving is move_unit()."""
+    """改名 / change kind or sort order. Moving is move_unit(). Only the system
+    admin changes a kind: a department publishes for the unit above it, so a
+    unit admin making their own unit a department would reach beyond their subtree."""
     _require_admin_of(actor, unit)
     before = unit_snapshot(unit)
     if name is not None:
         unit.name = clean_text(name, "name", _("单位名称"), max_length=UNIT_NAME_MAX)
     if kind is not None:
-        unit.kind = clean_kind(kind)
+        kind = clean_kind(kind)
+        if kind != unit.kind and not actor.is_admin:
+            raise NotAllowed(kind_is_system_admins(), field="kind")
+        unit.kind = kind
     if sort_order is not None:
         unit.sort_order = clean_int(sort_order, "sort_order", _("排序"))
     after = unit_snapshot(unit)
@@ -145,13 +156,17 @@ def move_unit(actor: User, unit: Unit, new_parent: Unit) -> Unit:
 def merge_units(actor: User, source: Unit, target: Unit) -> Unit:
     """合并单位: `source`'s people and sub-units move to `target`, then `source`
     is retired with a pointer to `target`. Roles held in `source` end (and are
-    listed in the audit entry). Channels follow through the units_merged signal."""
+    listed in the audit entry). Channels follow through the units_merged signal.
+    Refused (409, naming them) while someone whose account `actor` may not
+    manage belongs to `source`: a merge moves memberships, as no page may do
+    for them (docs/SECURITY.md "Merging units")."""
     _require_admin_of(actor, source)
     _require_admin_of(actor, target)
     if source.id == target.id or target.path.startswith(source.path):
         raise Conflict(_("不能把单位合并到它自己或它的下级单位"), field="target_id")
     if not source.active or not target.active:
         raise Conflict(_("已撤销的单位不能合并"), field="target_id")
+    _require_manageable_members(actor, source)
     before = {"source": unit_snapshot(source), "target": unit_snapshot(target)}
     moved_people = _move_memberships(source, target)
     # Roles held *in* the source end with it rather than widen silently to the
@@ -175,6 +190,30 @@ def merge_units(actor: User, source: Unit, target: Unit) -> Unit:
                         "roles_dropped": dropped_roles})
     db.session.commit()
     return target
+
+
+MERGE_NAMES_SHOWN = 10
+
+
+def _require_manageable_members(actor: User, source: Unit) -> None:
+    """409 naming the people of `source` whose accounts `actor` may not manage
+    (hub.permissions.can_admin_person): the security admin and the auditor
+    (the console's), a system admin (for a unit admin), and, for a unit admin,
+    whoever also belongs to a unit outside their subtree."""
+    members = db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.unit_id == source.id).order_by(User.id)
+        .options(selectinload(User.memberships).selectinload(Membership.unit),
+                 selectinload(User.roles)))
+    kept_out = [person for person in members if not can_admin_person(actor, person)]
+    if not kept_out:
+        return
+    names = "、".join(f"{p.name}（{p.login}）" for p in kept_out[:MERGE_NAMES_SHOWN])
+    if len(kept_out) > MERGE_NAMES_SHOWN:
+        names = _("%(names)s等 %(count)s 人", names=names, count=len(kept_out))
+    raise Conflict(_("不能合并：%(people)s在该单位任职，但其账号不在您的管理范围内（三员的账号，"
+                     "或在您的管理范围外另有任职），合并会改动其任职。请先由能管理其账号的管理员"
+                     "调整其任职，再合并", people=names), field="target_id")
 
 
 def _move_memberships(source: Unit, target: Unit) -> int:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hub.api import api_login_required, cursor_arg, json_body, page, page_limit
-from hub.errors import InvalidInput, NotFound
+from hub.errors import InvalidInput, not_found
 from hub.extensions import csrf, db
 from hub.org import actions, people, queries, roles
 from hub.org.models import Membership, RoleGrant, Unit, User
@@ -186,7 +186,7 @@ def add_membership(person_id: int):
 def _membership(person: User, membership_id: int) -> Membership:
     membership = next((m for m in person.memberships if m.id == membership_id), None)
     if membership is None:
-        raise NotFound(_("任职记录不存在"))
+        raise not_found("membership")
     return membership
 
 
@@ -230,7 +230,7 @@ def revoke_role(person_id: int, grant_id: int):
     person = access_person_for_roles(current_user, person_id)
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None or grant.user_id != person.id:
-        raise NotFound(_("角色记录不存在"))
+        raise not_found("grant")
     roles.revoke_role(current_user, grant)
     return user_json(person, detail=True)
 

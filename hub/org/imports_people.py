@@ -279,7 +279,8 @@ def _differs(row: PersonRow, person: PersonState, unit_id: int) -> bool:
 def _scope_problems(row: PersonRow, unit: Any, person: PersonState | None,
                     scope: Scope) -> list[tuple[str, str]]:
     """A unit admin places people in units of their subtree and changes only
-    people who belong there; nobody changes an account they may not manage;
+    people all of whose units lie there (hub.permissions.holds_whole_person);
+    nobody changes an account they may not manage;
     roles change only as the importer may grant them."""
     problems = _role_problems(row, unit, person, scope.actor)
     held = {g.role for g in person.grants} if person is not None else set()
@@ -289,7 +290,8 @@ def _scope_problems(row: PersonRow, unit: Any, person: PersonState | None,
         return problems
     if not scope.covers(unit):
         problems.append(("unit_code", _("单位 %(code)s 不在您的管理范围内", code=row.unit_code)))
-    if person is not None and not any(scope.covers(m) for m in person.memberships):
+    if person is not None and not (person.memberships
+                                   and all(scope.covers(m) for m in person.memberships)):
         problems.append(("login", _("人员 %(login)s 不在您的管理范围内", login=row.login)))
     return problems
 

@@ -24,7 +24,7 @@ from hub.audit import record_audit
 from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput
 from hub.extensions import db
-from hub.org.actions import _reparent, unit_moved, units_created
+from hub.org.actions import _reparent, kind_is_system_admins, unit_moved, units_created
 from hub.org.imports_files import (ImportReport, Progress, Scope, Table,
                                    check_columns, read_table, shown)
 from hub.org.models import UNIT_CODE_MAX, UNIT_KIND_LABELS, UNIT_NAME_MAX, Unit, UnitKind, User
@@ -205,10 +205,13 @@ def _classify(row: UnitRow, plan: UnitPlan, scope: Scope, report: ImportReport) 
 def _scope_problems(row: UnitRow, current: Any, parent: Any, placing: bool,
                     scope: Scope) -> list[tuple[str, str]]:
     """A unit admin may change units in their subtree and place units under
-    parents in it; new parents from the file are checked through their own row."""
+    parents in it, but not change a unit's kind (the system admin's: see
+    actions.update_unit); new parents from the file are checked through their own row."""
     problems = []
     if current is not None and not scope.covers(current):
         problems.append(("code", _("单位 %(code)s 不在您的管理范围内", code=row.code)))
+    elif current is not None and row.kind is not None and row.kind != current.kind:
+        problems.append(("kind", kind_is_system_admins()))
     if placing and not row.parent_code:
         problems.append(("parent_code", _("只有系统管理员可以导入顶级单位（上级单位编码为空）")))
     elif placing and parent is not None and not scope.covers(parent):

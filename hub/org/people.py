@@ -95,6 +95,7 @@ def update_person(actor: User, person: User, *, name: str | None = None,
 def add_membership(actor: User, person: User, unit: Unit, *, position: str = "",
                    primary: bool = False) -> Membership:
     """加入单位: `person` also belongs to `unit` (兼职), or moves there as primary."""
+    _require_admin_of_person(actor, person)
     _require_admin_of_unit(actor, unit)
     position = clean_text(position, "position", _("职务"), max_length=POSITION_MAX, required=False)
     if not unit.active:
@@ -118,8 +119,9 @@ def add_membership(actor: User, person: User, unit: Unit, *, position: str = "",
 def update_membership(actor: User, membership: Membership, *, position: str | None = None,
                       primary: bool | None = None) -> Membership:
     """修改任职: the position held, or make this the primary unit."""
-    _require_admin_of_unit(actor, membership.unit)
     person = membership.user
+    _require_admin_of_person(actor, person)
+    _require_admin_of_unit(actor, membership.unit)
     before = person_snapshot(person)
     if position is not None:
         membership.position = clean_text(position, "position", _("职务"),
@@ -137,8 +139,9 @@ def update_membership(actor: User, membership: Membership, *, position: str | No
 def remove_membership(actor: User, membership: Membership) -> None:
     """离开单位. The last membership cannot be removed (move the person instead);
     roles held in that unit end with it."""
-    _require_admin_of_unit(actor, membership.unit)
     person = membership.user
+    _require_admin_of_person(actor, person)
+    _require_admin_of_unit(actor, membership.unit)
     if len(person.memberships) == 1:
         raise Conflict(_("这是该人员唯一的单位，请改为调动到其他单位"))
     before = person_snapshot(person)

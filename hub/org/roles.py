@@ -16,7 +16,7 @@ from hub.errors import Conflict, InvalidInput, NotAllowed
 from hub.extensions import db
 from hub.org.models import Role, RoleGrant, Unit, User
 from hub.permissions import (GLOBAL_DUTIES, can_grant, can_manage_roles, duty_conflict,
-                             require_security_admin)
+                             in_roles_scope, require_security_admin)
 
 # Roles held in one unit, which must name it.
 UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.CLERK, Role.LEADER})
@@ -30,6 +30,13 @@ def role_snapshot(person: User) -> dict:
 def _require_not_self(actor: User, person: User) -> None:
     if actor is not None and actor.id == person.id:
         raise NotAllowed(_("不能给自己授予或撤销角色，请由安全管理员办理"))
+
+
+def _require_whole_person(actor: User, person: User) -> None:
+    """A unit admin changes the roles only of people all of whose units lie in
+    their subtree (hub.permissions.in_roles_scope)."""
+    if not in_roles_scope(actor, person):
+        raise NotAllowed(_("该人员不在您的管理范围内"))
 
 
 def add_grant(actor: User | None, person: User, role: str, unit: Unit | None) -> RoleGrant | None:
@@ -49,6 +56,7 @@ def add_grant(actor: User | None, person: User, role: str, unit: Unit | None) ->
         if not can_grant(actor, role, unit):
             raise NotAllowed(_("您不能授予该角色"))
         _require_not_self(actor, person)
+        _require_whole_person(actor, person)
     if role in (Role.CLERK, Role.LEADER) and not any(m.unit_id == unit.id
                                                      for m in person.memberships):
         raise InvalidInput(_("文书、领导角色只能授予本单位的人员"), field="unit_id")
@@ -83,6 +91,7 @@ def revoke_role(actor: User, grant: RoleGrant) -> None:
         raise NotAllowed(_("您不能撤销该角色"))
     person = grant.user
     _require_not_self(actor, person)
+    _require_whole_person(actor, person)
     before = role_snapshot(person)
     person.roles.remove(grant)
     db.session.flush()

@@ -177,7 +177,7 @@ def test_moving_under_a_parent_of_another_county_is_refused(app, client, login, 
     response = client.post(f"/admin/units/{ids.unit('330802100')}/move",
                            data={"parent_id": ids.unit("330803")})
     assert response.status_code == 404
-    assert "不在您的管理范围内" in text(response)
+    assert "单位不存在或您无权访问" in text(response)
     assert all_paths(app) == before
 
 
