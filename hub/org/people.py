@@ -97,6 +97,14 @@ def add_membership(actor: User, person: User, unit: Unit, *, position: str = "",
     """加入单位: `person` also belongs to `unit` (兼职), or moves there as primary."""
     _require_admin_of_person(actor, person)
     _require_admin_of_unit(actor, unit)
+    membership = _add_membership(actor, person, unit, position=position, primary=primary)
+    db.session.commit()
+    return membership
+
+
+def _add_membership(actor: User, person: User, unit: Unit, *, position: str,
+                    primary: bool) -> Membership:
+    """The new membership, audited (not committed; the caller has checked the actor's reach)."""
     position = clean_text(position, "position", _("职务"), max_length=POSITION_MAX, required=False)
     if not unit.active:
         raise Conflict(_("该单位已撤销"), field="unit_id")
@@ -112,7 +120,6 @@ def add_membership(actor: User, person: User, unit: Unit, *, position: str = "",
     db.session.flush()
     resync_rooms_on_commit([person.id])
     record_audit(actor, "membership.added", person, before=before, after=person_snapshot(person))
-    db.session.commit()
     return membership
 
 
@@ -166,7 +173,8 @@ def transfer_person(actor: User, person: User, unit: Unit, *, position: str = ""
         raise Conflict(_("该单位已撤销"), field="unit_id")
     current = person.primary_membership
     if current is None:
-        add_membership(actor, person, unit, position=position, primary=True)
+        _add_membership(actor, person, unit, position=position, primary=True)
+        db.session.commit()
         return person
     position = clean_text(position, "position", _("职务"), max_length=POSITION_MAX, required=False)
     before = person_snapshot(person)
