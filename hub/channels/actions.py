@@ -189,13 +189,20 @@ def _can_approve(approver: User, creator: User) -> bool:
 def decide_task_channel(approver: User, channel: Channel, *, approve: bool) -> Channel:
     """审批: an admin of the creator's unit approves or rejects a pending task
     channel; never its creator (a unit admin's own request waits for another
-    admin of their unit: one above them, or the system admin)."""
+    admin of their unit: one above them, or the system admin). Approving needs an
+    admin whose own scope covers the channel's whole reach: a village's admin
+    cannot open a member's province-wide channel, the system admin can."""
     if channel.kind != ChannelKind.TASK or channel.state != ChannelState.PENDING:
         raise Conflict(_("该频道不在待审批状态"))
     if channel.owner_id == approver.id:
         raise NotAllowed(_("不能审批自己发起的申请，请由上级管理员审批"))
     if not _can_approve(approver, db.session.get(User, channel.owner_id)):
         raise NotAllowed(_("只有发起人所在单位的管理员可以审批"))
+    if approve and not _covers_reach(approver, channel):
+        # Approving opens the channel to its whole reach: only an admin whose own
+        # scope covers it (as for opening one without approval). Rejecting may be
+        # done by any admin of the creator's unit.
+        raise NotAllowed(_("该频道的范围超出您的管理范围，请由上级管理员审批"))
     channel.state = ChannelState.ACTIVE if approve else ChannelState.REJECTED
     channel.approved_by_id = approver.id
     db.session.flush()

@@ -41,3 +41,28 @@ def test_a_unit_admins_own_request_is_decided_by_an_admin_above(api, ids, client
     assert refused.status_code == 403 and "不能审批自己发起的申请" in refused.get_json()["error"]["message"]
     approved = api("admin").post(f"/api/v1/channels/{channel}/decision", json={"approve": True})
     assert approved.status_code == 200 and approved.get_json()["state"] == "active"
+
+
+def test_approving_needs_an_admin_whose_scope_covers_the_whole_reach(api, ids):
+    """A village's admin cannot open a member's county-wide channel by approving
+    it (a widening of reach by proxy); 柯城区's admin can; rejecting is open to
+    the creator's unit admins either way."""
+    security = api("sec_admin")
+    granted = security.post(f"/api/v1/people/{ids.user('mp_director')}/roles",
+                            json={"role": "unit_admin", "unit_id": ids.unit("330802100202")})
+    assert granted.status_code in (200, 201), granted.get_json()
+    ends = (date.today() + timedelta(days=9)).isoformat()
+    wide = api("mp_secretary").post("/api/v1/channels", json={
+        "name": "全区秸秆禁烧", "purpose": "禁烧巡查", "ends_on": ends, "subtree_ids": [ids.unit("330802")]})
+    assert wide.status_code == 201 and wide.get_json()["state"] == "pending"
+    channel = wide.get_json()["id"]
+    village_admin = api("mp_director")
+    refused = village_admin.post(f"/api/v1/channels/{channel}/decision", json={"approve": True})
+    assert refused.status_code == 403 and "管理范围" in refused.get_json()["error"]["message"]
+    assert api("kc_admin").post(f"/api/v1/channels/{channel}/decision",
+                                json={"approve": True}).status_code == 200
+    narrow = api("mp_secretary").post("/api/v1/channels", json={
+        "name": "全区防汛", "purpose": "防汛", "ends_on": ends, "subtree_ids": [ids.unit("330802")]})
+    rejected = village_admin.post(f"/api/v1/channels/{narrow.get_json()['id']}/decision",
+                                  json={"approve": False})
+    assert rejected.status_code == 200
