@@ -1,7 +1,7 @@
 """foundation: org tree, people, roles, tokens, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 """
 from alembic import op

@@ -46,7 +46,8 @@ def test_a_signed_in_persons_enrolment_in_another_browser_starts_over(app, make_
     app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], TOTP_REQUIRED="off")
     first, second = app.test_client(), app.test_client()
     for browser in (first, second):
-        assert browser.post("/auth/login", data={"login": "kc_clerk", "password": PASSWORD}).status_code == 302
+        signed_in = browser.post("/auth/login", data={"login": "kc_clerk", "password": PASSWORD})
+        assert signed_in.status_code == 302
     first.get("/auth/second-factor")
     earlier = person(app, "kc_clerk").totp_secret
     second.get("/auth/second-factor")

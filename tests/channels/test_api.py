@@ -105,7 +105,8 @@ def test_mark_read_clears_unread(api):
 
 def test_task_channel_across_units_waits_for_approval(api, ids):
     leader = api("sl_leader")
-    body = {"name": "防汛专项", "purpose": "汛期值守调度", "ends_on": (date.today() + timedelta(days=30)).isoformat(),
+    body = {"name": "防汛专项", "purpose": "汛期值守调度",
+            "ends_on": (date.today() + timedelta(days=30)).isoformat(),
             "subtree_ids": [ids.unit("330802100")], "user_ids": [ids.user("sf_member")]}
     created = leader.post("/api/v1/channels", json=body)
     assert created.status_code == 201 and created.get_json()["state"] == "pending"
@@ -114,7 +115,10 @@ def test_task_channel_across_units_waits_for_approval(api, ids):
                                 json={"approve": True}).status_code == 404
     assert api("mp_director").post(f"/api/v1/channels/{channel}/decision",  # administers nothing
                                    json={"approve": True}).status_code == 403
-    approved = api("kc_admin").post(f"/api/v1/channels/{channel}/decision", json={"approve": True})
+    beyond = api("kc_admin").post(f"/api/v1/channels/{channel}/decision",     # 陈国平 is in 衢江区
+                                  json={"approve": True})
+    assert beyond.status_code == 403
+    approved = api("admin").post(f"/api/v1/channels/{channel}/decision", json={"approve": True})
     assert approved.get_json()["state"] == "active"
     names = [c["name"] for c in api("mp_director").get("/api/v1/channels").get_json()["items"]]
     assert "防汛专项" in names

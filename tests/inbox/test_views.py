@@ -170,8 +170,9 @@ def test_naughty_text_in_the_inbox(client, login, api, ids):
 
 def test_unread_first_puts_every_unread_item_before_the_read_ones(api, client, login, ids):
     office = api("kc_clerk")
+    village = ids.unit("330802100202")
     notices = [office.post("/api/v1/notices", json={
-        "title": f"通知{n}", "summary": "请阅", "audience": {"units": [ids.unit("330802100202")]}}).get_json()["id"]
+        "title": f"通知{n}", "summary": "请阅", "audience": {"units": [village]}}).get_json()["id"]
         for n in range(7)]
     reader = api("mp_secretary")
     for notice in notices[4:]:           # the three newest are read

@@ -12,6 +12,14 @@ def notice_body(ids, **audience) -> dict:
             "body": "各村（社区）：……", "audience": audience}
 
 
+def publish(person, ids, **audience: str) -> int:
+    """A notice of `person` to one unit's people (units="code") or a subtree (subtrees="code"); its id."""
+    body = notice_body(ids, **{kind: [ids.unit(code)] for kind, code in audience.items()})
+    response = person.post("/api/v1/notices", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
 def test_a_subtree_notice_reaches_every_level_below_and_nobody_outside(api, ids):
     office = api("kc_clerk")
     body = notice_body(ids, subtrees=[ids.unit("330802100")])
@@ -58,7 +66,7 @@ def test_only_the_publisher_and_publishing_unit_admins_see_coverage(api, ids):
 
 def test_one_reminder_per_four_hours(api, ids):
     office = api("kc_clerk")
-    notice = office.post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100")])).get_json()["id"]
+    notice = publish(office, ids, units="330802100")
     assert office.post(f"/api/v1/notices/{notice}/remind").status_code == 200
     again = office.post(f"/api/v1/notices/{notice}/remind")
     assert again.status_code == 429 and again.get_json()["error"]["code"] == "too_soon"
@@ -83,7 +91,8 @@ def test_bad_notices_are_refused_with_the_field(api, ids, change, field, status)
 def test_who_may_publish_where(api, ids):
     body = notice_body(ids, subtrees=[ids.unit("330803")])
     assert api("kc_clerk").post("/api/v1/notices", json=body).status_code == 403     # another county
-    member = api("mp_director").post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100202")]))
+    village = [ids.unit("330802100202")]
+    member = api("mp_director").post("/api/v1/notices", json=notice_body(ids, units=village))
     assert member.status_code == 403                                                 # not clerk/leader
     urgent = {**notice_body(ids, subtrees=[ids.unit("330802")]), "urgent": True, "urgent_reason": "寒潮预警"}
     assert api("kc_clerk").post("/api/v1/notices", json=urgent).status_code == 403   # clerks cannot
@@ -113,8 +122,9 @@ def test_correction_is_flagged_for_those_who_read_the_old_version(api, ids):
 
 def test_revoke_keeps_the_record_with_a_note(api, ids):
     office = api("kc_clerk")
-    notice = office.post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100202")])).get_json()["id"]
-    revoked = office.post(f"/api/v1/notices/{notice}/revoke", json={"note": "重复发送，以另文为准"}).get_json()
+    notice = publish(office, ids, units="330802100202")
+    revoked = office.post(f"/api/v1/notices/{notice}/revoke",
+                          json={"note": "重复发送，以另文为准"}).get_json()
     assert revoked["revoked"] and revoked["revoke_note"] == "重复发送，以另文为准"
     item = api("mp_secretary").get("/api/v1/inbox").get_json()["items"][0]
     assert item["revoked"] and item["revoke_note"] == "重复发送，以另文为准"
@@ -122,7 +132,7 @@ def test_revoke_keeps_the_record_with_a_note(api, ids):
 
 def test_feedback_is_anonymous_and_once_per_person(api, ids, app):
     office = api("kc_clerk")
-    notice = office.post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100202")])).get_json()["id"]
+    notice = publish(office, ids, units="330802100202")
     reader = api("mp_secretary")
     assert reader.post(f"/api/v1/notices/{notice}/feedback", json={"kind": "duplicate"}).status_code == 200
     assert reader.post(f"/api/v1/notices/{notice}/feedback", json={"kind": "unclear"}).status_code == 409
@@ -135,31 +145,35 @@ def test_feedback_is_anonymous_and_once_per_person(api, ids, app):
 
 def test_a_person_who_moves_sees_the_notices_of_their_new_unit(api, ids):
     office = api("kc_clerk")
-    town = office.post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100")])).get_json()["id"]
-    village = office.post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100202")])).get_json()["id"]
+    town = publish(office, ids, units="330802100")
+    village = publish(office, ids, units="330802100202")
     api("mp_director").get(f"/api/v1/notices/{village}")
-    api("kc_admin").patch(f"/api/v1/people/{ids.user('mp_director')}", json={"unit_id": ids.unit("330802100")})
+    api("kc_admin").patch(f"/api/v1/people/{ids.user('mp_director')}",
+                          json={"unit_id": ids.unit("330802100")})
     seen = {i["id"] for i in api("mp_director").get("/api/v1/inbox").get_json()["items"]}
     assert seen == {town, village}          # the new unit's notice, and what they had already read
 
 
 def test_connected_recipients_get_the_notice_at_once(app, api, ids):
     def connect(login):
-        token = app.test_client().post("/api/v1/auth/token", json={"login": login, "password": PASSWORD}).get_json()["token"]
+        token = app.test_client().post("/api/v1/auth/token",
+                                       json={"login": login, "password": PASSWORD}).get_json()["token"]
         return socketio.test_client(app, auth={"token": token})
     inside, outside, publisher = connect("mp_secretary"), connect("sf_member"), connect("kc_clerk")
-    notice = api("kc_clerk").post("/api/v1/notices", json=notice_body(ids, subtrees=[ids.unit("330802100")])).get_json()
+    notice = {"id": publish(api("kc_clerk"), ids, subtrees="330802100")}
     got = [e["args"][0] for e in inside.get_received() if e["name"] == "notice"]
     assert [(n["id"], n["title"]) for n in got] == [(notice["id"], "关于做好冬季防火工作的通知")]
     assert [e for e in outside.get_received() if e["name"] == "notice"] == []
     api("mp_secretary").get(f"/api/v1/notices/{notice['id']}")
-    assert [e["args"][0] for e in publisher.get_received() if e["name"] == "receipt"] == [{"notice_id": notice["id"]}]
+    receipts = [e["args"][0] for e in publisher.get_received() if e["name"] == "receipt"]
+    assert receipts == [{"notice_id": notice["id"]}]
 
 
 def test_inbox_merges_mentions_and_direct_messages(api, ids):
     office = api("kc_clerk")
     office.post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100202")]))
-    direct = api("sl_leader").post("/api/v1/channels/direct", json={"user_id": ids.user("mp_secretary")}).get_json()
+    direct = api("sl_leader").post("/api/v1/channels/direct",
+                                   json={"user_id": ids.user("mp_secretary")}).get_json()
     api("sl_leader").post(f"/api/v1/channels/{direct['id']}/messages", json={"body": "明天来镇里开会"})
     channel = next(c["id"] for c in api("mp_director").get("/api/v1/channels").get_json()["items"])
     api("mp_director").post(f"/api/v1/channels/{channel}/messages", json={
@@ -169,21 +183,23 @@ def test_inbox_merges_mentions_and_direct_messages(api, ids):
     first = api("mp_secretary").get("/api/v1/inbox?limit=2").get_json()
     rest = api("mp_secretary").get(f"/api/v1/inbox?limit=2&before={first['next']}").get_json()
     assert [i["kind"] for i in first["items"] + rest["items"]] == ["mention", "direct", "notice"]
-    assert [i["kind"] for i in api("mp_secretary").get("/api/v1/inbox?kind=notice").get_json()["items"]] == ["notice"]
+    notices_only = api("mp_secretary").get("/api/v1/inbox?kind=notice").get_json()["items"]
+    assert [i["kind"] for i in notices_only] == ["notice"]
 
 
 def test_coverage_follows_the_tree_and_counts_every_new_receipt(api, ids):
     """The audience side of coverage is kept between calls; a change to the tree
     (audited) and every new receipt still show at once."""
     office = api("kc_clerk")
-    notice = office.post("/api/v1/notices", json=notice_body(ids, subtrees=[ids.unit("330802100")])).get_json()["id"]
+    notice = publish(office, ids, subtrees="330802100")
     before = office.get(f"/api/v1/notices/{notice}/receipts").get_json()
     assert (before["audience_count"], before["read_count"]) == (4, 0)
     api("mp_director").get(f"/api/v1/notices/{notice}")
     after_read = office.get(f"/api/v1/notices/{notice}/receipts").get_json()
     assert after_read["read_count"] == 1
     assert "李秀英" not in {u["name"] for u in after_read["unread"]}
-    transfer = api("admin").patch(f"/api/v1/people/{ids.user('mp_secretary')}", json={"unit_id": ids.unit("330803100")})
+    transfer = api("admin").patch(f"/api/v1/people/{ids.user('mp_secretary')}",
+                                  json={"unit_id": ids.unit("330803100")})
     assert transfer.status_code == 200
     moved = office.get(f"/api/v1/notices/{notice}/receipts").get_json()
     assert (moved["audience_count"], moved["read_count"]) == (3, 1)

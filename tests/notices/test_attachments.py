@@ -43,7 +43,8 @@ def test_files_of_others_or_already_used_are_refused(api, ids):
     assert again.status_code == 400 and again.get_json()["error"]["field"] == "attachment_ids"
     # ... nor can a file on a notice be put on a message.
     channel = next(c["id"] for c in office.get("/api/v1/channels").get_json()["items"] if c["kind"] == "unit")
-    sent = office.post(f"/api/v1/channels/{channel}/messages", json={"body": "见附件", "attachment_ids": [mine]})
+    sent = office.post(f"/api/v1/channels/{channel}/messages",
+                       json={"body": "见附件", "attachment_ids": [mine]})
     assert sent.status_code == 400 and sent.get_json()["error"]["field"] == "attachment_ids"
     for bad in (["1"], [True], list(range(1, 30)), "7"):
         response = publish(office, ids, bad)
