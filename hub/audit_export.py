@@ -8,16 +8,15 @@ import io
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext
 from sqlalchemy import Select, func, select
 
 from hub.audit import AUDIT_ACTION_LABELS, OUTCOME_LABELS, REFUSED, AuditEntry, record_audit
 from hub.extensions import db
+from hub.times import TZ
 
 BOM = "\ufeff"
-TZ = ZoneInfo("Asia/Shanghai")
 # Cells starting with these are formulas to Excel, LibreOffice or Google Sheets
 # (OWASP "CSV injection"); the full-width forms are included for CJK input methods.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")

@@ -22,14 +22,13 @@ import logging
 import os
 import threading
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
 from hub.leases import release_lease, take_lease
+from hub.times import TZ
 
 log = logging.getLogger(__name__)
-TZ = ZoneInfo("Asia/Shanghai")
 LEASE = "jobs"
 FIRST_SECONDS = 5                # the first round, soon after the process starts
 INTERVAL_SECONDS = 600           # the lease holder runs a round every 10 minutes

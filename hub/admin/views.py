@@ -6,7 +6,6 @@ views_imports.py and views_audit.py, all on this one `admin` blueprint.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,12 +17,12 @@ from hub.org import queries
 from hub.org.models import UNIT_KIND_LABELS, Unit, User
 from hub.permissions import (admin_scope, can_admin_person, can_manage_roles, is_any_admin,
                              roles_scope)
+from hub.times import TZ
 
 bp = Blueprint("admin", __name__)
 
 
 ID_MAX = 2**31 - 1
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 SEARCH_LIMIT = 30
 TERM_MAX = 100
 
@@ -50,7 +49,7 @@ def admin_navigation() -> dict:
 @bp.app_template_filter("local_time")
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A stored UTC time as Beijing time (Asia/Shanghai), which is what people read."""
-    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+    return value.astimezone(TZ).strftime(fmt) if value else ""
 
 
 def arg_id(name: str) -> int | None:

@@ -28,7 +28,7 @@ from hub.errors import HubError, InvalidInput
 from hub.extensions import db
 from hub.org import queries as org_queries
 from hub.org.models import Role, Unit, User
-from hub.org.schedule import TZ
+from hub.times import TZ
 from hub.permissions import access_person, access_unit, admin_scope, require_any_admin
 from hub.redirects import local_target
 

@@ -13,11 +13,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from hub.db import utcnow
 from hub.documents.models import (Document, DocumentRecipient, DocumentStatus, DocumentTask, RecipientStatus,
                                   TaskKind)
-from hub.documents.steps import (beijing, check, check_who, holders, issuing_people, need, next_number,
+from hub.documents.steps import (check, check_who, holders, issuing_people, need, next_number,
                                  notify, one_step, record_step, require_comment)
 from hub.errors import Conflict, InvalidInput, TooSoon
 from hub.extensions import db
 from hub.org.models import Membership, Role, Unit, User
+from hub.times import beijing
 
 REMINDER_INTERVAL = timedelta(hours=4)
 R = RecipientStatus

@@ -11,11 +11,12 @@ from sqlalchemy import select, update
 from hub.audit import record_audit
 from hub.db import utcnow
 from hub.documents.models import Document, DocumentRecipient, RecipientStatus
-from hub.documents.steps import (beijing, check, holders, issuer_prefix, issuing_people, need,
+from hub.documents.steps import (check, holders, issuer_prefix, issuing_people, need,
                                  next_number, notify, one_step, record_step, require_comment)
 from hub.errors import InvalidInput, TooSoon
 from hub.extensions import db
 from hub.org.models import Role, Unit, User
+from hub.times import beijing
 
 REMINDER_INTERVAL = timedelta(hours=4)
 R = RecipientStatus

@@ -19,6 +19,7 @@ from hub.documents.queries import InboxDocument
 from hub.extensions import db
 from hub.i18n import term
 from hub.org.models import Role, Unit, User
+from hub.times import TZ
 
 D, R = DocumentStatus, RecipientStatus
 
@@ -52,7 +53,6 @@ def cn_date(value: date | datetime | None) -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        from hub.notices.models import TZ
         value = value.astimezone(TZ).date()
     return f"{value.year}年{value.month}月{value.day}日"
 

@@ -16,6 +16,7 @@ from hub.documents.models import (Document, DocumentIssuer, DocumentRecipient, D
 from hub.errors import InvalidInput, NotFound, not_found
 from hub.extensions import db
 from hub.org.models import Role, Unit, User
+from hub.times import TZ, beijing
 
 R = RecipientStatus
 # Where a recipient unit's clerk has something to do, and its leader.
@@ -241,8 +242,7 @@ def status_board(document: Document) -> list[dict[str, Any]]:
 
 
 def _today() -> date:
-    from zoneinfo import ZoneInfo
-    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return beijing(utcnow()).date()
 
 
 # ---- Search ----------------------------------------------------------------------------
@@ -301,5 +301,4 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
 
 
 def _start_of(day: date) -> datetime:
-    from zoneinfo import ZoneInfo
-    return datetime.combine(day, time(0), ZoneInfo("Asia/Shanghai"))
+    return datetime.combine(day, time(0), TZ)

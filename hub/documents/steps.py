@@ -16,9 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as N_   # module-level text, translated when shown
@@ -34,7 +32,6 @@ from hub.org.models import Role, RoleGrant, Unit, User
 from hub.realtime import emit_on_commit, user_room
 
 D, R = DocumentStatus, RecipientStatus
-TZ = ZoneInfo("Asia/Shanghai")
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -271,10 +268,6 @@ def holders(role: str, unit_ids) -> list[int]:
 def issuing_people(document: Document) -> list[int]:
     units = [i.unit_id for i in document.issuers]
     return [document.author_id, *holders(Role.CLERK, units)]
-
-
-def beijing(moment: datetime) -> datetime:
-    return moment.astimezone(TZ)
 
 
 def next_number(unit_id: int, year: int, kind: str) -> int:

@@ -30,7 +30,7 @@ from hub.notices.audience import Audience, audience_of, reach
 from hub.notices.models import FeedbackKind, Notice, NoticeFeedback
 from hub.org.models import Membership, Unit, User
 from hub.org.queries import in_any_subtree
-from hub.org.schedule import TZ
+from hub.times import TZ
 from hub.permissions import admin_scope, require_any_admin
 
 DEFAULT_MONTHS = 6

@@ -25,7 +25,8 @@ from hub.extensions import db
 from hub.notices.models import Notice, Receipt
 from hub.notices.queries import seen_by, visible_notices
 from hub.org.models import User
-from hub.org.schedule import TZ, Schedule, schedule_for
+from hub.org.schedule import Schedule, schedule_for
+from hub.times import TZ
 
 DEADLINE_DAYS = 7          # deadlines this close (ahead, or just passed) are listed
 NOTICES_MAX = 200          # notices received in one day, shown at most

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext
 from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text,
@@ -14,8 +13,8 @@ from hub.channels.models import Attachment
 from hub.db import utcnow
 from hub.extensions import db
 from hub.org.models import Unit, User
+from hub.times import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 TITLE_MAX = 200
 SUMMARY_MAX = 200
 BODY_MAX = 50_000

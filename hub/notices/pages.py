@@ -24,10 +24,11 @@ from hub.extensions import db
 from hub.forms import as_id, attachable, form_ids, person_choices, store_uploads  # noqa: F401 (views use pages.*)
 from hub.notices.actions import publishing_unit, reach_root
 from hub.notices.audience import audience_of
-from hub.notices.models import TZ, Notice, Receipt
+from hub.notices.models import Notice, Receipt
 from hub.notices.queries import visible_notices
 from hub.org import queries as org_queries
 from hub.org.models import Membership, Role, Unit, User
+from hub.times import TZ
 
 WEEKDAYS = (lazy_gettext("周一"), lazy_gettext("周二"), lazy_gettext("周三"), lazy_gettext("周四"),
             lazy_gettext("周五"), lazy_gettext("周六"), lazy_gettext("周日"))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hub.errors import InvalidInput, NotAllowed
 from hub.extensions import db
 from hub.org.models import User
-from hub.org.schedule import TZ
+from hub.times import TZ
 from hub.validation import clean_text
 
 SUGGESTION_MAX = 2000

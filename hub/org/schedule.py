@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, Date, ForeignKey, String, Time, UniqueConstraint, or_, select
@@ -18,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.extensions import db
 from hub.org.models import Unit, User
+from hub.times import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_DAYS = "12345"                  # ISO weekdays, Monday = 1
 DEFAULT_START, DEFAULT_END = time(8, 30), time(17, 30)
 

@@ -16,7 +16,8 @@ from hub.notices.digest import default_day, digest_for
 from hub.notices.models import Notice
 from hub.notices.suggestions import Suggestion
 from hub.org.models import User
-from hub.org.schedule import TZ, Schedule
+from hub.org.schedule import Schedule
+from hub.times import TZ
 from tests.cast import PASSWORD
 
 TODAY = datetime.now(TZ).date()

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from hub.notices import pages, views
-from hub.notices.models import TZ
+from hub.times import TZ
 from hub.org.schedule import Schedule
 
 
