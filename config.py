@@ -76,6 +76,12 @@ class Config:
     UPLOAD_QUOTA_FILES = _int("HUB_UPLOAD_QUOTA_FILES", 50)
     UPLOAD_QUOTA_BYTES = _int("HUB_UPLOAD_QUOTA_MB", 200) * 1024 * 1024
     UNATTACHED_UPLOAD_HOURS = _int("HUB_UNATTACHED_UPLOAD_HOURS", 24)
+    # Unit and people imports (CSV/XLSX): columns, cells and characters in one cell;
+    # an XLSX's parts unpacked (docs/ORG.md). Besides at most 200,000 rows.
+    IMPORT_MAX_COLUMNS = _int("HUB_IMPORT_MAX_COLUMNS", 50)
+    IMPORT_MAX_CELLS = _int("HUB_IMPORT_MAX_CELLS", 2_000_000)
+    IMPORT_MAX_CELL_CHARS = _int("HUB_IMPORT_MAX_CELL_CHARS", 32_767)   # Excel's own limit
+    IMPORT_MAX_UNPACKED_BYTES = _int("HUB_IMPORT_MAX_UNPACKED_MB", 128) * 1024 * 1024
     # Uploads are refused (507) when they would leave less free space than this
     # where they are stored (the instance folder: the SQLite file lives there too).
     STORAGE_MIN_FREE_BYTES = _int("HUB_STORAGE_MIN_FREE_MB", 1024) * 1024 * 1024
