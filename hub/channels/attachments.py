@@ -187,8 +187,9 @@ def remove_unattached_uploads() -> int:
     document — the row and the file. Each row is removed by a conditional
     DELETE that rechecks "unattached" (a message's attach updates the same row,
     so one of the two waits for the other and the loser changes nothing: a 409
-    for the sender, or no removal); a notice or document attaching it at that
-    moment makes the DELETE fail on the foreign key and the file is kept. Files
+    for the sender, or no removal); a notice or document attaching it locks the
+    row first (SELECT ... FOR UPDATE), so the DELETE waits and then fails on the
+    foreign key, and the file is kept — or the attach finds it gone (400). Files
     are unlinked only after the commit; files on disk with no row (a crash
     between the two) are removed once they are as old. Returns the number removed."""
     cutoff = utcnow() - timedelta(hours=current_app.config["UNATTACHED_UPLOAD_HOURS"])

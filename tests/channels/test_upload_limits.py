@@ -168,3 +168,31 @@ def test_a_file_attached_while_the_job_runs_is_either_kept_with_its_message_or_r
         else:
             assert response.status_code in (400, 409), response.get_json()
             assert removed == 1 and not path.exists()
+
+
+def test_a_file_put_on_a_notice_while_the_job_runs_is_either_kept_or_refused(make_app, database_uri, app,
+                                                                            api, ids):
+    """The same race with a notice, which carries files through a row of its own
+    (a foreign key, not a column of the upload): never a 500, never a notice whose file is gone."""
+    from tests.test_jobs_lease import at_once
+    other = make_app(database_uri)
+    leader = api("sl_leader")
+    sender = other.test_client()
+    for round_ in range(4):
+        attachment = upload(leader, f"通知{round_}.txt", b"notice file").get_json()["id"]
+        _age(app, [attachment], hours=25)
+        with app.app_context():
+            path = Path(app.instance_path) / "attachments" / db.session.get(Attachment, attachment).storage_name
+
+        def publish():
+            return sender.post("/api/v1/notices", headers={"Authorization": f"Bearer {leader.token}"}, json={
+                "title": f"关于防汛值班的通知{round_}", "summary": "今晚起值班", "attachment_ids": [attachment],
+                "audience": {"units": [ids.unit("330802100202")]}})
+
+        removed, response = at_once((app, lambda: run_due_jobs(force=True)["removed_uploads"]), (other, publish))
+        if response.status_code == 201:
+            assert removed == 0 and path.exists()
+            assert [a["id"] for a in response.get_json()["attachments"]] == [attachment]
+        else:
+            assert response.status_code in (400, 409), response.get_json()
+            assert removed == 1 and not path.exists()
