@@ -18,7 +18,6 @@ Results go into docs/PERFORMANCE.md ("Import limits").
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import resource

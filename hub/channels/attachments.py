@@ -167,8 +167,9 @@ def _check_quota(uploader: User, size: int) -> None:
         raise OverQuota(_("您已上传 %(count)s 个尚未使用的文件，达到上限；请先发送或等待一天后自动清理",
                           count=files), field="file")
     if stored + size > config["UPLOAD_QUOTA_BYTES"]:
-        raise OverQuota(_("尚未使用的文件合计不能超过 %(megabytes)s MB；请先发送已上传的文件或等待一天后自动清理",
-                          megabytes=config["UPLOAD_QUOTA_BYTES"] // (1024 * 1024)), field="file")
+        megabytes = config["UPLOAD_QUOTA_BYTES"] // (1024 * 1024)
+        raise OverQuota(_("尚未使用的文件合计不能超过 %(megabytes)s MB；请先发送或等待一天后自动清理",
+                          megabytes=megabytes), field="file")
 
 
 def _check_free_space(folder: Path, size: int) -> None:

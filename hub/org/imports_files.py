@@ -193,7 +193,8 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
             # Cells past the widest row allowed are not even made (a sheet's
             # <dimension> may claim 16,384 columns); a value in the first of
             # them is refused by _limited.
-            rows = workbook.worksheets[0].iter_rows(values_only=True, max_col=_limit("IMPORT_MAX_COLUMNS") + 1)
+            widest = _limit("IMPORT_MAX_COLUMNS") + 1
+            rows = workbook.worksheets[0].iter_rows(values_only=True, max_col=widest)
             return _limited(_trimmed(row) for row in rows)
         finally:
             workbook.close()

@@ -100,7 +100,7 @@ def refused_naming_a_field(status: int, answer: Any, what: str, where: str) -> s
 
 
 @pytest.mark.parametrize("key", JSON_ROWS)
-def test_every_json_route_refuses_bodies_beyond_the_bounds(world, key):
+def test_every_json_route_refuses_bodies_beyond_the_bounds(world, key):  # noqa: F811
     row = MATRIX[key]
     method, _route = key.split(" ", 1)
     persona = first_allowed(row)
@@ -141,7 +141,7 @@ def emit_text(client, event: str, arguments_text: str) -> Any:
 
 
 @pytest.mark.parametrize("event", EVENTS)
-def test_every_event_refuses_payloads_beyond_the_bounds(world, event):
+def test_every_event_refuses_payloads_beyond_the_bounds(world, event):  # noqa: F811
     persona = first_allowed(MATRIX[f"SOCKET {event}"])
     client = socketio.test_client(world.app, auth={"token": world.tokens[persona]})
     wrong = []

@@ -182,14 +182,16 @@ def test_a_file_put_on_a_notice_while_the_job_runs_is_either_kept_or_refused(mak
         attachment = upload(leader, f"通知{round_}.txt", b"notice file").get_json()["id"]
         _age(app, [attachment], hours=25)
         with app.app_context():
-            path = Path(app.instance_path) / "attachments" / db.session.get(Attachment, attachment).storage_name
+            name = db.session.get(Attachment, attachment).storage_name
+        path = Path(app.instance_path) / "attachments" / name
 
         def publish():
             return sender.post("/api/v1/notices", headers={"Authorization": f"Bearer {leader.token}"}, json={
-                "title": f"关于防汛值班的通知{round_}", "summary": "今晚起值班", "attachment_ids": [attachment],
-                "audience": {"units": [ids.unit("330802100202")]}})
+                "title": f"关于防汛值班的通知{round_}", "summary": "今晚起值班",
+                "attachment_ids": [attachment], "audience": {"units": [ids.unit("330802100202")]}})
 
-        removed, response = at_once((app, lambda: run_due_jobs(force=True)["removed_uploads"]), (other, publish))
+        removed, response = at_once((app, lambda: run_due_jobs(force=True)["removed_uploads"]),
+                                    (other, publish))
         if response.status_code == 201:
             assert removed == 0 and path.exists()
             assert [a["id"] for a in response.get_json()["attachments"]] == [attachment]

@@ -13,7 +13,8 @@ from openpyxl import Workbook
 from tests.org.test_imports import csv_bytes, upload, units_snapshot
 
 
-def xlsx_bytes(rows: list[list[str]], *, dimension: bool = True, replace: dict[str, str] | None = None) -> bytes:
+def xlsx_bytes(rows: list[list[str]], *, dimension: bool = True,
+               replace: dict[str, str] | None = None) -> bytes:
     """An XLSX of `rows`; without its <dimension> element (the sheet's width is
     then known only row by row), and with texts replaced in its XML afterwards
     (openpyxl cuts a cell at Excel's 32,767 characters; a crafted file need not)."""
