@@ -86,6 +86,20 @@ class Config:
     # headers are trusted for that many hops, so the audit log records the client's address.
     PROXY_HOPS = _int("HUB_PROXY_HOPS", 0)
     ATTACHMENT_MAX_BYTES = _int("HUB_ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+    # Files uploaded and not yet on a message, notice or document: at most this
+    # many, and this many MB, per person; removed by the jobs after this many hours.
+    UPLOAD_QUOTA_FILES = _int("HUB_UPLOAD_QUOTA_FILES", 50)
+    UPLOAD_QUOTA_BYTES = _int("HUB_UPLOAD_QUOTA_MB", 200) * 1024 * 1024
+    UNATTACHED_UPLOAD_HOURS = _int("HUB_UNATTACHED_UPLOAD_HOURS", 24)
+    # Unit and people imports (CSV/XLSX): columns, cells and characters in one cell;
+    # an XLSX's parts unpacked (docs/ORG.md). Besides at most 200,000 rows.
+    IMPORT_MAX_COLUMNS = _int("HUB_IMPORT_MAX_COLUMNS", 50)
+    IMPORT_MAX_CELLS = _int("HUB_IMPORT_MAX_CELLS", 2_000_000)
+    IMPORT_MAX_CELL_CHARS = _int("HUB_IMPORT_MAX_CELL_CHARS", 32_767)   # Excel's own limit
+    IMPORT_MAX_UNPACKED_BYTES = _int("HUB_IMPORT_MAX_UNPACKED_MB", 128) * 1024 * 1024
+    # Uploads are refused (507) when they would leave less free space than this
+    # where they are stored (the instance folder: the SQLite file lives there too).
+    STORAGE_MIN_FREE_BYTES = _int("HUB_STORAGE_MIN_FREE_MB", 1024) * 1024 * 1024
     # Origins allowed to open a Socket.IO connection (comma-separated, e.g.
     # https://hub.example.gov.cn). Unset: the hub's own origin only.
     SOCKETIO_ALLOWED_ORIGINS = _list("HUB_SOCKETIO_ALLOWED_ORIGINS")

@@ -26,6 +26,9 @@ class IdConverter(IntegerConverter):
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app. Tests pass a mapping; gunicorn passes nothing."""
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    from hub.api import BoundedJSONProvider, parse_json_body
+    app.json = BoundedJSONProvider(app)      # every JSON body: depth, integers and lists bounded
+    app.before_request(parse_json_body)      # ... even where a view does not read it
     app.config.from_object("config.Config")
     if test_config is not None:
         app.config.update(test_config)
@@ -41,9 +44,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
-    from hub.realtime import message_queue
+    from hub.realtime import SocketJSON, message_queue
     socketio.init_app(app, async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
                       cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
+                      json=SocketJSON,
                       **message_queue(app.config.get("REDIS_URL")))
 
     # Every <int:...> and <id:...> in a URL is a positive id that fits the

@@ -6,15 +6,33 @@ from datetime import datetime
 from typing import Any, Callable
 
 from flask import g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.errors import InvalidInput, NotAuthenticated
 from hub.extensions import csrf
-from hub.validation import clean_int, unstorable_field
+from hub.validation import clean_int, load_json, unstorable_field
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that parsing (request.get_json, so every JSON body)
+    refuses with a 400 naming the field a body nested too deeply, an integer
+    the database cannot hold or a list too long (hub/validation.py load_json),
+    rather than a RecursionError or a driver overflow further on."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json(s, **kwargs)
+
+
+def parse_json_body() -> None:
+    """Before every request: a JSON body beyond the bounds is a 400 even when the
+    view does not read it (parsed once; request.get_json keeps the result)."""
+    if request.is_json:
+        request.get_json(silent=True)
 
 
 def api_login_required(view: Callable) -> Callable:

@@ -91,6 +91,16 @@ class TooLarge(HubError):
     status, code = 413, "too_large"
 
 
+class OverQuota(HubError):
+    """A person's share of something is used up (unattached uploads)."""
+    status, code = 413, "over_quota"
+
+
+class StorageFull(HubError):
+    """No room where files are stored, or too little left to accept more."""
+    status, code = 507, "storage_full"
+
+
 class TooSoon(HubError):
     status, code = 429, "too_soon"
 

@@ -1,8 +1,9 @@
 """Background work: archive task channels whose end date has passed, push
 scheduled notices whose publication time has come, chase (催办) the
 recipient units still handling a document due by tomorrow, forget the records of
-sign-outs older than the absolute session limit, and remove audit rows older
-than the retention (HUB_AUDIT_RETENTION_DAYS, at least 190 days).
+sign-outs older than the absolute session limit, remove files uploaded more than
+a day ago (HUB_UNATTACHED_UPLOAD_HOURS) and still attached to nothing, and remove
+audit rows older than the retention (HUB_AUDIT_RETENTION_DAYS, at least 190 days).
 
 Every hub (gunicorn) process runs these in a small loop started by wsgi.py, and
 `flask --app wsgi hub run-jobs` runs them once. With several processes, the
@@ -45,6 +46,7 @@ def run_due_jobs(*, holder: str | None = None, force: bool = False) -> dict[str,
     from hub.audit_chain import prune_audit
     from hub.auth.actions import forget_ended_sign_ins
     from hub.channels.actions import archive_ended_channels
+    from hub.channels.attachments import remove_unattached_uploads
     from hub.documents.actions import chase_due
     from hub.notices.actions import announce_due_notices
     if not force and not take_lease(LEASE, ttl=LEASE_TTL, holder=holder):
@@ -56,6 +58,7 @@ def run_due_jobs(*, holder: str | None = None, force: bool = False) -> dict[str,
             # however often the jobs run.
             "chased_documents": chase_due(),
             "forgotten_sign_outs": forget_ended_sign_ins(),
+            "removed_uploads": remove_unattached_uploads(),
             # Last: a refusal by the database (a clock far ahead of it) stops only this one.
             "pruned_audit_entries": prune_audit()}
     if not force and not take_lease(LEASE, ttl=LEASE_TTL, holder=holder):

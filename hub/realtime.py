@@ -17,6 +17,7 @@ A socket is closed at the latest when its session or token would expire.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -321,6 +322,81 @@ def socket_user():
         disconnect()
         raise NotAuthenticated(_("登录已失效，请重新登录"))
     return user
+
+
+class RefusedPayload:
+    """What a Socket.IO event's arguments become when they break the bounds
+    of hub/validation.py load_json: handlers registered with on_event answer
+    the 400 without being called."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def error(self) -> Any:
+        """The InvalidInput, made again here, in the event's request context
+        (the packet is decoded before there is one): in the reader's language."""
+        from hub.errors import InvalidInput
+        from hub.validation import load_json
+        try:
+            load_json(self.text)
+        except InvalidInput as problem:
+            return problem
+        return InvalidInput(_("请求体必须是 JSON 对象"), field="body")
+
+
+class SocketJSON:
+    """The JSON of Socket.IO packets (socketio.init_app(json=...)): the same
+    bounds as HTTP bodies. An event packet beyond them keeps its event name, its
+    arguments replaced by a RefusedPayload, so that the client's acknowledgement
+    carries the 400; anything else beyond them is not a packet (ValueError)."""
+
+    @staticmethod
+    def dumps(*args: Any, **kwargs: Any) -> str:
+        return json.dumps(*args, **kwargs)
+
+    @staticmethod
+    def loads(text: str | bytes, **kwargs: Any) -> Any:
+        from hub.errors import InvalidInput
+        from hub.validation import load_json
+        if isinstance(text, (bytes, bytearray)):
+            text = text.decode("utf-8", "surrogatepass")
+        if not text.lstrip().startswith(("[", "{")):
+            return json.loads(text, **kwargs)        # Engine.IO tries every packet; cheap refusal
+        try:
+            return load_json(text, **kwargs)
+        except InvalidInput as problem:
+            event = _event_name(text)
+            if event is None:
+                raise ValueError(problem.message) from None
+            return [event, RefusedPayload(text)]
+
+
+def _event_name(text: str) -> str | None:
+    """The event name that opens an event packet's JSON array, if it does."""
+    start = len(text) - len(text.lstrip())
+    if not text.startswith("[", start):
+        return None
+    decoder = json.JSONDecoder()
+    position = start + 1
+    while position < len(text) and text[position].isspace():
+        position += 1
+    try:
+        name, _end = decoder.raw_decode(text, position)
+    except ValueError:
+        return None
+    return name if isinstance(name, str) else None
+
+
+def on_event(name: str, handler: Callable[..., Any]) -> None:
+    """Register a Socket.IO event handler that answers a payload beyond the
+    bounds (RefusedPayload) with its 400 instead of being called."""
+    @functools.wraps(handler)
+    def checked(*args: Any) -> Any:
+        for arg in args:
+            if isinstance(arg, RefusedPayload):
+                return arg.error().to_json()
+        return handler(*args)
+    socketio.on_event(name, checked)
 
 
 def register(app: Flask) -> None:

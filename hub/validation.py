@@ -4,8 +4,10 @@ Each raises InvalidInput naming the field, so the client gets a 400 it can act o
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from itertools import accumulate
 from typing import Any
 
 from flask_babel import gettext as _
@@ -66,6 +68,80 @@ def unstorable_field(data: Any, name: str | None = None) -> str | None:
         for value in data:
             if unstorable_field(value, name or "body"):
                 return name or "body"
+    return None
+
+
+# Bounds on every JSON value that comes in (HTTP bodies through the app's JSON
+# provider, Socket.IO payloads through SocketJSON in hub/realtime.py): a body
+# nested deeper than this, an integer that does not fit the database's INTEGER
+# column, or a list longer than this is a 400 naming the field, before any
+# view or handler sees it. Domains bound their own lists more tightly.
+JSON_MAX_DEPTH = 32
+JSON_MAX_LIST = 1000
+INT_MAX = 2**31 - 1              # PostgreSQL's integer (and every id column)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in JSON text, found without parsing
+    it (the C decoder recurses, and a body 1,000 levels deep ends in a
+    RecursionError): strings removed, then the brackets counted."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if len(brackets) <= JSON_MAX_DEPTH:
+        return len(brackets)
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise InvalidInput(_("JSON 中不能使用 %(name)s", name=name), field="body")
+
+
+def load_json(text: str | bytes, **kwargs: Any) -> Any:
+    """json.loads with the bounds above: InvalidInput (400, naming the field)
+    when the text nests too deeply, holds NaN or Infinity, an integer out of
+    range or a list too long. ValueError, as json.loads, when it is not JSON."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    if json_depth(text) > JSON_MAX_DEPTH:
+        raise InvalidInput(_("JSON 嵌套不能超过 %(limit)s 层", limit=JSON_MAX_DEPTH), field="body")
+    data = json.loads(text, parse_constant=_refuse_constant, **kwargs)
+    problem = json_bounds_problem(data)
+    if problem is not None:
+        field, message = problem
+        raise InvalidInput(message, field=field)
+    return data
+
+
+def json_bounds_problem(data: Any, name: str | None = None, *, in_list: bool = False
+                        ) -> tuple[str, str] | None:
+    """(field, message) for the first integer out of the database's range or
+    list longer than JSON_MAX_LIST in a parsed JSON value, or None. The field
+    is the dotted path of object keys down to the first list, as the domains
+    name them ("audience.positions" for a unit_id in one of its items, "files")."""
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, int):
+        if -INT_MAX <= data <= INT_MAX:
+            return None
+        return name or "body", _("%(field)s 超出整数范围（绝对值不能超过 %(limit)s）",
+                                 field=name or "body", limit=INT_MAX)
+    if isinstance(data, dict):
+        for key, value in data.items():
+            key = str(key).replace("\x00", "")[:64] or "body"
+            problem = json_bounds_problem(value, name if in_list else f"{name}.{key}" if name else key,
+                                          in_list=in_list)
+            if problem is not None:
+                return problem
+    elif isinstance(data, list):
+        if len(data) > JSON_MAX_LIST:
+            return name or "body", _("%(field)s 最多 %(limit)s 项（现为 %(count)s 项）",
+                                     field=name or "body", limit=JSON_MAX_LIST, count=len(data))
+        for value in data:
+            problem = json_bounds_problem(value, name, in_list=True)
+            if problem is not None:
+                return problem
     return None
 
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import secrets
+import shutil
+import time
 import unicodedata
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.channels.access import access_message
 from hub.channels.models import Attachment
-from hub.errors import InvalidInput, NotFound, TooLarge, not_found
+from hub.db import utcnow
+from hub.errors import InvalidInput, NotFound, OverQuota, StorageFull, TooLarge, not_found
 from hub.extensions import db
 from hub.org.models import User
 from hub.validation import BIDI_CONTROLS
@@ -32,6 +38,8 @@ KINDS = {
 }
 _ZIP_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 MAX_RATIO = 100                  # a zip that expands more than this is treated as a bomb
+REMOVE_BATCH = 500               # unattached uploads removed per transaction by the job
+log = logging.getLogger(__name__)
 
 
 def _folder() -> Path:
@@ -119,8 +127,11 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
     if content_type is None:
         raise InvalidInput(_("文件内容与扩展名 .%(extension)s 不符，已拒绝", extension=extension),
                            field="file")
+    _check_quota(uploader, len(data))
+    folder = _folder()
+    _check_free_space(folder, len(data))
     storage_name = secrets.token_hex(16)
-    path = _folder() / storage_name
+    path = folder / storage_name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -134,6 +145,98 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
     db.session.add(attachment)
     db.session.commit()
     return attachment
+
+
+def _unattached():
+    """SQL condition: an attachment on no message, notice or document."""
+    from hub.documents.models import DocumentFile       # documents build on channels, not the reverse
+    from hub.notices.models import NoticeAttachment
+    return (Attachment.message_id.is_(None)
+            & ~exists().where(NoticeAttachment.attachment_id == Attachment.id)
+            & ~exists().where(DocumentFile.attachment_id == Attachment.id))
+
+
+def _check_quota(uploader: User, size: int) -> None:
+    """413 over_quota when this upload would take the person's files not yet
+    attached to anything past HUB_UPLOAD_QUOTA_FILES or HUB_UPLOAD_QUOTA_MB."""
+    config = current_app.config
+    files, stored = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Attachment.size), 0))
+        .where(Attachment.uploader_id == uploader.id, _unattached())).one()
+    if files + 1 > config["UPLOAD_QUOTA_FILES"]:
+        raise OverQuota(_("您已上传 %(count)s 个尚未使用的文件，达到上限；请先发送或等待一天后自动清理",
+                          count=files), field="file")
+    if stored + size > config["UPLOAD_QUOTA_BYTES"]:
+        megabytes = config["UPLOAD_QUOTA_BYTES"] // (1024 * 1024)
+        raise OverQuota(_("尚未使用的文件合计不能超过 %(megabytes)s MB；请先发送或等待一天后自动清理",
+                          megabytes=megabytes), field="file")
+
+
+def _check_free_space(folder: Path, size: int) -> None:
+    """507 storage_full when writing `size` bytes would leave less free space
+    than HUB_STORAGE_MIN_FREE_MB where uploads are stored: refused while the
+    database and the other files still have room, not once the disk is full."""
+    floor = current_app.config["STORAGE_MIN_FREE_BYTES"]
+    if floor > 0 and shutil.disk_usage(folder).free - size < floor:
+        log.error("upload refused: less than %s MB would be left free in %s", floor // (1024 * 1024), folder)
+        raise StorageFull(_("服务器存储空间不足，暂时无法上传文件，请联系管理员"), field="file")
+
+
+def remove_unattached_uploads() -> int:
+    """清理未使用的上传文件 (a job): the files uploaded more than
+    HUB_UNATTACHED_UPLOAD_HOURS ago that are still on no message, notice or
+    document — the row and the file. Each row is removed by a conditional
+    DELETE that rechecks "unattached" (a message's attach updates the same row,
+    so one of the two waits for the other and the loser changes nothing: a 409
+    for the sender, or no removal); a notice or document attaching it locks the
+    row first (SELECT ... FOR UPDATE), so the DELETE waits and then fails on the
+    foreign key, and the file is kept — or the attach finds it gone (400). Files
+    are unlinked only after the commit; files on disk with no row (a crash
+    between the two) are removed once they are as old. Returns the number removed."""
+    cutoff = utcnow() - timedelta(hours=current_app.config["UNATTACHED_UPLOAD_HOURS"])
+    folder = _folder()
+    removed = 0
+    while True:
+        candidates = db.session.execute(
+            select(Attachment.id, Attachment.storage_name)
+            .where(Attachment.created_at < cutoff, _unattached())
+            .order_by(Attachment.id).limit(REMOVE_BATCH)).all()
+        db.session.rollback()
+        gone = []
+        for attachment_id, storage_name in candidates:
+            try:
+                result = db.session.execute(delete(Attachment).where(
+                    Attachment.id == attachment_id, Attachment.created_at < cutoff, _unattached()))
+                db.session.commit()
+            except IntegrityError:            # attached to a notice or document meanwhile: kept
+                db.session.rollback()
+                continue
+            if result.rowcount == 1:
+                gone.append(storage_name)
+        for storage_name in gone:
+            (folder / storage_name).unlink(missing_ok=True)
+        removed += len(gone)
+        if len(candidates) < REMOVE_BATCH:
+            break
+    return removed + _remove_orphan_files(folder, cutoff)
+
+
+def _remove_orphan_files(folder: Path, cutoff) -> int:
+    """Files in the uploads folder older than the cutoff that no row names."""
+    oldest = time.time() - (utcnow() - cutoff).total_seconds()
+    names = [entry.name for entry in os.scandir(folder)
+             if entry.is_file() and entry.stat().st_mtime < oldest]
+    removed = 0
+    for start in range(0, len(names), REMOVE_BATCH):
+        chunk = names[start:start + REMOVE_BATCH]
+        known = set(db.session.scalars(select(Attachment.storage_name)
+                                       .where(Attachment.storage_name.in_(chunk))))
+        for name in chunk:
+            if name not in known:
+                (folder / name).unlink(missing_ok=True)
+                removed += 1
+    db.session.rollback()
+    return removed
 
 
 def _notice_ids(attachment_id: int) -> list[int]:

@@ -10,8 +10,8 @@ from hub.channels import messages
 from hub.channels.access import access_channel
 from hub.channels.messages import Acknowledged, MessageDraft
 from hub.errors import HubError, InvalidInput
-from hub.extensions import db, socketio
-from hub.realtime import socket_user
+from hub.extensions import db
+from hub.realtime import on_event, socket_user
 
 
 def on_send(data: Any) -> dict[str, Any]:
@@ -35,5 +35,6 @@ def on_send(data: Any) -> dict[str, Any]:
 
 def register_events() -> None:
     """Attach the handlers to the current Socket.IO server (each create_app makes
-    a new one, so decorating at import time would bind only the first)."""
-    socketio.on_event("send", on_send)
+    a new one, so decorating at import time would bind only the first). Through
+    on_event: a payload beyond hub/validation.py's bounds is answered 400."""
+    on_event("send", on_send)

@@ -206,7 +206,8 @@ def _attach_files(document: Document, actor: User, files: list[dict[str, Any]]) 
     for position, item in enumerate(files):
         entry = current.get(item["attachment_id"])
         if entry is None:
-            attachment = db.session.get(Attachment, item["attachment_id"])
+            # Locked: the job removing unattached uploads waits, then keeps it.
+            attachment = db.session.get(Attachment, item["attachment_id"], with_for_update=True)
             if attachment is None or attachment.uploader_id != actor.id or not is_unused(attachment) \
                     or _on_a_document(attachment.id):
                 raise InvalidInput(_("文件不存在或已被使用"), field="files")

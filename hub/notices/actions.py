@@ -180,7 +180,8 @@ def _attach(author: User, notice: Notice, attachment_ids: list[int], replacing: 
     carried = {a.id for a in replacing.attachments} if replacing is not None else set()
     for position, attachment_id in enumerate(attachment_ids):
         if attachment_id not in carried:
-            attachment = db.session.get(Attachment, attachment_id)
+            # Locked: the job removing unattached uploads waits, then keeps it.
+            attachment = db.session.get(Attachment, attachment_id, with_for_update=True)
             if attachment is None or attachment.uploader_id != author.id or not is_unused(attachment):
                 raise InvalidInput(_("附件不存在或已被使用"), field="attachment_ids")
         db.session.add(NoticeAttachment(notice_id=notice.id, attachment_id=attachment_id, position=position))

@@ -17,6 +17,9 @@ from hub.org.queries import subtree_clause
 from hub.validation import clean_id_list, clean_text
 
 
+BRANCHES_MAX = 300               # subtrees and positions of one audience, together
+
+
 @dataclass
 class Audience:
     """An audience as chosen: subtrees, single units, people, and positions
@@ -33,9 +36,19 @@ class Audience:
             raise InvalidInput(_("请选择发送范围"), field="audience")
         lists = {key: clean_id_list(data.get(key), f"audience.{key}", limit=1000)
                  for key in ("subtrees", "units", "users")}
+        items = data.get("positions") or []
+        if not isinstance(items, list):
+            raise InvalidInput(_("audience.positions 的每一项须为 {unit_id, position}"),
+                               field="audience.positions")
+        # Each subtree and each position is one branch of one SQL condition
+        # (membership_clause): SQLite refuses a condition of about 1,000.
+        if len(lists["subtrees"]) + len(items) > BRANCHES_MAX:
+            field = "audience.positions" if items else "audience.subtrees"
+            raise InvalidInput(_("下级范围与职务合计最多 %(limit)s 项", limit=BRANCHES_MAX), field=field)
         positions = []
-        for item in data.get("positions") or []:
-            if not isinstance(item, dict) or not isinstance(item.get("unit_id"), int):
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("unit_id"), int) \
+                    or isinstance(item["unit_id"], bool) or not 0 < item["unit_id"] < 2**31:
                 raise InvalidInput(_("audience.positions 的每一项须为 {unit_id, position}"),
                                    field="audience.positions")
             positions.append((item["unit_id"], clean_text(item.get("position"), "audience.positions",
