@@ -62,7 +62,8 @@ class Config:
     # Rate limits (docs/SECURITY.md "Rate limits"): Flask-Limiter's notation, ";" between
     # several ("30 per minute;300 per hour"), "off" for none. Counted in this process's
     # memory, or in Redis when HUB_REDIS_URL is set (shared by every hub process).
-    SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("HUB_SIGN_IN_LIMIT_PER_ADDRESS") or "30 per minute"
+    SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("HUB_SIGN_IN_LIMIT_PER_ADDRESS") or \
+        "20 per 10 seconds;200 per hour"
     SIGN_IN_LIMIT_PER_LOGIN = os.environ.get("HUB_SIGN_IN_LIMIT_PER_LOGIN") or "10 per minute"
     SEARCH_LIMIT_PER_PERSON = os.environ.get("HUB_SEARCH_LIMIT_PER_PERSON") or "30 per minute"
     # A search of one or two characters (no trigram index) reads at most this many of the

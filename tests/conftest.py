@@ -49,6 +49,9 @@ def base_config(tmp_path, uri: str) -> dict[str, Any]:
         "SIGN_IN_LIMIT_PER_ADDRESS": "off",
         "SIGN_IN_LIMIT_PER_LOGIN": "off",
         "SEARCH_LIMIT_PER_PERSON": "off",
+        # Uploads keep a 1 GiB floor of free space in production; a test machine
+        # may have less. tests/channels/test_upload_limits.py sets it where tested.
+        "STORAGE_MIN_FREE_BYTES": 16 * 1024 * 1024,
     }
 
 

@@ -108,7 +108,14 @@ def _login_key(login: str) -> str:
 
 def check_sign_in(login: str | None) -> None:
     """One sign-in attempt (a password or a code step) from this client for
-    `login`: 429 when the client's address or the login is over its limit."""
+    `login`: 429 when the client's address or the login is over its limit. A
+    client with a valid, unlocked device cookie for the login is not counted:
+    it signed in here before, and its own failures lock only its cookie — so a
+    guesser elsewhere (or an office's NAT address busy at 8:30) never keeps a
+    person out of their own browser."""
+    device = device_for(login)
+    if device is not None and device_locked(device) is False:
+        return
     waits = [_hit("sign-in-address", request.remote_addr or "", _items("SIGN_IN_LIMIT_PER_ADDRESS"))]
     if login:
         waits.append(_hit("sign-in-login", _login_key(login), _items("SIGN_IN_LIMIT_PER_LOGIN")))

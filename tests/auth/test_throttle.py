@@ -96,6 +96,23 @@ def test_search_is_limited_per_person(make_app, database_uri):
 
 # ---- The device cookie -------------------------------------------------------------------------------
 
+def test_a_guesser_over_the_limits_does_not_keep_the_owners_browser_out(make_app, database_uri):
+    """The limits count clients without a device cookie for the login: the
+    owner's own browser signs in while a guesser on the same address (an office
+    NAT) and at the same login is held at 429."""
+    app = make_app(database_uri, SIGN_IN_LIMIT_PER_ADDRESS="3 per minute",
+                   SIGN_IN_LIMIT_PER_LOGIN="3 per minute")
+    owner, guesser = app.test_client(), app.test_client()
+    assert sign_in(owner, "sl_leader").status_code == 302           # leaves the device cookie
+    owner.post("/auth/logout")
+    for _ in range(3):
+        guesser_answer = sign_in(guesser, "sl_leader", "guess")
+    assert_limited(sign_in(guesser, "sl_leader", "guess"))
+    assert_limited(sign_in(app.test_client(), "sl_leader"))        # a new browser waits too
+    assert sign_in(owner, "sl_leader").status_code == 302           # the owner's does not
+    assert guesser_answer.status_code in (401, 429)
+
+
 def test_an_account_locked_by_someone_else_still_lets_its_owners_browser_in(app):
     owner, attacker = app.test_client(), app.test_client()
     assert sign_in(owner, "sl_leader").status_code == 302          # leaves the device cookie
