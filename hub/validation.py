@@ -72,7 +72,7 @@ def unstorable_field(data: Any, name: str | None = None) -> str | None:
 
 
 # Bounds on every JSON value that comes in (HTTP bodies through the app's JSON
-# provider, Socket.IO payloads through SocketJSON in hub/realtime.py): a body
+# provider, Socket.IO payloads through SocketJSON in hub/realtime/events.py): a body
 # nested deeper than this, an integer that does not fit the database's INTEGER
 # column, or a list longer than this is a 400 naming the field, before any
 # view or handler sees it. Domains bound their own lists more tightly.

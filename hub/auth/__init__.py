@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     from hub.auth import api, second_factor, sessions, sockets, views  # noqa: F401 (sockets: listeners)
     from hub.auth.actions import user_for_token
 
+    sockets.register_connect()
     app.register_blueprint(views.bp, url_prefix="/auth")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 

@@ -19,15 +19,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import request
 from flask import session as flask_session
+from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError
-from sqlalchemy.orm import Session
+from flask_socketio import ConnectionRefusedError, disconnect, join_room
+from sqlalchemy.orm import Session, joinedload
 
 from hub.auth import sessions
 from hub.auth.actions import valid_token
+from hub.errors import NotAuthenticated
+from hub.extensions import db, socketio
 from hub.org.models import User
-from hub.realtime import disconnect_on_commit, sign_in_room, token_room, user_room
+from hub.realtime import (disconnect_on_commit, end_socket_at, person_loader, rooms_for, sign_in_room,
+                          token_room, user_room)
 
 
 @dataclass
@@ -93,3 +98,40 @@ def _end_sockets_of_ended_sessions(session: Session, flush_context) -> None:
     for obj in session.dirty:
         if isinstance(obj, User) and sa.inspect(obj).attrs.session_version.history.has_changes():
             disconnect_on_commit(user_room(obj.id), session)
+
+
+def on_connect(auth: dict | None = None) -> bool:
+    """A socket connects with a token or the session cookie (authenticate_socket
+    refuses otherwise), joins its person's rooms and those of what authenticated
+    it, and is set to end when that would."""
+    who = authenticate_socket(auth)          # refuses with ConnectionRefusedError
+    # Flask-SocketIO keeps a per-connection copy of the session: remember who
+    # this socket is and until when, whichever way it authenticated.
+    flask_session.update(who.remember())
+    for room in sorted(rooms_for(who.user) | who.rooms):
+        join_room(room)
+    end_socket_at(request.sid, who.deadline)
+    return True
+
+
+def register_connect() -> None:
+    """Attach the connect handler to the current Socket.IO server (each
+    create_app makes a new one), and teach the rooms how to load a person."""
+    socketio.on_event("connect", on_connect)
+    if not person_loader:
+        person_loader.append(lambda user_id: db.session.get(User, user_id))
+
+
+def socket_user():
+    """The person behind the current Socket.IO event (set at connect). A socket
+    whose session or token has ended meanwhile is closed here, and the event
+    refused, even if the push that should have closed it was lost."""
+    user_id = flask_session.get("socket_user_id")
+    # With the memberships in the same query: every handler checks access with
+    # them (see docs/PERFORMANCE.md "Real time").
+    user = db.session.get(User, user_id, options=[joinedload(User.memberships)]) \
+        if user_id else None
+    if user is None or not socket_still_valid(user, flask_session):
+        disconnect()
+        raise NotAuthenticated(_("登录已失效，请重新登录"))
+    return user

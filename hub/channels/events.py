@@ -1,4 +1,6 @@
-"""Socket.IO handlers for channels: thin — parse, access, one action, answer."""
+"""Socket.IO handlers for channels: thin — parse, access, one action, answer.
+A HubError raised here is answered {"error": {...}} by hub.realtime's error
+handler, after a rollback."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,31 +8,26 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import inspect
 
+from hub.auth.sockets import socket_user
 from hub.channels import messages
 from hub.channels.access import access_channel
 from hub.channels.messages import Acknowledged, MessageDraft
-from hub.errors import HubError, InvalidInput
-from hub.extensions import db
-from hub.realtime import on_event, socket_user
+from hub.errors import InvalidInput
+from hub.realtime import on_event
 
 
 def on_send(data: Any) -> dict[str, Any]:
-    """Post a message. The answer carries the id only after the commit; an
-    error answers {"error": {...}} instead."""
-    try:
-        user = socket_user()
-        if not isinstance(data, dict) or not isinstance(data.get("channel_id"), int):
-            raise InvalidInput(_("缺少 channel_id"), field="channel_id")
-        channel = access_channel(user, data["channel_id"])
-        draft = MessageDraft.from_json(data)
-        result, _posted = messages.post_message(user, channel, draft)
-        if isinstance(result, Acknowledged):
-            return {"acknowledged": result.message.id}
-        # post_message committed, which expired `result`: its id needs no reload.
-        return {"id": inspect(result).identity[0], "client_msg_id": draft.client_msg_id}
-    except HubError as problem:
-        db.session.rollback()
-        return problem.to_json()
+    """Post a message. The answer carries the id only after the commit."""
+    user = socket_user()
+    if not isinstance(data, dict) or not isinstance(data.get("channel_id"), int):
+        raise InvalidInput(_("缺少 channel_id"), field="channel_id")
+    channel = access_channel(user, data["channel_id"])
+    draft = MessageDraft.from_json(data)
+    result, _posted = messages.post_message(user, channel, draft)
+    if isinstance(result, Acknowledged):
+        return {"acknowledged": result.message.id}
+    # post_message committed, which expired `result`: its id needs no reload.
+    return {"id": inspect(result).identity[0], "client_msg_id": draft.client_msg_id}
 
 
 def register_events() -> None:
