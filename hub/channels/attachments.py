@@ -11,8 +11,11 @@ import shutil
 import time
 import unicodedata
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -147,13 +150,33 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
     return attachment
 
 
+@dataclass(frozen=True)
+class FileHolder:
+    """A domain that carries uploaded files beyond messages (notices, documents):
+    its link table's attachment column, the ids of its objects carrying a file,
+    and whether a person may open one of them. Domains register theirs
+    (register_file_holder), the way they add socket rooms: this module imports
+    none of them."""
+
+    kind: str
+    link_column: Any                                  # e.g. NoticeAttachment.attachment_id
+    holders: Callable[[int], list[int]]               # attachment id -> ids of the objects
+    may_open: Callable[[User, int], bool]             # person, object id -> may open it
+
+
+FILE_HOLDERS: dict[str, FileHolder] = {}
+
+
+def register_file_holder(holder: FileHolder) -> None:
+    FILE_HOLDERS[holder.kind] = holder
+
+
 def _unattached():
-    """SQL condition: an attachment on no message, notice or document."""
-    from hub.documents.models import DocumentFile       # documents build on channels, not the reverse
-    from hub.notices.models import NoticeAttachment
-    return (Attachment.message_id.is_(None)
-            & ~exists().where(NoticeAttachment.attachment_id == Attachment.id)
-            & ~exists().where(DocumentFile.attachment_id == Attachment.id))
+    """SQL condition: an attachment on no message, nor on any registered holder's object."""
+    condition = Attachment.message_id.is_(None)
+    for holder in FILE_HOLDERS.values():
+        condition = condition & ~exists().where(holder.link_column == Attachment.id)
+    return condition
 
 
 def _check_quota(uploader: User, size: int) -> None:
@@ -239,22 +262,10 @@ def _remove_orphan_files(folder: Path, cutoff) -> int:
     return removed
 
 
-def _notice_ids(attachment_id: int) -> list[int]:
-    from hub.notices.models import NoticeAttachment     # notices build on channels, not the reverse
-    return list(db.session.scalars(select(NoticeAttachment.notice_id)
-                                   .where(NoticeAttachment.attachment_id == attachment_id)))
-
-
-def _document_ids(attachment_id: int) -> list[int]:
-    from hub.documents.models import DocumentFile       # documents build on channels, not the reverse
-    return list(db.session.scalars(select(DocumentFile.document_id)
-                                   .where(DocumentFile.attachment_id == attachment_id)))
-
-
 def is_unused(attachment: Attachment) -> bool:
     """On no message, notice or document yet: its uploader may still attach it."""
-    return attachment.message_id is None and not _notice_ids(attachment.id) \
-        and not _document_ids(attachment.id)
+    return attachment.message_id is None and not any(holder.holders(attachment.id)
+                                                     for holder in FILE_HOLDERS.values())
 
 
 def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]:
@@ -272,30 +283,19 @@ def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]
             raise not_found("attachment") from None         # an attachment's 404 speaks of attachments
         if message.withdrawn_at is not None:
             raise not_found("attachment")
-    elif notice_ids := _notice_ids(attachment.id):
-        if not any(_may_open_notice(user, notice_id) for notice_id in notice_ids):
-            raise not_found("attachment")
-    elif document_ids := _document_ids(attachment.id):
-        if not any(_may_open_document(user, document_id) for document_id in document_ids):
+    elif carried := _carried_by(attachment.id):
+        holder, ids = carried
+        if not any(holder.may_open(user, object_id) for object_id in ids):
             raise not_found("attachment")
     elif attachment.uploader_id != user.id:
         raise not_found("attachment")
     return attachment, _folder() / attachment.storage_name
 
 
-def _may_open_notice(user: User, notice_id: int) -> bool:
-    from hub.notices.queries import access_notice
-    try:
-        access_notice(user, notice_id)
-    except NotFound:
-        return False
-    return True
-
-
-def _may_open_document(user: User, document_id: int) -> bool:
-    from hub.documents.queries import access_document
-    try:
-        access_document(user, document_id)
-    except NotFound:
-        return False
-    return True
+def _carried_by(attachment_id: int) -> tuple[FileHolder, list[int]] | None:
+    """The first registered holder whose objects carry the attachment, and their ids."""
+    for holder in FILE_HOLDERS.values():
+        ids = holder.holders(attachment_id)
+        if ids:
+            return holder, ids
+    return None

@@ -11,8 +11,8 @@ from sqlalchemy import String, and_, cast, exists, func, or_, select, union, uni
 from sqlalchemy.orm import aliased, selectinload
 
 from hub.db import utcnow
-from hub.documents.models import (Document, DocumentIssuer, DocumentRecipient, DocumentStatus, DocumentTask,
-                                  RecipientStatus, TaskKind)
+from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient, DocumentStatus,
+                                  DocumentTask, RecipientStatus, TaskKind)
 from hub.errors import InvalidInput, NotFound, not_found
 from hub.extensions import db
 from hub.org.models import Role, Unit, User
@@ -302,3 +302,19 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), TZ)
+
+
+# ---- Files on documents (registered with hub.channels.attachments) -----------------------------
+
+def documents_carrying(attachment_id: int) -> list[int]:
+    """The document an uploaded file is the body or an attachment of."""
+    return list(db.session.scalars(select(DocumentFile.document_id)
+                                   .where(DocumentFile.attachment_id == attachment_id)))
+
+
+def may_open_document(user: User, document_id: int) -> bool:
+    try:
+        access_document(user, document_id)
+    except NotFound:
+        return False
+    return True

@@ -7,7 +7,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.notices import api, views
+    from hub.channels.attachments import FileHolder, register_file_holder
+    from hub.notices import api, queries, views
+    from hub.notices.models import NoticeAttachment
+    register_file_holder(FileHolder("notice", NoticeAttachment.attachment_id, queries.notices_carrying,
+                                    queries.may_open_notice))
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(views.bp, url_prefix="/notices")
     # The digest, the sender-burden view and the suggestion box (pages and JSON).

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import Select, and_, exists, func, or_, select
 
 from hub.db import utcnow
-from hub.errors import not_found
+from hub.errors import NotFound, not_found
 from hub.extensions import db
 from hub.notices.audience import notices_reaching
-from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedback, Receipt
+from hub.notices.models import (FeedbackKind, Notice, NoticeAttachment, NoticeAudience, NoticeFeedback,
+                                Receipt)
 from hub.org.models import User
 from hub.permissions import can_admin_unit
 
@@ -116,3 +117,19 @@ def feedback_counts(notice: Notice) -> dict[str, int]:
     counts = {kind.value: 0 for kind in FeedbackKind}
     counts.update({kind: n for kind, n in rows})
     return counts
+
+
+# ---- Files on notices (registered with hub.channels.attachments) -------------------------------
+
+def notices_carrying(attachment_id: int) -> list[int]:
+    """The notices that carry an uploaded file (a correction keeps its version's files)."""
+    return list(db.session.scalars(select(NoticeAttachment.notice_id)
+                                   .where(NoticeAttachment.attachment_id == attachment_id)))
+
+
+def may_open_notice(user: User, notice_id: int) -> bool:
+    try:
+        access_notice(user, notice_id)
+    except NotFound:
+        return False
+    return True
