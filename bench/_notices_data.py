@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import Column, Integer, MetaData, Table, UniqueConstraint, insert, select
 
 from hub import create_app
-from hub.auth.passwords import hash_password
+from hub.passwords import hash_password
 from hub.db import utcnow
 from hub.extensions import db
 from hub.migrate import upgrade

@@ -65,7 +65,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from _notices_data import SURNAMES, GIVEN, make_app  # noqa: E402
 from config import Config  # noqa: E402
 from hub.auth.actions import issue_token  # noqa: E402
-from hub.auth.passwords import hash_password  # noqa: E402
+from hub.passwords import hash_password  # noqa: E402
 from hub.db import utcnow  # noqa: E402
 from hub.documents import actions, queries  # noqa: E402
 from hub.documents.models import (Document, DocumentIssuer, DocumentRecipient, DocumentStatus,  # noqa: E402

@@ -69,7 +69,7 @@ from realtime import (ROOT, LoadClient, Server, WorkerGone, cpu_seconds, own_cpu
 sys.path.insert(0, str(ROOT))
 from hub import create_app  # noqa: E402
 from hub.auth.actions import issue_token  # noqa: E402
-from hub.auth.passwords import hash_password  # noqa: E402
+from hub.passwords import hash_password  # noqa: E402
 from hub.extensions import db  # noqa: E402
 from hub.migrate import upgrade  # noqa: E402
 from hub.org.models import Membership, Role, RoleGrant, Unit, UnitKind, User  # noqa: E402

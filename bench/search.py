@@ -78,7 +78,7 @@ def populate(messages: int, channels: int, readable: int) -> User:
     for village in villages:
         village.path = f"{county.path}{village.id}/"
     ensure_unit_channels()
-    from hub.auth.passwords import hash_password
+    from hub.passwords import hash_password
     reader = User(login="bench_reader", name="读者", password_hash=hash_password(PASSWORD))
     reader.memberships = [Membership(unit=v, is_primary=i == 0)
                           for i, v in enumerate(rng.sample(villages, readable))]

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from hub.audit import record_audit
-from hub.auth.passwords import hash_password
+from hub.passwords import hash_password
 from hub.extensions import db
 from hub.org.actions import units_created
 from hub.org.models import Membership, Role, RoleGrant, Unit, UnitKind, User

@@ -59,7 +59,7 @@ def base_config(tmp_path, uri: str) -> dict[str, Any]:
 def password_hash(tmp_path_factory) -> str:
     app = create_app(base_config(tmp_path_factory.mktemp("hash"), "sqlite://"))
     with app.app_context():
-        from hub.auth.passwords import hash_password
+        from hub.passwords import hash_password
         return hash_password(PASSWORD)
 
 

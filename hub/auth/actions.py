@@ -18,12 +18,12 @@ from hub.audit import record_audit
 from hub.auth import throttle
 from hub.auth.models import ApiToken, EndedSignIn
 from hub.auth.throttle import Device
-from hub.auth.passwords import (check_password_policy, hash_password, needs_rehash,
-                                verify_password)
 from hub.db import utcnow
 from hub.errors import HubError, InvalidInput
 from hub.extensions import db
 from hub.org.models import User
+from hub.passwords import (apply_new_password, check_password_policy, hash_password, needs_rehash,
+                           verify_password)
 from hub.realtime import disconnect_on_commit, sign_in_room, token_room
 
 # One message for every refused sign-in (wrong password, unknown login, locked,
@@ -196,23 +196,8 @@ def revoke_token(raw: str) -> None:
 
 
 def end_sessions(user: User) -> None:
-    """Every browser session, API token and socket of `user` ends (caller commits).
-
-    Bumping the session version is what ends them: the user loader refuses an
-    older version, and hub.auth.sockets disconnects the person's sockets when a
-    commit changes it."""
-    user.session_version = (user.session_version or 0) + 1
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-
-
-def apply_new_password(user: User, new_password: str, *, must_change: bool) -> None:
-    """Store a new password hash; end every session and token (caller commits)."""
-    user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
-    user.must_change_password = must_change
-    user.failed_logins = 0
-    user.locked_until = None
-    end_sessions(user)
+    """Every browser session, API token and socket of `user` ends (caller commits)."""
+    user.end_sessions()
 
 
 def change_own_password(user: User, current_password: str, new_password: str) -> None:

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from hub.api import api_login_required, json_body
 from hub.auth import actions, second_factor, throttle
-from hub.auth.passwords import password_expired
+from hub.passwords import password_expired
 from hub.errors import InvalidInput
 from hub.extensions import csrf
 from hub.org.serialize import user_json

@@ -20,7 +20,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from hub.auth.passwords import password_expired
+from hub.passwords import password_expired
 from hub.db import utcnow
 from hub.errors import PasswordChangeRequired
 from hub.extensions import db

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from hub.auth import sessions
 from hub.auth.actions import valid_token
+from hub.auth.models import ApiToken
 from hub.errors import NotAuthenticated
 from hub.extensions import db, socketio
 from hub.org.models import User
@@ -91,13 +92,17 @@ def socket_still_valid(user: User, data: Mapping[str, Any]) -> bool:
 
 @sa.event.listens_for(Session, "after_flush")
 def _end_sockets_of_ended_sessions(session: Session, flush_context) -> None:
-    """Whatever bumps a person's session version (password change or reset,
-    disabling the account, resetting the second factor — see
-    actions.end_sessions and hub.org.people) also closes their sockets, once the
-    transaction commits."""
-    for obj in session.dirty:
-        if isinstance(obj, User) and sa.inspect(obj).attrs.session_version.history.has_changes():
-            disconnect_on_commit(user_room(obj.id), session)
+    """Whatever bumps a person's session version (User.end_sessions: a password
+    change or reset, disabling the account, resetting the second factor, a grant
+    that needs a second factor) also deletes their API tokens, in the same
+    transaction, and closes their sockets once it commits."""
+    ended = [obj.id for obj in session.dirty
+             if isinstance(obj, User) and sa.inspect(obj).attrs.session_version.history.has_changes()]
+    if not ended:
+        return
+    session.connection().execute(sa.delete(ApiToken).where(ApiToken.user_id.in_(ended)))
+    for user_id in ended:
+        disconnect_on_commit(user_room(user_id), session)
 
 
 def on_connect(auth: dict | None = None) -> bool:

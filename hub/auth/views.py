@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from hub.auth import actions, second_factor, sessions, throttle
-from hub.auth.passwords import HashingBusy
-from hub.auth.passwords import password_expired
+from hub.passwords import HashingBusy
+from hub.passwords import password_expired
 from hub.errors import HubError, InvalidInput
 from hub.redirects import local_target
 

@@ -10,8 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.audit import record_audit
-from hub.auth.actions import apply_new_password
-from hub.auth.passwords import check_password_policy
+from hub.passwords import apply_new_password, check_password_policy
 from hub.errors import Conflict, InvalidInput
 from hub.extensions import db
 from hub.org.models import ROLE_LABELS, Role, RoleGrant, User

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from hub.audit import record_audit
-from hub.auth.passwords import check_password_policy, hash_password
+from hub.passwords import check_password_policy, hash_password
 from hub.db import utcnow
 from hub.errors import Conflict, InvalidInput
 from hub.extensions import db

@@ -142,6 +142,13 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
+    def end_sessions(self) -> None:
+        """Every browser session, API token and socket of the person ends (the
+        caller commits): the session version moves on, so the user loader
+        refuses older sessions, and hub.auth deletes the person's tokens and
+        closes their sockets in the same flush (hub/auth/sockets.py)."""
+        self.session_version = (self.session_version or 0) + 1
+
     @property
     def primary_membership(self) -> Membership | None:
         for membership in self.memberships:

@@ -8,8 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.audit import record_audit
-from hub.auth.actions import apply_new_password
-from hub.auth.passwords import check_password_policy, hash_password
+from hub.passwords import apply_new_password, check_password_policy, hash_password
 from hub.errors import Conflict, NotAllowed
 from hub.extensions import db
 from hub.org.models import Membership, Role, Unit, User
@@ -83,7 +82,7 @@ def update_person(actor: User, person: User, *, name: str | None = None,
         if person.id == actor.id and not active:
             raise Conflict(_("不能停用自己的账号"), field="active")
         person.active = active
-        person.session_version = (person.session_version or 0) + 1
+        person.end_sessions()
         resync_rooms_on_commit([person.id])
         action = "person.enabled" if active else "person.disabled"
     if person_snapshot(person) != before:

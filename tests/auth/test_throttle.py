@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from hub.auth import passwords
+from hub import passwords
 from hub.db import utcnow
 from hub.extensions import db
 from hub.org.models import User

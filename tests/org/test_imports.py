@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from config import Config
 from hub.audit import AuditEntry
-from hub.auth.passwords import verify_password
+from hub.passwords import verify_password
 from hub.extensions import db
 from hub.org.imports import import_people, import_units
 from hub.org.models import Unit, User

@@ -140,3 +140,14 @@ def password_expired(user) -> bool:
         return False
     since = user.password_changed_at or user.created_at
     return since is not None and utcnow() - since > timedelta(days=days)
+
+
+def apply_new_password(user, new_password: str, *, must_change: bool) -> None:
+    """Store a new password hash for `user` (a hub.org User) and end every
+    session, token and socket of theirs (the caller commits)."""
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = must_change
+    user.failed_logins = 0
+    user.locked_until = None
+    user.end_sessions()
