@@ -1,10 +1,9 @@
 """Every model module, imported once so the metadata is complete (Alembic, tests)."""
 from hub.audit import AuditEntry  # noqa: F401
 from hub.auth.models import ApiToken  # noqa: F401
-from hub.org.models import Membership, RoleGrant, Unit, User  # noqa: F401
-from hub.org.schedule import Holiday, PersonalQuiet, WorkingHours  # noqa: F401
+from hub.org.models import Holiday, Membership, PersonalQuiet, RoleGrant, Unit, User, WorkingHours  # noqa: F401,E501
 from hub.notices.models import FeedbackKind, Notice, NoticeAudience, NoticeFeedback, Receipt  # noqa: F401,E501
-from hub.notices.suggestions import Suggestion  # noqa: F401
+from hub.notices.models import Suggestion  # noqa: F401
 from hub.channels.models import (Attachment, Channel, ChannelRead, ChannelTarget,  # noqa: F401
                                  Mention, Message, MessageAck, MessageEdit)
 from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient,  # noqa: F401

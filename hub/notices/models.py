@@ -146,3 +146,21 @@ class NoticeFeedback(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     # The day only: an exact time could be matched against read times.
     created_on: Mapped[date] = mapped_column(Date, default=lambda: datetime.now(TZ).date())
+
+
+# ---- The suggestion box (hub/notices/suggestions.py) -----------------------------------------------
+
+SUGGESTION_MAX = 2000
+CONTACT_MAX = 200
+
+
+class Suggestion(db.Model):
+    """One suggestion (意见), anonymous unless the writer left a contact."""
+
+    __tablename__ = "suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str] = mapped_column(String(SUGGESTION_MAX))
+    # The day only, in Beijing time: an exact time could identify the writer.
+    created_on: Mapped[date] = mapped_column(Date, default=lambda: datetime.now(TZ).date())
+    contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX))

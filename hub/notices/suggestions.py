@@ -9,34 +9,18 @@ audit entry naming the writer.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Date, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from hub.errors import InvalidInput, NotAllowed
 from hub.extensions import db
+from hub.notices.models import CONTACT_MAX, SUGGESTION_MAX, Suggestion
 from hub.org.models import User
-from hub.times import TZ
 from hub.validation import clean_text
 
-SUGGESTION_MAX = 2000
-CONTACT_MAX = 200
 LIST_MAX = 200
-
-
-class Suggestion(db.Model):
-    """One suggestion (意见), anonymous unless the writer left a contact."""
-
-    __tablename__ = "suggestions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    body: Mapped[str] = mapped_column(String(SUGGESTION_MAX))
-    # The day only, in Beijing time: an exact time could identify the writer.
-    created_on: Mapped[date] = mapped_column(Date, default=lambda: datetime.now(TZ).date())
-    contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX))
 
 
 def _clean_body(value: Any) -> str:

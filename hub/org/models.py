@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 from flask_login import UserMixin
-from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
+from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Time,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -223,3 +223,45 @@ class RoleGrant(db.Model):
     @property
     def label(self) -> str:
         return _(ROLE_LABELS.get(self.role, self.role))
+
+
+# ---- Working hours and quiet time (hub/org/schedule.py reads them) --------------------------------
+
+DEFAULT_DAYS = "12345"                  # ISO weekdays, Monday = 1
+DEFAULT_START, DEFAULT_END = time(8, 30), time(17, 30)
+
+
+class WorkingHours(db.Model):
+    """A unit's own working hours; units without a row inherit from above."""
+
+    __tablename__ = "working_hours"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    days: Mapped[str] = mapped_column(String(7), default=DEFAULT_DAYS)
+    start: Mapped[time] = mapped_column(Time, default=DEFAULT_START)
+    end: Mapped[time] = mapped_column(Time, default=DEFAULT_END)
+
+
+class Holiday(db.Model):
+    """A day off (or, with is_workday, an adjusted working day) for everyone
+    (unit_id NULL) or for one unit's subtree."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("day", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    is_workday: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PersonalQuiet(db.Model):
+    """A person's own extra quiet window each day (may wrap midnight), and
+    whether their whole weekend is quiet."""
+
+    __tablename__ = "personal_quiet"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    start: Mapped[time | None] = mapped_column(Time)
+    end: Mapped[time | None] = mapped_column(Time)

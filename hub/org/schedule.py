@@ -12,51 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Date, ForeignKey, String, Time, UniqueConstraint, or_, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import or_, select
 
 from hub.extensions import db
-from hub.org.models import Unit, User
+from hub.org.models import (DEFAULT_DAYS, DEFAULT_END, DEFAULT_START, Holiday,
+                            PersonalQuiet, Unit, User, WorkingHours)
 from hub.times import TZ
-
-DEFAULT_DAYS = "12345"                  # ISO weekdays, Monday = 1
-DEFAULT_START, DEFAULT_END = time(8, 30), time(17, 30)
-
-
-class WorkingHours(db.Model):
-    """A unit's own working hours; units without a row inherit from above."""
-
-    __tablename__ = "working_hours"
-
-    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
-    days: Mapped[str] = mapped_column(String(7), default=DEFAULT_DAYS)
-    start: Mapped[time] = mapped_column(Time, default=DEFAULT_START)
-    end: Mapped[time] = mapped_column(Time, default=DEFAULT_END)
-
-
-class Holiday(db.Model):
-    """A day off (or, with is_workday, an adjusted working day) for everyone
-    (unit_id NULL) or for one unit's subtree."""
-
-    __tablename__ = "holidays"
-    __table_args__ = (UniqueConstraint("day", "unit_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date, index=True)
-    name: Mapped[str] = mapped_column(String(50))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
-    is_workday: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class PersonalQuiet(db.Model):
-    """A person's own extra quiet window each day (may wrap midnight), and
-    whether their whole weekend is quiet."""
-
-    __tablename__ = "personal_quiet"
-
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    start: Mapped[time | None] = mapped_column(Time)
-    end: Mapped[time | None] = mapped_column(Time)
 
 LOOKAHEAD_DAYS = 60            # schedule_for() loads holidays within this many days of today
 

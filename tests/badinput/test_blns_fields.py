@@ -21,7 +21,7 @@ import pytest
 from hub.channels.models import CHANNEL_NAME_MAX, TOPIC_MAX
 from hub.documents.models import NOTES_MAX
 from hub.notices.models import REASON_MAX, SUMMARY_MAX, TITLE_MAX
-from hub.notices.suggestions import CONTACT_MAX
+from hub.notices.models import CONTACT_MAX
 from hub.org.people import NAME_MAX, POSITION_MAX
 from tests.badinput.fields import as_json, blns, exact, executable_markup, exercise, line, paragraphs
 

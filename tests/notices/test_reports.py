@@ -14,7 +14,7 @@ from hub.extensions import db, socketio
 from hub.jobs import run_due_jobs
 from hub.notices.digest import default_day, digest_for
 from hub.notices.models import Notice
-from hub.notices.suggestions import Suggestion
+from hub.notices.models import Suggestion
 from hub.org.models import User
 from hub.org.schedule import Schedule
 from hub.times import TZ
