@@ -15,12 +15,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from hub.validation import ID_MAX
+
 
 class IdConverter(IntegerConverter):
     """A database id in a URL: 1 to 2**31 - 1."""
 
     def __init__(self, url_map, **kwargs) -> None:
-        super().__init__(url_map, min=1, max=2**31 - 1)
+        super().__init__(url_map, min=1, max=ID_MAX)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -54,8 +56,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # database's integer column: an absurd number is a 404, not a driver overflow.
     app.url_map.converters["int"] = app.url_map.converters["id"] = IdConverter
 
-    from hub import i18n
+    from hub import i18n, times
     i18n.register(app)
+    times.register_filters(app)
     from hub.auth import throttle
     throttle.init_app(app)               # rate limits and device cookies (Flask-Limiter)
 

@@ -13,16 +13,7 @@ from hub.channels.attachments import store_attachment
 from hub.channels.models import Attachment
 from hub.extensions import db
 from hub.org.models import User
-
-ID_MAX = 2**31 - 1
-
-
-def as_id(value: Any) -> int | None:
-    """A database id typed as ASCII digits, or None."""
-    value = str(value or "").strip()
-    ok = value.isascii() and value.isdigit() and len(value) <= 10 and 0 < int(value) <= ID_MAX
-    return int(value) if ok else None
-
+from hub.validation import ID_MAX, as_id  # noqa: F401  (the pages' forms read them here)
 
 def form_ids(form: MultiDict, name: str) -> list[int]:
     """The ids under `name`, duplicates and junk dropped, order kept."""

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from hub.errors import NotAllowed, not_found
 from hub.extensions import db
 from hub.org.models import ROLE_LABELS, Role, Unit, User
+from hub.validation import is_id
 
 # The three global duties: each held by a different person.
 GLOBAL_DUTIES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
@@ -161,12 +162,11 @@ def can_view_account(user: User, person: User) -> bool:
 # ---- Access helpers ---------------------------------------------------------------------------
 
 def _unit(unit_id: int) -> Unit | None:
-    return db.session.get(Unit, unit_id) if isinstance(unit_id, int) and 0 < unit_id < 2**31 else None
+    return db.session.get(Unit, unit_id) if is_id(unit_id) else None
 
 
 def _person(person_id: int) -> User | None:
-    return db.session.get(User, person_id) if isinstance(person_id, int) and 0 < person_id < 2**31 \
-        else None
+    return db.session.get(User, person_id) if is_id(person_id) else None
 
 
 def access_unit(user: User, unit_id: int) -> Unit:

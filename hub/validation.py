@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from datetime import date
 from itertools import accumulate
 from typing import Any
 
@@ -79,6 +80,7 @@ def unstorable_field(data: Any, name: str | None = None) -> str | None:
 JSON_MAX_DEPTH = 32
 JSON_MAX_LIST = 1000
 INT_MAX = 2**31 - 1              # PostgreSQL's integer (and every id column)
+ID_MAX = INT_MAX
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
@@ -204,11 +206,35 @@ def clean_int(value: Any, field: str, label: str, *, required: bool = True) -> i
     return number
 
 
+def is_id(value: Any) -> bool:
+    """A database id as JSON gives it: an integer (not a boolean) from 1 to ID_MAX."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
+
+
+def as_id(value: Any) -> int | None:
+    """A database id typed as ASCII digits (a form field, a query parameter), or
+    None: no int() on odd input, nothing beyond the id column's range."""
+    value = str(value or "").strip()
+    ok = value.isascii() and value.isdigit() and len(value) <= 10 and 0 < int(value) <= ID_MAX
+    return int(value) if ok else None
+
+
+def parse_date(value: Any, name: str) -> date | None:
+    """A YYYY-MM-DD date, or None when empty; anything else is a 400 naming `name`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidInput(_("日期格式应为 YYYY-MM-DD"), field=name)
+
+
 def clean_id_list(value: Any, field: str, *, limit: int = 100) -> list[int]:
     """A JSON list of ids (positive integers, at most `limit`), duplicates dropped, order kept."""
     value = value or []
-    if not isinstance(value, list) or len(value) > limit or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31 for v in value):
+    if not isinstance(value, list) or len(value) > limit or not all(is_id(v) for v in value):
         raise InvalidInput(_("%(field)s 必须是 id 列表（最多 %(limit)s 个）", field=field, limit=limit),
                            field=field)
     return list(dict.fromkeys(value))

@@ -5,7 +5,6 @@ views_imports.py and views_audit.py, all on this one `admin` blueprint.
 """
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,12 +16,11 @@ from hub.org import queries
 from hub.org.models import UNIT_KIND_LABELS, Unit, User
 from hub.permissions import (admin_scope, can_admin_person, can_manage_roles, is_any_admin,
                              roles_scope)
-from hub.times import TZ
+from hub.validation import as_id
 
 bp = Blueprint("admin", __name__)
 
 
-ID_MAX = 2**31 - 1
 SEARCH_LIMIT = 30
 TERM_MAX = 100
 
@@ -46,18 +44,9 @@ def admin_navigation() -> dict:
     return {"can_admin": can_admin, "admin_duties": lambda: duties(current_user)}
 
 
-@bp.app_template_filter("local_time")
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    """A stored UTC time as Beijing time (Asia/Shanghai), which is what people read."""
-    return value.astimezone(TZ).strftime(fmt) if value else ""
-
-
 def arg_id(name: str) -> int | None:
     """An id from the query string or form, or None when absent or not a usable id."""
-    value = request.values.get(name, "").strip()
-    if not value.isdigit() or not 0 < int(value) <= ID_MAX:
-        return None
-    return int(value)
+    return as_id(request.values.get(name, ""))
 
 
 def search_term(name: str = "q") -> str:

@@ -23,7 +23,7 @@ from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, not_found
 from hub.extensions import db
 from hub.org.models import Membership, User
 from hub.realtime import channel_room, emit_on_commit, user_room
-from hub.validation import clean_id_list
+from hub.validation import clean_id_list, is_id
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _optional_id(data: dict, name: str) -> int | None:
     value = data.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+    if not is_id(value):
         raise InvalidInput(_("%(field)s 必须是有效的 id", field=name), field=name)
     return value
 

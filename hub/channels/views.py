@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -28,9 +27,9 @@ from hub.errors import HubError, InvalidInput
 from hub.extensions import db
 from hub.org import queries as org_queries
 from hub.org.models import Role, Unit, User
-from hub.times import TZ
 from hub.permissions import access_person, access_unit, admin_scope, require_any_admin
 from hub.redirects import local_target
+from hub.validation import as_id
 
 bp = Blueprint("channels", __name__)
 
@@ -38,32 +37,8 @@ PAGE = 50                 # messages on the first screen of the pane
 REGISTER_PAGE = 100       # lines of the register per page
 SEARCH_LIMIT = 20
 TERM_MAX = 100
-ID_MAX = 2**31 - 1
 REGISTER_FILTERS = {"task": (ChannelKind.TASK,), "announce": (ChannelKind.ANNOUNCE,),
                     "unit": (ChannelKind.UNIT,), "all": register_reads.REGISTER_KINDS}
-
-
-@bp.app_template_filter("msg_time")
-def msg_time(value: datetime | None) -> str:
-    """A stored UTC time as Beijing time, "11月22日 14:05" (with the year when
-    it is not this year). channels.js formats live messages the same way."""
-    if value is None:
-        return ""
-    local = value.astimezone(TZ)
-    parts = {"year": local.year, "month": local.month, "day": local.day, "time": f"{local:%H:%M}"}
-    if local.year == datetime.now(TZ).year:
-        return _("%(month)s月%(day)s日 %(time)s", **parts)
-    return _("%(year)s年%(month)s月%(day)s日 %(time)s", **parts)
-
-
-@bp.app_template_filter("day")
-def day(value) -> str:
-    """A date as "1月31日", with the year when it is not this year."""
-    if value is None:
-        return ""
-    if value.year == datetime.now(TZ).year:
-        return _("%(month)s月%(day)s日", month=value.month, day=value.day)
-    return _("%(year)s年%(month)s月%(day)s日", year=value.year, month=value.month, day=value.day)
 
 
 # ---- Small parsers ------------------------------------------------------------
@@ -77,21 +52,14 @@ def _terms(term: str) -> list[str]:
     return [t for t in re.split(r"[\s,，、;；]+", term) if t][:5]
 
 
-def _as_id(value: str) -> int | None:
-    """A database id typed as ASCII digits, or None (no int() on odd input)."""
-    value = value.strip()
-    ok = value.isascii() and value.isdigit() and len(value) <= 10 and 0 < int(value) <= ID_MAX
-    return int(value) if ok else None
-
-
 def _arg_id(name: str) -> int | None:
-    return _as_id(request.args.get(name, ""))
+    return as_id(request.args.get(name, ""))
 
 
 def _form_ids(name: str, *, strict: bool = True) -> list[int]:
     """Ids ticked or chosen in a form; a value that is not an id is refused
     (or, when re-rendering a refused form, left out)."""
-    values = [_as_id(v) for v in request.form.getlist(name)]
+    values = [as_id(v) for v in request.form.getlist(name)]
     if strict and None in values:
         raise InvalidInput(_("所选项目无效，请重新选择"), field=name)
     return list(dict.fromkeys(v for v in values if v is not None))

@@ -20,7 +20,7 @@ from hub.documents.steps import is_issuer_clerk, one_step, record_step
 from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge
 from hub.extensions import db
 from hub.org.models import Unit, User
-from hub.validation import clean_id_list, clean_paragraphs, clean_text
+from hub.validation import clean_id_list, clean_paragraphs, clean_text, is_id, parse_date
 
 RECIPIENTS_MAX = 5000
 FILES_MAX = 20
@@ -74,7 +74,7 @@ class DocumentDraft:
         if set(main) & set(copies):
             raise InvalidInput(_("同一单位不能既主送又抄送"), field="copy_recipients")
         replies_to = data.get("replies_to_id")
-        if replies_to is not None and not _is_id(replies_to):
+        if replies_to is not None and not is_id(replies_to):
             raise InvalidInput(_("replies_to_id 必须是公文 id"), field="replies_to_id")
         title = clean_text(data.get("title"), "title", _("标题"), max_length=TITLE_MAX)
         return cls(doc_type=doc_type, title=title,
@@ -84,30 +84,13 @@ class DocumentDraft:
                    replies_to_id=replies_to, files=_files(data.get("files")))
 
 
-def parse_date(value: Any, name: str) -> date | None:
-    """A YYYY-MM-DD date, or None when empty; anything else is a 400 naming `name`."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidInput(_("日期格式应为 YYYY-MM-DD"), field=name)
-
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
-
-
 def _files(value: Any) -> list[dict[str, Any]]:
     value = value or []
     if not isinstance(value, list) or len(value) > FILES_MAX:
         raise InvalidInput(_("files 须为列表（最多 %(limit)s 个）", limit=FILES_MAX), field="files")
     files, bodies = [], 0
     for item in value:
-        if not isinstance(item, dict) or not _is_id(item.get("attachment_id")):
+        if not isinstance(item, dict) or not is_id(item.get("attachment_id")):
             raise InvalidInput(_("files 的每一项须为 {attachment_id, caption?, is_body?}"), field="files")
         caption = item.get("caption")
         if caption not in (None, ""):

@@ -15,7 +15,7 @@ from hub.documents.models import DOC_TYPES, Document
 from hub.documents.serialize import document_json, document_summary
 from hub.errors import InvalidInput, NotAllowed, not_found
 from hub.extensions import csrf
-from hub.validation import clean_bool, clean_id_list, clean_int, clean_text
+from hub.validation import clean_bool, clean_id_list, clean_int, clean_text, is_id
 
 bp = Blueprint("documents_api", __name__)
 csrf.exempt(bp)
@@ -59,7 +59,7 @@ def _json_id(data: dict[str, Any], name: str, label: str) -> int | None:
     value = data.get(name)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**31:
+    if not is_id(value):
         raise InvalidInput(_("%(label)s须为整数 id", label=label), field=name)
     return value
 

@@ -6,7 +6,6 @@ queries.access_document and actions.is_issuing_side.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,7 +18,6 @@ from hub.documents.queries import InboxDocument
 from hub.extensions import db
 from hub.i18n import term
 from hub.org.models import Role, Unit, User
-from hub.times import TZ
 
 D, R = DocumentStatus, RecipientStatus
 
@@ -41,20 +39,6 @@ RECEIVING_WAITING = {
     R.REGISTERED: lazy_gettext("待拟办"), R.PROPOSED: lazy_gettext("待批办"),
 }
 TASK_WAITING = {TaskKind.READ: lazy_gettext("待阅"), TaskKind.HANDLE: lazy_gettext("待办理")}
-
-
-def cn_date(value: date | datetime | None) -> str:
-    """成文日期 as GB/T 9704 writes it: 2026年3月4日 (Beijing time for a datetime)."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = value.astimezone(TZ).date()
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 # ---- The timeline and the processing sheet ----------------------------------------------

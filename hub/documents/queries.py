@@ -17,6 +17,7 @@ from hub.errors import InvalidInput, NotFound, not_found
 from hub.extensions import db
 from hub.org.models import Role, Unit, User
 from hub.times import TZ, beijing
+from hub.validation import is_id
 
 R = RecipientStatus
 # Where a recipient unit's clerk has something to do, and its leader.
@@ -53,7 +54,7 @@ def _issuing(user: User):
 
 def access_document(user: User, document_id: int) -> Document:
     """A document the person may open: in its path, or its issuing office. 404 otherwise."""
-    if not 0 < document_id < 2**31:          # beyond the column's range: SQLite would overflow
+    if not is_id(document_id):               # beyond the column's range: SQLite would overflow
         raise not_found("document")
     document = db.session.get(Document, document_id)
     if document is None:

@@ -20,7 +20,7 @@ from hub.documents.models import (CAPTION_MAX, COMMENT_MAX, DOC_TYPES, NOTES_MAX
 from hub.documents.pages import DraftForm, StepForm
 from hub.errors import Conflict, HubError, NotAllowed, NotFound, not_found
 from hub.extensions import db
-from hub.notices.pages import local_when
+from hub.times import local_when
 from hub.org.queries import children
 from hub.permissions import access_unit
 
@@ -40,11 +40,6 @@ DONE = {
     "complete": lazy_gettext("已办结"), "reply": lazy_gettext("已答复发文单位"),
     "archive": lazy_gettext("已归档"),
 }
-
-
-@bp.app_template_filter("cn_date")
-def cn_date(value) -> str:
-    return page_reads.cn_date(value)
 
 
 # ---- The list and search ------------------------------------------------------------------

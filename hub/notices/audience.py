@@ -14,7 +14,7 @@ from hub.extensions import db
 from hub.notices.models import NoticeAudience
 from hub.org.models import Membership, Unit, User
 from hub.org.queries import subtree_clause
-from hub.validation import clean_id_list, clean_text
+from hub.validation import clean_id_list, clean_text, is_id
 
 
 BRANCHES_MAX = 300               # subtrees and positions of one audience, together
@@ -47,8 +47,7 @@ class Audience:
             raise InvalidInput(_("下级范围与职务合计最多 %(limit)s 项", limit=BRANCHES_MAX), field=field)
         positions = []
         for item in items:
-            if not isinstance(item, dict) or not isinstance(item.get("unit_id"), int) \
-                    or isinstance(item["unit_id"], bool) or not 0 < item["unit_id"] < 2**31:
+            if not isinstance(item, dict) or not is_id(item.get("unit_id")):
                 raise InvalidInput(_("audience.positions 的每一项须为 {unit_id, position}"),
                                    field="audience.positions")
             positions.append((item["unit_id"], clean_text(item.get("position"), "audience.positions",

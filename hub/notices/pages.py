@@ -71,21 +71,7 @@ def when_label(moment: datetime, now: datetime) -> str:
     return _("%(weekday)s %(time)s", weekday=weekday, time=time_of_day)
 
 
-def local_when(value: Any) -> str:
-    """A stored time (datetime or ISO string) as Beijing time, "11月22日 14:05",
-    with the year when it is not this year. inbox.js formats the same way."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    local = value.astimezone(TZ)
-    parts = {"year": local.year, "month": local.month, "day": local.day, "time": f"{local:%H:%M}"}
-    if local.year == datetime.now(TZ).year:
-        return _("%(month)s月%(day)s日 %(time)s", **parts)
-    return _("%(year)s年%(month)s月%(day)s日 %(time)s", **parts)
+
 
 
 def local_input(value: datetime | None) -> str:

@@ -23,15 +23,11 @@ from hub.notices.models import FEEDBACK_LABELS, REASON_MAX, SUMMARY_MAX, TITLE_M
 from hub.notices.pages import ComposeForm
 from hub.org.schedule import schedule_for
 from hub.permissions import access_unit
+from hub.times import local_when
 
 bp = Blueprint("notices", __name__)
 
 UNREAD_PAGE = 50
-
-
-@bp.app_template_filter("local_when")
-def local_when(value) -> str:
-    return pages.local_when(value)
 
 
 def _follow_up(notice_id: int) -> Notice:
@@ -78,7 +74,7 @@ def create():
     except HubError as problem:
         return _compose(form, error=problem)
     flash(_("通知已发布") if notice.publish_at <= utcnow() else
-          _("通知将于 %(when)s 发出", when=pages.local_when(notice.publish_at)))
+          _("通知将于 %(when)s 发出", when=local_when(notice.publish_at)))
     return redirect(url_for("notices.show", notice_id=notice.id))
 
 
