@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from hub import create_app
 from tests.cast import PEOPLE, UNITS
+from tests.factories import page
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -206,10 +207,6 @@ def publish_notice(api, ids) -> int:
     return response.get_json()["id"]
 
 
-def page(client, path: str, **kw) -> str:
-    response = client.get(path, **kw)
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def test_pages_are_english_when_the_persons_setting_is_english(client, login, api, ids):

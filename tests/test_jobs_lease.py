@@ -16,13 +16,13 @@ from hub.channels.actions import archive_ended_channels
 from hub.channels.models import Channel, ChannelState
 from hub.db import utcnow
 from hub.documents.actions import chase_due
-from hub.extensions import db, socketio
+from hub.extensions import db
 from hub.jobs import LEASE, LEASE_TTL, JobLoop, run_due_jobs
 from hub.leases import JobLease, lease_holder, process_holder, release_lease, take_lease
 from hub.notices.actions import announce_due_notices
 from hub.notices.models import Notice
-from tests.cast import PASSWORD
 from tests.documents.test_jobs import beijing_today, in_handling, reminders
+from tests.factories import connect
 
 VILLAGE = "330802100202"        # 麻蓬村, where mp_secretary works
 TOWN = "330802100"
@@ -55,12 +55,6 @@ def at_once(*calls):
     return results
 
 
-def connect(app, login: str):
-    token = app.test_client().post("/api/v1/auth/token",
-                                   json={"login": login, "password": PASSWORD}).get_json()["token"]
-    client = socketio.test_client(app, auth={"token": token})
-    client.get_received()
-    return client
 
 
 def due_notices(app, api, ids, count: int) -> list[int]:

@@ -1,16 +1,9 @@
 """Real time: who receives which event, and who must not."""
 from __future__ import annotations
 
-from hub.extensions import socketio
-from tests.cast import PASSWORD
+from tests.factories import connect
 
 
-def connect(app, login: str):
-    token = app.test_client().post("/api/v1/auth/token",
-                                   json={"login": login, "password": PASSWORD}).get_json()["token"]
-    client = socketio.test_client(app, auth={"token": token})
-    assert client.is_connected()
-    return client
 
 
 def events(client, name: str) -> list[dict]:

@@ -12,6 +12,7 @@ from hub.db import utcnow
 from hub.extensions import db
 from hub.org.models import User
 from hub.permissions import admin_scope
+from tests.factories import page
 
 SOON = (date.today() + timedelta(days=30)).isoformat()
 
@@ -21,10 +22,6 @@ def channel_named(person, name: str) -> int:
     return next(c["id"] for c in items if c["name"] == name)
 
 
-def page(client, path: str) -> str:
-    response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def new_task(person, ids, name: str, **targets) -> dict:

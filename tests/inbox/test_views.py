@@ -7,21 +7,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from hub.inbox import views
+from tests.factories import page
+from tests.factories import publish_to_town as publish
 
 
-def publish(api, ids, login="kc_clerk", **fields) -> int:
-    body = {"title": "关于做好冬季防火工作的通知", "summary": "12月1日前完成辖区隐患排查并上报",
-            "body": "正文", **fields}
-    body.setdefault("audience", {"subtrees": [ids.unit("330802100")]})
-    response = api(login).post("/api/v1/notices", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
 
 
-def page(client, path: str, status: int = 200) -> str:
-    response = client.get(path)
-    assert response.status_code == status, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def rows(html: str) -> list[tuple[str, str]]:

@@ -10,13 +10,9 @@ from sqlalchemy import update
 
 from hub.extensions import db
 from hub.notices.models import Notice
+from tests.factories import publish
 
 
-def publish(person, title: str, audience: dict) -> int:
-    response = person.post("/api/v1/notices", json={"title": title, "summary": "要点", "body": "正文",
-                                                    "audience": audience})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
 
 
 def chart_of(html: str, name: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from hub.audit import AuditEntry
 from hub.channels.models import Message
 from hub.db import utcnow
-from hub.extensions import db, socketio
+from hub.extensions import db
 from hub.jobs import run_due_jobs
 from hub.notices.digest import default_day, digest_for
 from hub.notices.models import Notice
@@ -18,7 +18,8 @@ from hub.notices.models import Suggestion
 from hub.org.models import User
 from hub.org.schedule import Schedule
 from hub.times import TZ
-from tests.cast import PASSWORD
+from tests.factories import connect
+from tests.factories import publish
 
 TODAY = datetime.now(TZ).date()
 # Wednesday of last week: a past working day, with its Tuesday and Monday before it.
@@ -30,11 +31,6 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), TZ)
 
 
-def publish(person, title: str, audience: dict, **extra) -> int:
-    response = person.post("/api/v1/notices", json={"title": title, "summary": f"{title}的要点",
-                                                    "body": "正文", "audience": audience, **extra})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
 
 
 def set_notice(app, notice_id: int, **values) -> None:
@@ -43,12 +39,6 @@ def set_notice(app, notice_id: int, **values) -> None:
         db.session.commit()
 
 
-def connect(app, login: str):
-    token = app.test_client().post("/api/v1/auth/token",
-                                   json={"login": login, "password": PASSWORD}).get_json()["token"]
-    client = socketio.test_client(app, auth={"token": token})
-    client.get_received()
-    return client
 
 
 # ---- Which day a digest is for ----------------------------------------------------
