@@ -191,7 +191,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
         operation: dict[str, Any] = {
             "summary": info["summary"],
             "responses": {"200": {"description": "OK"}, "400": _ERR, "401": _ERR,
-                          "403": _ERR, "404": _ERR, "409": _ERR, "413": _ERR, "429": _ERR},
+                          "403": _ERR, "404": _ERR, "409": _ERR, "413": _ERR, "429": _ERR,
+                          "503": _ERR, "507": _ERR},
         }
         if method == "POST":
             operation["responses"]["201"] = {"description": "Created"}
@@ -215,7 +216,12 @@ def build_spec(app: Flask) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hub API", "version": "1",
-                 "description": "政务协同平台 Hub 的集成接口。错误格式：{\"error\": {\"code\", \"message\", \"field\"?}}。"},
+                 "description": "政务协同平台 Hub 的集成接口。错误格式：{\"error\": {\"code\", \"message\", \"field\"?}}。"
+                                "A client acts on these codes: 403 password_change_required (only "
+                                "POST /api/v1/me/password, GET /api/v1/me and signing out work until the "
+                                "password is changed), 429 too_many_requests and too_soon (Retry-After), "
+                                "413 over_quota (unattached uploads), 503 server_busy (Retry-After) and "
+                                "database_unavailable, 507 storage_full. docs/SECURITY.md lists the limits."},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
