@@ -18,7 +18,6 @@ matrix prepares a fresh object.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -29,8 +28,8 @@ from hub.extensions import db, socketio
 from hub.org.models import Unit, User
 from tests.auth.totp import code, enrol
 from tests.cast import PASSWORD
-from tests.test_authz_matrix import (COUNTY, MATRIX, OFFICE, TOWN, VILLAGE, Bearer, Row, _fill,
-                                     outcome)
+from tests.test_authz_matrix import (COUNTY, MATRIX, OFFICE, TOWN, VILLAGE, Bearer, outcome,
+                                     row_request)
 
 # What a person whose password must be changed may still use (hub/auth/sessions.py).
 PASSWORD_CHANGE_OPEN = {
@@ -58,19 +57,6 @@ def cast_ids(app) -> CastIds:
         person = db.session.scalar(select(User).where(User.login == "mp_director"))
         return CastIds(town=unit[TOWN], village=unit[VILLAGE], county=unit[COUNTY],
                        office=unit[OFFICE], person=person.id, membership=person.memberships[0].id)
-
-
-def row_request(row: Row, ids: CastIds) -> tuple[str, dict[str, Any]]:
-    """The path and the body of a row's request, as http_cell sends them."""
-    path = row.path.format_map(ids)
-    kwargs: dict[str, Any] = {}
-    if row.json is not None:
-        kwargs["json"] = _fill(row.json, ids)
-    elif row.data is not None:
-        data = row.data() if callable(row.data) else row.data
-        kwargs["data"] = {key: str(_fill(value, ids)) if isinstance(value, str) else value
-                          for key, value in data.items()}
-    return path, kwargs
 
 
 class SignedIn:

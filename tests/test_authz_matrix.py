@@ -29,6 +29,7 @@ import io
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import pytest
@@ -565,12 +566,10 @@ def _fill(value: Any, ids: dict[str, int]) -> Any:
     return value
 
 
-def http_cell(world: World, method: str, row: Row, persona: str) -> tuple[str, str]:
-    """Send the row's request as `persona`; the cell it falls in, and what was seen."""
-    ids = dict(world.ids)
-    if row.prepare is not None:
-        ids.update(row.prepare(world))
-    path = row.path.format(**ids)
+def row_request(row: Row, ids: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The path and the body of a row's request, with the world's ids filled in
+    (the rule tests of tests/test_authz_*.py send the same requests)."""
+    path = row.path.format_map(ids)
     kwargs: dict[str, Any] = {}
     if row.json is not None:
         kwargs["json"] = _fill(row.json, ids)
@@ -578,6 +577,15 @@ def http_cell(world: World, method: str, row: Row, persona: str) -> tuple[str, s
         data = row.data() if callable(row.data) else row.data
         kwargs["data"] = {key: str(_fill(value, ids)) if isinstance(value, str) else value
                           for key, value in data.items()}
+    return path, kwargs
+
+
+def http_cell(world: World, method: str, row: Row, persona: str) -> tuple[str, str]:
+    """Send the row's request as `persona`; the cell it falls in, and what was seen."""
+    ids = dict(world.ids)
+    if row.prepare is not None:
+        ids.update(row.prepare(world))
+    path, kwargs = row_request(row, ids)
     api = path.startswith("/api/")
     if row.fresh:
         web, bearer, _ = sign_in(world.app, LOGINS[persona])
