@@ -7,6 +7,7 @@ import re
 
 from hub.notices import pages
 from tests.cast import PASSWORD
+from tests.factories import publish as publish_notice
 from tests.notices.test_views import page
 
 
@@ -31,12 +32,8 @@ def deepen(api, ids) -> int:
 
 
 def publish(api, ids) -> int:
-    response = api("kc_clerk").post("/api/v1/notices", json={
-        "title": "冬季防火", "summary": "排查隐患", "body": "……", "requires_ack": True,
-        "audience": {"subtrees": [ids.unit("330802")]}})
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
-
+    """A notice to the whole of 柯城区 that asks to be signed for."""
+    return publish_notice(api("kc_clerk"), "冬季防火", {"subtrees": [ids.unit("330802")]}, requires_ack=True)
 
 
 def names(html: str) -> list[str]:
