@@ -1,9 +1,9 @@
-"""Benchmark: the peer workload of ../shared/bench/peer-synapse/, run against Hub (issue 6).
+"""Benchmark: the peer workload of the Synapse peer bench, run against Hub (issue 6).
 
     .venv/bin/pip install -r requirements-bench.txt      # once: aiohttp for the load clients
     .venv/bin/python bench/peer.py                        # N=200 members, M=50 messages
     .venv/bin/python bench/peer.py --users 50 --json /tmp/hub-n50.json
-    .venv/bin/python bench/peer.py --synapse ../shared/bench/peer-synapse/results/n200-open-run1.json
+    .venv/bin/python bench/peer.py --synapse bench/peer_synapse/n200-open-run1.json
 
 The same workload as the peer's `bench.py`, step for step, in Hub's own terms:
 
