@@ -103,6 +103,14 @@ def _prepare_instance(app: Flask) -> None:
         # PostgreSQL restart the first requests get fresh connections instead of
         # failing on dead ones (docs/RELIABILITY.md "Faults").
         options.setdefault("pool_pre_ping", True)
+        # psycopg prepares a statement run five times, and PostgreSQL may then
+        # switch it to a generic plan, made without the parameters' values: the
+        # kept unread count's "notices after my horizon" took 15 ms instead of
+        # 1 ms that way (docs/PERFORMANCE.md, issue 14). Every statement is
+        # planned for its values; the parse is still saved.
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("options", "-c plan_cache_mode=force_custom_plan")
+        options["connect_args"] = connect_args
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         key_file = instance / "secret_key"

@@ -59,7 +59,7 @@ class Base(DeclarativeBase):
     }), type_annotation_map={datetime: UTCDateTime()})
 
 
-def insert_ignore(session, model, values: dict) -> bool:
+def insert_ignore(session, model, values: dict, **execution_options) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True if a row
     was inserted. The unique constraint decides, so concurrent callers race safely
     (and no SAVEPOINT is needed, which pysqlite handles badly)."""
@@ -70,4 +70,5 @@ def insert_ignore(session, model, values: dict) -> bool:
     # RETURNING, not rowcount: psycopg reports -1 for this statement.
     statement = insert(model).values(**values).on_conflict_do_nothing()
     primary_key = model.__table__.primary_key.columns.values()[0]
-    return session.execute(statement.returning(primary_key)).first() is not None
+    return session.execute(statement.returning(primary_key),
+                           execution_options=execution_options).first() is not None

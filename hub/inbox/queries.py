@@ -18,6 +18,7 @@ from hub.errors import InvalidInput
 from hub.extensions import db
 from hub.notices import queries as notice_queries
 from hub.notices.serialize import inbox_item
+from hub.notices.unread import unread_count
 from hub.org.models import User
 
 KINDS = ("notice", "document", "mention", "direct")
@@ -105,9 +106,8 @@ def _items(user: User, filters: Filters, *, limit: int, before, read: bool | Non
         notices = notice_queries.inbox_notices(user, limit=limit + 1, before=before, read=read,
                                                unit_id=filters.unit_id, needs_ack=filters.needs_ack,
                                                overdue=filters.overdue, term=filters.term)
-        seen = notice_queries.seen_by(user, notices)
-        items += [inbox_item(n, read=seen[n.id].read, acked=seen[n.id].acked,
-                             corrected_after_read=seen[n.id].corrected_after_read) for n in notices]
+        items += [inbox_item(notice, read=seen.read, acked=seen.acked,
+                             corrected_after_read=seen.corrected_after_read) for notice, seen in notices]
     if filters.kind in (None, "document") and not notice_only:
         # A document is unread while it waits for the person (to sign for,
         # instruct, read, ...); the search term matches its title or number.
@@ -141,7 +141,7 @@ def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str |
     else:
         page, next_cursor = _unread_first(user, filters, limit=limit, before=before)
     waiting = document_queries.waiting_count(user)
-    return {"items": page, "next": next_cursor, "unread": notice_queries.unread_count(user) + waiting,
+    return {"items": page, "next": next_cursor, "unread": unread_count(user) + waiting,
             "documents_waiting": waiting}
 
 

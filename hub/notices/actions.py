@@ -22,6 +22,7 @@ from hub.notices.models import (BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX, Fe
                                 NoticeAttachment, NoticeFeedback, Receipt)
 from hub.notices.queries import can_follow_up  # noqa: F401  (views and the API ask actions)
 from hub.notices.serialize import inbox_item
+from hub.notices.unread import notice_opened
 from hub.org.models import Membership, Role, Unit, UnitKind, User
 from hub.org.schedule import schedule_for
 from hub.permissions import can_admin_unit
@@ -223,7 +224,7 @@ def announce_due_notices() -> int:
     claimed = db.session.scalars(
         update(Notice).where(Notice.announced.is_(False), Notice.publish_at <= utcnow(),
                              Notice.revoked_at.is_(None))
-        .values(announced=True).returning(Notice.id)).all()
+        .values(announced=True).returning(Notice.id), execution_options={"keeps_unread": True}).all()
     if claimed:
         for notice in db.session.scalars(select(Notice).where(Notice.id.in_(claimed)).order_by(Notice.id)):
             _push(notice)
@@ -241,7 +242,8 @@ def mark_read(reader: User, notice: Notice) -> Receipt:
 def _record_read(reader: User, notice: Notice) -> Receipt:
     """The person's receipt of the notice, written on first reading (not committed)."""
     if insert_ignore(db.session, Receipt, {"notice_id": notice.id, "user_id": reader.id,
-                                           "read_at": utcnow(), "feedback_given": False}):
+                                           "read_at": utcnow(), "feedback_given": False}, keeps_unread=True):
+        notice_opened(db.session, reader, notice)
         emit_on_commit("receipt", {"notice_id": notice.id}, to=user_room(notice.author_id))
     return db.session.scalar(select(Receipt).where(Receipt.notice_id == notice.id,
                                                    Receipt.user_id == reader.id))

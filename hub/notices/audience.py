@@ -132,14 +132,25 @@ def reach(audience: Audience) -> tuple[int, int]:
 
 def notices_reaching(user: User):
     """SQL condition on NoticeAudience: the rows that include `user`."""
-    parts = [NoticeAudience.user_id == user.id]
-    for membership in user.memberships:
-        if not membership.unit.active:
-            continue
-        same_position = or_(NoticeAudience.position.is_(None),
-                            NoticeAudience.position == membership.position)
-        parts.append(and_(NoticeAudience.subtree.is_(False),
-                          NoticeAudience.unit_id == membership.unit_id))
-        parts.append(and_(NoticeAudience.subtree.is_(True),
-                          NoticeAudience.unit_id.in_(membership.unit.path_ids), same_position))
+    return _reaching(user.id, [(m.unit_id, m.position, m.unit.path_ids)
+                               for m in user.memberships if m.unit.active])
+
+
+def notices_reaching_now(user_id: int, session) -> Any:
+    """The same condition, from the person's memberships as `session` reads them
+    now (not as they were loaded earlier in the request)."""
+    posts = session.execute(select(Membership.unit_id, Membership.position, Unit.path)
+                            .join(Unit, Unit.id == Membership.unit_id)
+                            .where(Membership.user_id == user_id, Unit.active.is_(True)))
+    return _reaching(user_id, [(unit_id, position, [int(part) for part in path.strip("/").split("/") if part])
+                               for unit_id, position, path in posts])
+
+
+def _reaching(user_id: int, posts: list[tuple[int, str | None, list[int]]]):
+    parts = [NoticeAudience.user_id == user_id]
+    for unit_id, position, path_ids in posts:
+        same_position = or_(NoticeAudience.position.is_(None), NoticeAudience.position == position)
+        parts.append(and_(NoticeAudience.subtree.is_(False), NoticeAudience.unit_id == unit_id))
+        parts.append(and_(NoticeAudience.subtree.is_(True), NoticeAudience.unit_id.in_(path_ids),
+                          same_position))
     return or_(*parts)

@@ -5,8 +5,8 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext
-from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text,
-                        UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.channels.models import Attachment
@@ -164,3 +164,28 @@ class Suggestion(db.Model):
     # The day only, in Beijing time: an exact time could identify the writer.
     created_on: Mapped[date] = mapped_column(Date, default=lambda: datetime.now(TZ).date())
     contact: Mapped[str | None] = mapped_column(String(CONTACT_MAX))
+
+
+class UnreadCount(db.Model):
+    """A person's kept unread count (hub.notices.unread): the current notices
+    reaching them, published up to `horizon`, that they have not opened — valid
+    while `generation` equals UnreadGeneration's value. Newer notices are
+    counted afresh on every read of it."""
+
+    __tablename__ = "unread_counts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    unread: Mapped[int] = mapped_column(Integer)
+    horizon: Mapped[datetime]
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
+class UnreadGeneration(db.Model):
+    """One row (id 1): bumped by whatever may change which earlier notices reach
+    or count for anyone (a revocation, a correction, a change to the tree or to
+    memberships), which makes every kept count stale at once."""
+
+    __tablename__ = "unread_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)

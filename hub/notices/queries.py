@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, defer
 
 from hub.db import utcnow
 from hub.errors import NotFound, not_found
@@ -68,27 +69,31 @@ def seen_by(user: User, notices: list[Notice]) -> dict[int, Seen]:
 
 def inbox_notices(user: User, *, limit: int, before: tuple | None = None, read: bool | None = None,
                   unit_id: int | None = None, needs_ack: bool = False, overdue: bool = False,
-                  term: str | None = None) -> list[Notice]:
-    """A page of the person's notices, newest first (superseded versions hidden);
-    read=False only those they have not opened, read=True only those they have.
+                  term: str | None = None) -> list[tuple[Notice, Seen]]:
+    """A page of the person's notices, newest first (superseded versions hidden),
+    each with what the person has done with it, in one statement; read=False only
+    those they have not opened, read=True only those they have.
 
     The notices are walked newest first along ix_notices_publish_at_id, each
     checked against the person's notice ids (read once from covering indexes),
     until the page is full: `id + 0` keeps SQLite from instead fetching every
-    visible notice by id and sorting them all (57 ms → 7 ms with 10,000 visible)."""
-    query = visible_notices(user, by_scan=True).where(Notice.superseded_by_id.is_(None))
+    visible notice by id and sorting them all (57 ms → 7 ms with 10,000 visible).
+    The bodies are not loaded: an inbox line shows the title and the summary."""
+    mine = aliased(Receipt)      # the person's receipt of each notice (visible_notices reads Receipt too)
+    query = (visible_notices(user, by_scan=True)
+             .outerjoin(mine, and_(mine.notice_id == Notice.id, mine.user_id == user.id))
+             .where(Notice.superseded_by_id.is_(None)))
     if before is not None:
         at, notice_id = before
         query = query.where(or_(Notice.publish_at < at, and_(Notice.publish_at == at, Notice.id < notice_id)))
-    mine = and_(Receipt.notice_id == Notice.id, Receipt.user_id == user.id)
     if read is not None:
-        query = query.where(exists().where(mine) if read else ~exists().where(mine))
+        query = query.where(mine.id.is_not(None) if read else mine.id.is_(None))
     if needs_ack:
         query = query.where(Notice.requires_ack.is_(True), Notice.revoked_at.is_(None),
-                            ~exists().where(mine, Receipt.acked_at.is_not(None)))
+                            mine.acked_at.is_(None))
     if overdue:
         query = query.where(Notice.deadline < utcnow(), Notice.requires_ack.is_(True),
-                            ~exists().where(mine, Receipt.acked_at.is_not(None)))
+                            mine.acked_at.is_(None))
     if unit_id is not None:
         query = query.where(Notice.unit_id == unit_id)
     if term:
@@ -96,19 +101,15 @@ def inbox_notices(user: User, *, limit: int, before: tuple | None = None, read: 
         query = query.where(or_(Notice.title.like(pattern, escape="\\"),
                                 Notice.summary.like(pattern, escape="\\"),
                                 Notice.body.like(pattern, escape="\\")))
-    return list(db.session.scalars(query.order_by(Notice.publish_at.desc(), Notice.id.desc()).limit(limit)))
-
-
-def unread_count(user: User) -> int:
-    """Current notices reaching the person that they have not opened (a notice
-    visible only because they opened it is read by definition). Both lists of
-    ids come from covering indexes, each read once."""
-    reaching = select(NoticeAudience.notice_id).where(notices_reaching(user))
-    opened = select(Receipt.notice_id).where(Receipt.user_id == user.id)
-    query = (select(func.count(Notice.id))
-             .where(Notice.id.in_(reaching), Notice.publish_at <= utcnow(), Notice.superseded_by_id.is_(None),
-                    Notice.revoked_at.is_(None), Notice.id.not_in(opened)))
-    return db.session.scalar(query) or 0
+    earlier = aliased(Receipt)
+    old_read = exists().where(earlier.notice_id == Notice.corrects_id, earlier.user_id == user.id)
+    query = (query.add_columns(mine.id.is_not(None), mine.acked_at.is_not(None),
+                               and_(Notice.corrects_id.is_not(None), old_read))
+             .options(defer(Notice.body), defer(Notice.html))
+             .order_by(Notice.publish_at.desc(), Notice.id.desc()).limit(limit))
+    return [(notice, Seen(read=bool(was_read), acked=bool(acked),
+                          corrected_after_read=bool(old) and not was_read))
+            for notice, was_read, acked, old in db.session.execute(query)]
 
 
 def feedback_counts(notice: Notice) -> dict[str, int]:
