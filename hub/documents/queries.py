@@ -213,7 +213,8 @@ def waiting_count(user: User) -> int:
                        DocumentRecipient.received_at.is_not(None)))
     issuing = select(func.count(Document.id)).where(Document.status != DocumentStatus.DISPATCHED,
                                                     _issuing_waiting(user))
-    return (db.session.scalar(received) or 0) + (db.session.scalar(issuing) or 0)
+    # One round trip for both.
+    return db.session.scalar(select(received.scalar_subquery() + issuing.scalar_subquery())) or 0
 
 
 # ---- The sender's status board -----------------------------------------------------------
