@@ -408,6 +408,8 @@ def run(label: str, uri: str, folder: Path, args) -> dict:
                   ("publish", lambda: phase_publish(world, client, publisher_token, args.runs)),
                   ("fanout", lambda: phase_fanout(world, args.runs, result["publish"]))]
         for name, phase in phases:
+            if args.phases and name not in args.phases:
+                continue
             quiet = wait_quiet()
             started, busy, own = time.perf_counter(), machine_busy_seconds(), own_cpu_seconds()
             result[name] = phase()
@@ -432,11 +434,11 @@ def report(result: dict) -> None:
     print(f"\n### {result['backend']} ({result['people']:,} people; setup {result['setup_s']} s)\n")
     print("| measure | n | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|")
     for phase in ("inbox", "coverage"):
-        for key, stats in result[phase].items():
+        for key, stats in result.get(phase, {}).items():
             if isinstance(stats, dict):
                 print(f"| {phase}: {key.strip()} | {stats['n']} | {fmt(stats)} |")
     for phase in ("publish", "fanout"):
-        for audience, figures in result[phase].items():
+        for audience, figures in result.get(phase, {}).items():
             for key, stats in figures.items():
                 if isinstance(stats, dict) and "n" in stats:
                     print(f"| {phase} {audience} ({figures['people']:,}): {key} | {stats['n']} | "
@@ -471,8 +473,11 @@ def main() -> None:
     parser.add_argument("--max-wait", type=float, default=600,
                         help="seconds to wait at the start for the 1-minute load to drop to 1.0")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--phases", default="", help="comma-separated: only these of inbox, coverage, publish, "
+                        "fanout (default: all)")
     args = parser.parse_args()
     args.live_modes = [m for m in args.live_modes.split(",") if m]
+    args.phases = [p for p in args.phases.split(",") if p]
 
     run_on_backends("notices", run, report, args)
 

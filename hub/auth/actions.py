@@ -21,6 +21,7 @@ from hub.auth.throttle import Device
 from hub.db import utcnow
 from hub.errors import HubError, InvalidInput
 from hub.extensions import db
+from hub.i18n import LANGUAGES
 from hub.org.models import User
 from hub.passwords import (apply_new_password, check_password_policy, hash_password, needs_rehash,
                            verify_password)
@@ -214,7 +215,6 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
 
 def set_language(user: User, language: object) -> None:
     """A person's own language: "zh", "en", or None to follow the browser."""
-    from hub.i18n import LANGUAGES
     if language in ("", None):
         user.locale = None
     elif isinstance(language, str) and language in LANGUAGES:

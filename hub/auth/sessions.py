@@ -20,11 +20,12 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from hub.passwords import password_expired
+from hub.auth.models import EndedSignIn
 from hub.db import utcnow
 from hub.errors import PasswordChangeRequired
 from hub.extensions import db
 from hub.org.models import User
+from hub.passwords import password_expired
 
 PENDING = "pending_sign_in"
 # How long the second step (the code, or enrolling) may take after the password.
@@ -94,7 +95,6 @@ def deadline(data: Mapping[str, Any]) -> float | None:
 def signed_out(data: Mapping[str, Any]) -> bool:
     """The sign-in in `data` was signed out: its cookie may have been copied
     before, and is refused (one primary-key lookup per request)."""
-    from hub.auth.models import EndedSignIn
     sign_in_id = data.get("sign_in_id")
     return bool(sign_in_id) and db.session.get(EndedSignIn, sign_in_id) is not None
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.channels import queries
+from hub.channels.actions import open_direct_channel
 from hub.channels.attachments import is_unused
 from hub.channels.models import (BODY_MAX, TOPIC_MAX, Attachment, Channel, ChannelRead,
                                  ChannelState, Mention, Message, MessageAck, MessageEdit)
@@ -270,7 +271,6 @@ def mark_read(user: User, channel: Channel, up_to: int) -> int:
 def reply_privately(user: User, message: Message, draft: MessageDraft) -> tuple[Message | Acknowledged, bool]:
     """私信回复: an answer to an announcement goes to its author, not the channel.
     The direct channel (made on first use) and the message commit together."""
-    from hub.channels.actions import open_direct_channel
     author = db.session.get(User, message.author_id)
     channel = open_direct_channel(user, author)
     draft.reply_to = None

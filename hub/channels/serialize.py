@@ -6,6 +6,8 @@ from typing import Any
 from flask_babel import gettext as _
 
 from hub.channels.models import Channel, Message
+from hub.extensions import db
+from hub.org.models import User
 
 
 def message_json(message: Message) -> dict[str, Any]:
@@ -37,8 +39,6 @@ def channel_name(channel: Channel, viewer=None) -> str:
     if channel.kind == "direct" and viewer is not None:
         other = next((t.user_id for t in channel.targets if t.user_id != viewer.id), None)
         if other is not None:
-            from hub.extensions import db
-            from hub.org.models import User
             person = db.session.get(User, other)
             return person.name if person else channel.name
     return channel.name

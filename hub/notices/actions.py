@@ -17,7 +17,7 @@ from hub.channels.text import sanitize_html
 from hub.db import insert_ignore, utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, TooSoon
 from hub.extensions import db
-from hub.notices.audience import Audience, audience_of
+from hub.notices.audience import Audience, assigned_memberships, audience_of
 from hub.notices.models import (BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX, FeedbackKind, Notice,
                                 NoticeAttachment, NoticeFeedback, Receipt)
 from hub.notices.queries import can_follow_up  # noqa: F401  (views and the API ask actions)
@@ -198,7 +198,6 @@ def audience_rooms(notice: Notice) -> list[str]:
     rooms |= {member_room(i) for i in audience.units}
     rooms |= {user_room(i) for i in audience.users}
     if audience.positions:
-        from hub.notices.audience import assigned_memberships
         only_positions = Audience(positions=audience.positions)
         rooms |= {user_room(row.user_id) for row in db.session.execute(assigned_memberships(only_positions))}
     return sorted(rooms)

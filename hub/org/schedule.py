@@ -14,10 +14,14 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from hub.audit import record_audit
+from hub.errors import Conflict, InvalidInput, NotAllowed
 from hub.extensions import db
 from hub.org.models import (DEFAULT_DAYS, DEFAULT_END, DEFAULT_START, Holiday,
                             PersonalQuiet, Unit, User, WorkingHours)
+from hub.permissions import can_admin_unit
 from hub.times import TZ
+from hub.validation import clean_text
 
 LOOKAHEAD_DAYS = 60            # schedule_for() loads holidays within this many days of today
 
@@ -105,7 +109,6 @@ def schedule_for(user: User, *, around: date | None = None) -> Schedule:
 
 
 def _clean_time(value, field: str) -> time:
-    from hub.errors import InvalidInput
     if not isinstance(value, str):
         raise InvalidInput(_("时间格式应为 HH:MM"), field=field)
     try:
@@ -115,7 +118,6 @@ def _clean_time(value, field: str) -> time:
 
 
 def _clean_days(value) -> str:
-    from hub.errors import InvalidInput
     if not isinstance(value, str) or not value or any(c not in "1234567" for c in value):
         raise InvalidInput(_("工作日用 1–7 表示周一到周日，例如 12345"), field="days")
     return "".join(sorted(set(value)))
@@ -123,9 +125,6 @@ def _clean_days(value) -> str:
 
 def set_working_hours(actor: User, unit: Unit, *, days, start, end) -> WorkingHours:
     """设置工作时间 for a unit and (by inheritance) the units below it."""
-    from hub.audit import record_audit
-    from hub.errors import InvalidInput, NotAllowed
-    from hub.permissions import can_admin_unit
     if not can_admin_unit(actor, unit):
         raise NotAllowed(_("该单位不在您的管理范围内"))
     days, start, end = _clean_days(days), _clean_time(start, "start"), _clean_time(end, "end")
@@ -142,10 +141,6 @@ def set_working_hours(actor: User, unit: Unit, *, days, start, end) -> WorkingHo
 
 def add_holiday(actor: User, *, day, name, unit: Unit | None, workday: bool = False) -> Holiday:
     """A holiday (or an adjusted working day) for everyone (system admins) or a subtree."""
-    from hub.audit import record_audit
-    from hub.errors import Conflict, InvalidInput, NotAllowed
-    from hub.permissions import can_admin_unit
-    from hub.validation import clean_text
     if unit is None and not actor.is_admin:
         raise NotAllowed(_("只有系统管理员可以设置全体节假日"))
     if unit is not None and not can_admin_unit(actor, unit):
@@ -172,7 +167,6 @@ def add_holiday(actor: User, *, day, name, unit: Unit | None, workday: bool = Fa
 def set_personal_quiet(user: User, *, start, end) -> PersonalQuiet | None:
     """A person's own extra quiet window (both None clears it). It can only add
     quiet time: alerts need working hours *and* being outside this window."""
-    from hub.errors import InvalidInput
     row = db.session.get(PersonalQuiet, user.id)
     if start is None and end is None:
         if row is not None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from hub.extensions import db
 from hub.org import queries
-from hub.org.models import UNIT_KIND_LABELS
+from hub.org.models import UNIT_KIND_LABELS, Membership
 from hub.permissions import access_unit, is_any_admin
 
 bp = Blueprint("org", __name__)
@@ -41,8 +43,4 @@ def unit(unit_id: int):
 
 
 def unit_members(unit):
-    from sqlalchemy import select
-
-    from hub.extensions import db
-    from hub.org.models import Membership
     return list(db.session.scalars(select(Membership).where(Membership.unit_id == unit.id)))
