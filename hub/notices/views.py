@@ -30,15 +30,6 @@ bp = Blueprint("notices", __name__)
 UNREAD_PAGE = 50
 
 
-def _follow_up(notice_id: int) -> Notice:
-    """A notice the person follows up: its publisher or an admin of the
-    publishing unit (others: 404 if they cannot see it, else 403, as the API)."""
-    notice = queries.access_notice(current_user, notice_id)
-    if not actions.can_follow_up(current_user, notice):
-        raise NotAllowed(_("只有发布人和发布单位的管理员可以查看阅读情况"))
-    return notice
-
-
 # ---- Compose and 更正 ----------------------------------------------------------------
 
 @bp.get("/")
@@ -77,14 +68,14 @@ def create():
 @login_required
 def correct_form(notice_id: int):
     """更正: the compose form pre-filled with the notice."""
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     return _compose(ComposeForm.from_notice(notice), original=notice, fresh=True)
 
 
 @bp.post("/<int:notice_id>/correct")
 @login_required
 def correct(notice_id: int):
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     form = ComposeForm.from_form(request.form)
     with form_errors(_compose, form, original=notice):
         pages.upload_files(current_user, form, request.files.getlist("files"))
@@ -197,7 +188,7 @@ def feedback(notice_id: int):
 @login_required
 def coverage(notice_id: int):
     """阅读情况 for the publisher: counts by unit in tree order, the unread people."""
-    return _coverage_page(_follow_up(notice_id))
+    return _coverage_page(queries.access_followed_notice(current_user, notice_id))
 
 
 def _coverage_page(notice: Notice, *, error: HubError | None = None):
@@ -227,7 +218,7 @@ def coverage_children(notice_id: int, unit_id: int | None):
     a time (after=<count shown>): the coverage page opens the top levels and
     fetches the rest when someone expands a unit, so a province-wide notice never
     puts its 20,000 units on one page. The same access as the page."""
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     cover = read_coverage(notice)
     tree = pages.coverage_tree(cover.by_unit)
     parent = pages.cover_node(tree, cover.by_unit, unit_id) if unit_id else None
@@ -243,7 +234,7 @@ def coverage_children(notice_id: int, unit_id: int | None):
 @login_required
 def remind(notice_id: int):
     """提醒未读: at most once every 4 hours (the page says when otherwise)."""
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     with form_errors(_coverage_page, notice):
         actions.send_reminder(current_user, notice)
     flash(_("已提醒尚未阅读的人员"))
@@ -254,7 +245,7 @@ def remind(notice_id: int):
 @login_required
 def revoke_form(notice_id: int):
     """撤回: the form asks for the note everyone will see."""
-    return _revoke_page(_follow_up(notice_id))
+    return _revoke_page(queries.access_followed_notice(current_user, notice_id))
 
 
 def _revoke_page(notice: Notice, *, note: str = "", error: HubError | None = None):
@@ -265,7 +256,7 @@ def _revoke_page(notice: Notice, *, note: str = "", error: HubError | None = Non
 @bp.post("/<int:notice_id>/revoke")
 @login_required
 def revoke(notice_id: int):
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     note = request.form.get("note", "")
     with form_errors(_revoke_page, notice, note=note):
         actions.revoke_notice(current_user, notice, note=note)
