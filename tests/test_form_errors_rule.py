@@ -88,12 +88,17 @@ def _page(note: str, *, error):
     return f"{note}|{error.field}", error.status
 
 
+def answer(error, render, *args):
+    """The response form_errors(render, *args) gives when `error` is raised in its block."""
+    with pytest.raises(HTTPException) as answered:
+        with form_errors(render, *args):
+            raise error
+    return answered.value.get_response()
+
+
 def test_form_errors_answers_the_render_with_the_refusal(app):
     with app.test_request_context("/x", method="POST"):
-        with pytest.raises(HTTPException) as answered:
-            with form_errors(_page, "what was typed"):
-                raise InvalidInput("太长", field="body")
-        response = answered.value.get_response()
+        response = answer(InvalidInput("太长", field="body"), _page, "what was typed")
         assert response.status_code == 400 and response.get_data(as_text=True) == "what was typed|body"
         with pytest.raises(ZeroDivisionError):          # not a refusal: the app's 500 handler
             with form_errors(_page, "x"):
@@ -102,11 +107,7 @@ def test_form_errors_answers_the_render_with_the_refusal(app):
 
 def test_flash_back_flashes_input_refusals_and_leaves_access_refusals_to_the_app(app):
     with app.test_request_context("/x", method="POST"):
-        with pytest.raises(HTTPException) as answered:
-            with form_errors(flash_back, "/channels/#direct"):
-                raise InvalidInput("请先查找并选择要私信的人", field="user_id")
-        response = answered.value.get_response()
+        response = answer(InvalidInput("请选择", field="user_id"), flash_back, "/channels/#direct")
         assert response.status_code == 302 and response.headers["Location"] == "/channels/#direct"
         with pytest.raises(NotFound):
-            with form_errors(flash_back, "/channels/"):
-                raise NotFound("频道不存在或您无权访问")
+            answer(NotFound("频道不存在或您无权访问"), flash_back, "/channels/")
