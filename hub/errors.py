@@ -1,15 +1,21 @@
 """HubError and its subclasses, and the handlers that render them.
 
 Actions raise these; the API renders {"error": {"code", "message", "field"?}},
-HTML views flash the message or show errors/error.html.
+HTML views flash the message or show errors/error.html. A form whose refusal
+is answered on its own page says so with `form_errors` (the one place an HTML
+view catches HubError; tests/test_form_errors_rule.py).
 """
 from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, abort, flash, jsonify, make_response, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -111,6 +117,48 @@ class TooSoon(HubError):
         if last is not None and now - last < interval:
             minutes = int((interval - (now - last)).total_seconds() // 60) + 1
             raise cls(_("%(rule)s，请 %(minutes)s 分钟后再试", rule=rule, minutes=minutes))
+
+
+@contextmanager
+def form_errors(render: Callable[..., ResponseReturnValue], *args: Any, **kwargs: Any) -> Iterator[None]:
+    """How an HTML view answers a refusal of its form on the form's own page.
+    A HubError raised in the block rolls back what the action half-changed and
+    is answered with render(*args, **kwargs, error=error): the page again, with
+    what the person typed kept and the refused field named, in the error's
+    status (the render decides). The view states only what to re-render:
+
+        with form_errors(_compose, form):
+            notice = actions.publish_notice(current_user, draft)
+
+    A refusal outside such a block goes to the app's handler below: a flash on
+    the page the form came from (400, 409, 413, 429), else the error page."""
+    try:
+        yield
+    except HubError as error:
+        db.session.rollback()
+        abort(make_response(render(*args, **kwargs, error=error)))
+
+
+def flash_back(target: str, *, error: HubError) -> ResponseReturnValue:
+    """A render for `form_errors` whose refusal is a flash on the page `target`
+    (a button that acts, with nothing typed to keep). A refusal of access (403,
+    no role for it; 404, out of reach) is not the form's: it is answered with
+    its status, as everywhere, rather than hidden behind a redirect."""
+    if error.status in (403, 404):
+        raise error
+    flash(error.message, "error")
+    return redirect(target)
+
+
+@contextmanager
+def naming(field: str) -> Iterator[None]:
+    """A refusal in the block names `field`: the picker whose choice an access
+    check refused (a unit out of reach is a 404 that says which field)."""
+    try:
+        yield
+    except HubError as error:
+        error.field = field
+        raise
 
 
 def wants_json() -> bool:

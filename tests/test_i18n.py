@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 
 from hub import create_app
 from tests.cast import PEOPLE, UNITS
-from tests.factories import page
+from tests.factories import NOTICE_SUMMARY, NOTICE_TITLE, page, publish_to_town
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -184,8 +184,7 @@ def test_translations_survive_the_formatting_their_pages_apply(catalogue):
 
 # ---- (c) Pages in the person's language -------------------------------------------------
 
-NOTICE = {"title": "关于做好冬季防火工作的通知", "summary": "12月1日前完成辖区隐患排查并上报",
-          "body": "各村（社区）：请按要求排查。"}
+NOTICE = {"title": NOTICE_TITLE, "summary": NOTICE_SUMMARY, "body": "各村（社区）：请按要求排查。"}
 # What people and units are called, and what they wrote: data, never translated.
 DATA = sorted({name for _code, name, _parent, _kind in UNITS}
               | {name for _login, name, *_rest in PEOPLE}
@@ -200,17 +199,9 @@ def chinese_outside_data(html: str) -> list[str]:
     return sorted({html[max(0, m.start() - 30):m.end() + 30] for m in CHINESE.finditer(html)})
 
 
-def publish_notice(api, ids) -> int:
-    body = {**NOTICE, "audience": {"subtrees": [ids.unit("330802")]}, "requires_ack": True}
-    response = api("kc_clerk").post("/api/v1/notices", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
-
-
-
-
 def test_pages_are_english_when_the_persons_setting_is_english(client, login, api, ids):
-    notice = publish_notice(api, ids)
+    notice = publish_to_town(api, ids, audience={"subtrees": [ids.unit("330802")]}, requires_ack=True,
+                             body=NOTICE["body"])
     assert api("kc_admin").put("/api/v1/me/language", json={"language": "en"}).status_code == 200
     login("kc_admin")
     pages = ("/inbox/", "/documents/", f"/notices/{notice}", f"/notices/{notice}/coverage", "/admin/",

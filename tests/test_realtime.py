@@ -3,13 +3,7 @@ from __future__ import annotations
 
 from hub.extensions import db, socketio
 from hub.realtime import emit_on_commit, unit_room, user_room
-from tests.cast import PASSWORD
-
-
-def token_for(app, login: str) -> str:
-    response = app.test_client().post("/api/v1/auth/token",
-                                      json={"login": login, "password": PASSWORD})
-    return response.get_json()["token"]
+from tests.factories import token_for
 
 
 def test_connect_without_auth_is_refused(app):

@@ -5,18 +5,19 @@ views_imports.py and views_audit.py, all on this one `admin` blueprint.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from hub.errors import NotAllowed
+from hub.errors import NotAllowed, naming
 from hub.extensions import db
 from hub.org import queries
 from hub.org.models import UNIT_KIND_LABELS, Unit, User
-from hub.permissions import (admin_scope, can_admin_person, can_manage_roles, is_any_admin,
-                             roles_scope)
-from hub.validation import as_id
+from hub.permissions import (access_unit_for_admin, admin_scope, can_admin_person, can_manage_roles,
+                             is_any_admin, roles_scope)
+from hub.validation import as_id, clean_int
 
 bp = Blueprint("admin", __name__)
 
@@ -64,6 +65,15 @@ def units_in_scope(term: str, *, exclude: Unit | None = None,
     if exclude is not None:
         found = [u for u in found if not u.path.startswith(exclude.path)]
     return found
+
+
+def picked_unit(field: str = "unit_id", label: str | None = None, *,
+                access: Callable[[User, int], Unit] = access_unit_for_admin) -> Unit:
+    """The unit chosen in a form's picker, through `access` (by default the
+    units the admin manages): one out of reach is refused naming the field."""
+    unit_id = clean_int(request.form.get(field), field, label or _("单位"))
+    with naming(field):
+        return access(current_user, unit_id)
 
 
 def unit_choices(units: list[Unit]) -> list[dict]:

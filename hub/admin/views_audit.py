@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from hub.admin.api import audit_query
 from hub.api import parse_time
 from hub.admin.views import bp
 from hub.audit import AUDIT_ACTION_LABELS, OUTCOME_LABELS, AuditEntry
-from hub.errors import HubError, InvalidInput, NotAllowed
+from hub.errors import HubError, InvalidInput, NotAllowed, form_errors
 from hub.extensions import db
 from hub.permissions import require_auditor
 from hub.validation import clean_int
@@ -64,15 +65,17 @@ def audit():
     """审计日志, for the auditor only (三员分立)."""
     require_auditor(current_user)
     args = _filter_args()
-    entries, error, before = [], None, None
-    try:
+    with form_errors(_audit_page, args):          # a refused filter: no entries, the field named
         before = clean_int(request.args.get("before"), "before", _("分页位置"), required=False)
         query = _page_query(args)
         if before is not None:
             query = query.where(AuditEntry.id < before)
         entries = list(db.session.scalars(query.limit(PAGE_SIZE + 1)))
-    except HubError as problem:
-        error = problem
+    return _audit_page(args, entries, before)
+
+
+def _audit_page(args: dict[str, str], entries: Sequence[AuditEntry] = (), before: int | None = None, *,
+                error: HubError | None = None):
     more = len(entries) > PAGE_SIZE
     entries = entries[:PAGE_SIZE]
     return render_template(

@@ -22,8 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.admin.views import bp
-from hub.errors import HubError, InvalidInput
-from hub.extensions import db
+from hub.errors import HubError, InvalidInput, form_errors
 from hub.org import imports
 from hub.permissions import require_any_admin
 
@@ -74,9 +73,7 @@ def _forget_upload() -> None:
         (_uploads() / f"{pending['token']}{pending['suffix']}").unlink(missing_ok=True)
 
 
-def _upload_page(error: HubError | None = None):
-    if error is not None:
-        db.session.rollback()
+def _upload_page(*, error: HubError | None = None):
     kind = request.values.get("kind", "units")
     return render_template("admin/import.html", kind=kind if kind in IMPORTERS else "units",
                            error=error, dry_run=request.method == "GET"
@@ -101,7 +98,7 @@ def imports_page():
 def import_upload():
     """Run the import (a dry run unless unticked) and show the report."""
     require_any_admin(current_user)
-    try:
+    with form_errors(_upload_page):
         kind = request.form.get("kind", "")
         if kind not in IMPORTERS:
             raise InvalidInput(_("请选择导入单位还是人员"), field="kind")
@@ -116,8 +113,6 @@ def import_upload():
             raise InvalidInput(_("上传的文件是空的"), field="file")
         dry_run = request.form.get("dry_run") == "1"
         report = IMPORTERS[kind](current_user, filename, data, dry_run=dry_run)
-    except HubError as problem:
-        return _upload_page(problem)
     token = None
     if dry_run and not report.errors and report.created + report.updated:
         token = _keep_upload(kind, filename, data)
@@ -135,10 +130,9 @@ def import_apply():
         flash(_("待导入的文件已失效，请重新上传"), "error")
         return redirect(url_for("admin.imports_page"))
     try:
-        report = IMPORTERS[pending["kind"]](current_user, pending["filename"], path.read_bytes(),
-                                           dry_run=False)
-    except HubError as problem:
-        return _upload_page(problem)
+        with form_errors(_upload_page):
+            report = IMPORTERS[pending["kind"]](current_user, pending["filename"], path.read_bytes(),
+                                               dry_run=False)
     finally:
         _forget_upload()
     return _report_page(pending["kind"], report)

@@ -3,7 +3,7 @@
 Thin like the unit pages: parse, fetch with permission, one action from
 hub.org.people (the account: system admin, unit admins) or hub.org.roles (roles
 and locks: the security admin, 三员分立), flash, redirect; a refusal re-renders
-the page with the message next to the form that caused it.
+the page with the message next to the form that caused it (hub.errors.form_errors).
 """
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from hub.admin.views import (arg_id, bp, picker_scope, search_term, unit_choices,
+from hub.admin.views import (arg_id, bp, picked_unit, picker_scope, search_term, unit_choices,
                              units_in_scope)
 from hub.auth import second_factor
-from hub.errors import HubError, InvalidInput, not_found
+from hub.errors import HubError, InvalidInput, form_errors, not_found
 from hub.extensions import db
 from hub.org import people, roles
 from hub.org.models import ROLE_LABELS, Membership, Role, RoleGrant, Unit, User
 from hub.permissions import (DELEGATED_ROLES, GLOBAL_DUTIES, access_person_for_admin,
-                             access_person_for_roles, access_person_page, access_unit_for_admin,
-                             access_unit_for_roles, can_admin_person, can_admin_unit, can_grant,
-                             can_manage_roles, in_roles_scope, require_any_admin)
-from hub.validation import clean_bool, clean_int
+                             access_person_for_roles, access_person_page, access_unit_for_roles,
+                             can_admin_person, can_admin_unit, can_grant, can_manage_roles,
+                             in_roles_scope, require_any_admin)
+from hub.validation import clean_bool
 
 
 def _grantable_roles() -> dict[str, str]:
@@ -36,9 +36,6 @@ def _person_page(person: User, *, failed: str | None = None, error: HubError | N
     """Render the person page; `failed` names the form whose `error` is shown.
     It shows each duty its own forms: the account, units and password to whoever
     manages the person, the roles (and the lock) to whoever grants them."""
-    if error is not None:
-        db.session.rollback()
-        person = db.session.get(User, person.id)
     manage = can_admin_person(current_user, person)
     grant = can_manage_roles(current_user) and in_roles_scope(current_user, person)
     term = search_term("unit_q")
@@ -56,24 +53,6 @@ def _person_page(person: User, *, failed: str | None = None, error: HubError | N
         roles=_grantable_roles() if grant and person.id != current_user.id else {},
         failed=failed, error=error, form=request.form if failed else {},
     ), error.status if error else 200
-
-
-def _picked_unit(field: str = "unit_id") -> Unit:
-    unit_id = clean_int(request.form.get(field), field, _("单位"))
-    try:
-        return access_unit_for_admin(current_user, unit_id)
-    except HubError as problem:
-        problem.field = field
-        raise
-
-
-def _role_unit(field: str = "unit_id") -> Unit:
-    unit_id = clean_int(request.form.get(field), field, _("单位"))
-    try:
-        return access_unit_for_roles(current_user, unit_id)
-    except HubError as problem:
-        problem.field = field
-        raise
 
 
 def _membership(person: User, membership_id: int) -> Membership:
@@ -96,9 +75,7 @@ def person_new():
     return _new_person_page()
 
 
-def _new_person_page(error: HubError | None = None):
-    if error is not None:
-        db.session.rollback()
+def _new_person_page(*, error: HubError | None = None):
     term = search_term("unit_q")
     units = units_in_scope(term) if term else []
     chosen_id = arg_id("unit_id")
@@ -115,14 +92,12 @@ def _new_person_page(error: HubError | None = None):
 @login_required
 def person_create():
     require_any_admin(current_user)
-    try:
-        form = request.form
+    form = request.form
+    with form_errors(_new_person_page):
         person = people.create_person(current_user, login=form.get("login", ""),
-                                      name=form.get("name", ""), unit=_picked_unit(),
+                                      name=form.get("name", ""), unit=picked_unit(),
                                       position=form.get("position", ""),
                                       password=form.get("password") or None)
-    except HubError as problem:
-        return _new_person_page(problem)
     return _done(person.id, _("已新建人员：%(name)s（%(login)s）", name=person.name, login=person.login))
 
 
@@ -139,10 +114,8 @@ def person(person_id: int):
 def person_update(person_id: int):
     """修改姓名."""
     person = access_person_for_admin(current_user, person_id)
-    try:
+    with form_errors(_person_page, person, failed="name"):
         people.update_person(current_user, person, name=request.form.get("name", ""))
-    except HubError as problem:
-        return _person_page(person, failed="name", error=problem)
     return _done(person_id, _("姓名已保存"))
 
 
@@ -151,11 +124,9 @@ def person_update(person_id: int):
 def person_active(person_id: int):
     """停用 / 启用 the account (停用 ends the person's sessions)."""
     person = access_person_for_admin(current_user, person_id)
-    try:
+    with form_errors(_person_page, person, failed="active"):
         active = clean_bool(request.form.get("active"), "active", _("启用状态"))
         people.update_person(current_user, person, active=active)
-    except HubError as problem:
-        return _person_page(person, failed="active", error=problem)
     return _done(person_id, _("账号已启用") if active else _("账号已停用，其登录会话已结束"))
 
 
@@ -164,12 +135,10 @@ def person_active(person_id: int):
 def person_transfer(person_id: int):
     """调动: the primary unit changes, with the new position."""
     person = access_person_for_admin(current_user, person_id)
-    try:
-        unit = _picked_unit()
+    with form_errors(_person_page, person, failed="transfer"):
+        unit = picked_unit()
         people.transfer_person(current_user, person, unit,
                                position=request.form.get("position", ""))
-    except HubError as problem:
-        return _person_page(person, failed="transfer", error=problem)
     return _done(person_id, _("已调动到：%(unit)s", unit=unit.name))
 
 
@@ -178,13 +147,11 @@ def person_transfer(person_id: int):
 def membership_add(person_id: int):
     """兼职: the person also belongs to another unit (or moves there as primary)."""
     person = access_person_for_admin(current_user, person_id)
-    try:
-        unit = _picked_unit()
+    with form_errors(_person_page, person, failed="membership"):
+        unit = picked_unit()
         people.add_membership(current_user, person, unit,
                               position=request.form.get("position", ""),
                               primary=clean_bool(request.form.get("primary"), "primary", _("主单位")))
-    except HubError as problem:
-        return _person_page(person, failed="membership", error=problem)
     return _done(person_id, _("已加入：%(unit)s", unit=unit.name))
 
 
@@ -194,12 +161,10 @@ def membership_update(person_id: int, membership_id: int):
     """修改职务, or 设为主单位 (the form sends primary=1 and no position)."""
     person = access_person_for_admin(current_user, person_id)
     membership = _membership(person, membership_id)
-    try:
+    with form_errors(_person_page, person, failed=f"membership-{membership_id}"):
         primary = request.form.get("primary") == "1"
         people.update_membership(current_user, membership, position=request.form.get("position"),
                                  primary=primary or None)
-    except HubError as problem:
-        return _person_page(person, failed=f"membership-{membership_id}", error=problem)
     return _done(person_id, _("已设为主单位") if primary else _("职务已保存"))
 
 
@@ -210,10 +175,8 @@ def membership_remove(person_id: int, membership_id: int):
     person = access_person_for_admin(current_user, person_id)
     membership = _membership(person, membership_id)
     name = membership.unit.name
-    try:
+    with form_errors(_person_page, person, failed=f"membership-{membership_id}"):
         people.remove_membership(current_user, membership)
-    except HubError as problem:
-        return _person_page(person, failed=f"membership-{membership_id}", error=problem)
     return _done(person_id, _("已离开：%(unit)s", unit=name))
 
 
@@ -224,13 +187,11 @@ def role_grant(person_id: int):
     The unit is ignored for the three global duties."""
     person = access_person_for_roles(current_user, person_id)
     role = request.form.get("role", "")
-    try:
+    with form_errors(_person_page, person, failed="role"):
         unit = None
         if role not in GLOBAL_DUTIES and request.form.get("unit_id"):
-            unit = _role_unit()
+            unit = picked_unit(access=access_unit_for_roles)
         roles.grant_role(current_user, person, role, unit)
-    except HubError as problem:
-        return _person_page(person, failed="role", error=problem)
     return _done(person_id, _("已授予角色：%(role)s", role=_(ROLE_LABELS.get(role, role))))
 
 
@@ -243,10 +204,8 @@ def role_revoke(person_id: int, grant_id: int):
     if grant is None or grant.user_id != person.id:
         raise not_found("grant")
     label = grant.label
-    try:
+    with form_errors(_person_page, person, failed="roles"):
         roles.revoke_role(current_user, grant)
-    except HubError as problem:
-        return _person_page(person, failed="roles", error=problem)
     return _done(person_id, _("已撤销角色：%(role)s", role=label))
 
 
@@ -255,13 +214,11 @@ def role_revoke(person_id: int, grant_id: int):
 def password_reset(person_id: int):
     """重置密码: the person must change it at the next sign-in."""
     person = access_person_for_admin(current_user, person_id)
-    try:
+    with form_errors(_person_page, person, failed="password"):
         password = request.form.get("password", "")
         if password != request.form.get("confirm_password", ""):
             raise InvalidInput(_("两次输入的密码不一致"), field="confirm_password")
         people.reset_password(current_user, person, password)
-    except HubError as problem:
-        return _person_page(person, failed="password", error=problem)
     return _done(person_id, _("密码已重置，该人员下次登录时须修改密码"))
 
 
@@ -270,10 +227,8 @@ def password_reset(person_id: int):
 def account_unlock(person_id: int):
     """解除锁定 (security admin): the account may sign in again at once."""
     person = access_person_for_roles(current_user, person_id)
-    try:
+    with form_errors(_person_page, person, failed="unlock"):
         was_locked = roles.unlock_account(current_user, person)
-    except HubError as problem:
-        return _person_page(person, failed="unlock", error=problem)
     flash(_("已解除锁定：%(name)s", name=person.name) if was_locked
           else _("%(name)s的账号未被锁定", name=person.name))
     if request.form.get("back") == "security":

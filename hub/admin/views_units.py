@@ -2,7 +2,7 @@
 
 Each POST parses the form, fetches with permission, calls one org action, flashes
 and redirects. A refused change re-renders the page with the message next to the
-form that caused it (status = the error's status), after rolling back.
+form that caused it (status = the error's status; hub.errors.form_errors).
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from hub.admin.views import arg_id, bp, search_term, unit_choices, units_in_scope
-from hub.errors import HubError, InvalidInput
+from hub.admin.views import arg_id, bp, picked_unit, search_term, unit_choices, units_in_scope
+from hub.errors import HubError, InvalidInput, form_errors
 from hub.extensions import db
 from hub.org import actions, queries
 from hub.org.models import UNIT_KIND_LABELS, Unit
@@ -21,9 +21,6 @@ from hub.validation import clean_int
 
 def _unit_page(unit: Unit, *, failed: str | None = None, error: HubError | None = None):
     """Render the unit page; `failed` names the form whose `error` is shown."""
-    if error is not None:
-        db.session.rollback()             # drop whatever the refused action half-changed
-        unit = db.session.get(Unit, unit.id)
     parent_term, target_term = search_term("parent_q"), search_term("target_q")
     kids = queries.children(unit.id, include_retired=True)
     return render_template(
@@ -40,16 +37,6 @@ def _unit_page(unit: Unit, *, failed: str | None = None, error: HubError | None 
     ), error.status if error else 200
 
 
-def _picked_unit(field: str, label: str) -> Unit:
-    """The unit chosen in a picker, in the admin's scope (404 otherwise)."""
-    unit_id = clean_int(request.form.get(field), field, label)
-    try:
-        return access_unit_for_admin(current_user, unit_id)
-    except HubError as problem:
-        problem.field = field
-        raise
-
-
 @bp.get("/units/<id:unit_id>")
 @login_required
 def unit(unit_id: int):
@@ -62,12 +49,10 @@ def unit(unit_id: int):
 def unit_update(unit_id: int):
     """改名 / change the kind or sort order."""
     unit = access_unit_for_admin(current_user, unit_id)
-    try:
+    with form_errors(_unit_page, unit, failed="edit"):
         actions.update_unit(current_user, unit, name=request.form.get("name", ""),
                             kind=request.form.get("kind") or None,
                             sort_order=request.form.get("sort_order") or None)
-    except HubError as problem:
-        return _unit_page(unit, failed="edit", error=problem)
     flash(_("单位信息已保存"))
     return redirect(url_for("admin.unit", unit_id=unit_id))
 
@@ -77,14 +62,12 @@ def unit_update(unit_id: int):
 def unit_create_child(unit_id: int):
     """新建下级单位 under this unit."""
     parent = access_unit_for_admin(current_user, unit_id)
-    try:
+    with form_errors(_unit_page, parent, failed="child"):
         child = actions.create_unit(current_user, code=request.form.get("code", ""),
                                     name=request.form.get("name", ""), parent=parent,
                                     kind=request.form.get("kind") or None,
                                     sort_order=clean_int(request.form.get("sort_order"),
                                                          "sort_order", _("排序"), required=False))
-    except HubError as problem:
-        return _unit_page(parent, failed="child", error=problem)
     flash(_("已新建下级单位：%(unit)s", unit=child.name))
     return redirect(url_for("admin.unit", unit_id=child.id))
 
@@ -94,10 +77,8 @@ def unit_create_child(unit_id: int):
 def unit_move(unit_id: int):
     """移动单位 with its whole subtree under the chosen parent."""
     unit = access_unit_for_admin(current_user, unit_id)
-    try:
-        actions.move_unit(current_user, unit, _picked_unit("parent_id", _("新的上级单位")))
-    except HubError as problem:
-        return _unit_page(unit, failed="move", error=problem)
+    with form_errors(_unit_page, unit, failed="move"):
+        actions.move_unit(current_user, unit, picked_unit("parent_id", _("新的上级单位")))
     unit = db.session.get(Unit, unit_id)
     flash(_("已移动到：%(unit)s", unit=unit.parent.name))
     return redirect(url_for("admin.unit", unit_id=unit_id))
@@ -115,7 +96,7 @@ def unit_merge_confirm(unit_id: int):
     return _merge_page(source, access_unit_for_admin(current_user, target_id))
 
 
-def _merge_page(source: Unit, target: Unit, error: HubError | None = None):
+def _merge_page(source: Unit, target: Unit, *, error: HubError | None = None):
     return render_template(
         "admin/merge.html", source=source, target=target, error=error,
         target_trail=queries.ancestors(target), members=queries.unit_memberships(source.id),
@@ -128,13 +109,10 @@ def _merge_page(source: Unit, target: Unit, error: HubError | None = None):
 def unit_merge(unit_id: int):
     """合并单位: people and sub-units move to the target; this unit is retired."""
     source = access_unit_for_admin(current_user, unit_id)
-    target = _picked_unit("target_id", _("目标单位"))
+    target = picked_unit("target_id", _("目标单位"))
     name = source.name
-    try:
+    with form_errors(_merge_page, source, target):
         target = actions.merge_units(current_user, source, target)
-    except HubError as problem:
-        db.session.rollback()
-        return _merge_page(db.session.get(Unit, unit_id), db.session.get(Unit, target.id), problem)
     flash(_("已将“%(unit)s”合并到“%(target)s”", unit=name, target=target.name))
     return redirect(url_for("admin.unit", unit_id=target.id))
 
@@ -144,12 +122,10 @@ def unit_merge(unit_id: int):
 def unit_retire(unit_id: int):
     """撤销单位 (refused while it still has members or active sub-units)."""
     unit = access_unit_for_admin(current_user, unit_id)
-    try:
+    with form_errors(_unit_page, unit, failed="retire"):
         if request.form.get("confirm") != "1":
             raise InvalidInput(_("请勾选确认后再撤销"), field="confirm")
         actions.retire_unit(current_user, unit)
-    except HubError as problem:
-        return _unit_page(unit, failed="retire", error=problem)
     flash(_("已撤销单位：%(unit)s", unit=unit.name))
     return redirect(url_for("admin.unit", unit_id=unit_id))
 

@@ -1,5 +1,6 @@
 """Sign-in pages: login and its second step, two-step verification, logout,
-change your own password."""
+change your own password. A refused form is shown again with its message
+(hub.errors.form_errors); a refused sign-in goes back to the sign-in page."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -7,9 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from hub.auth import actions, second_factor, sessions, throttle
-from hub.passwords import HashingBusy
 from hub.passwords import password_expired
-from hub.errors import HubError, InvalidInput
+from hub.errors import HubError, InvalidInput, form_errors
 from hub.redirects import local_target
 
 bp = Blueprint("auth", __name__)
@@ -30,12 +30,17 @@ def login():
     return render_template("auth/login.html", next=request.args.get("next", ""))
 
 
-def _refused(refused: HubError, login: str = "", next_url: str = ""):
+def _refused(login: str = "", next_url: str = "", *, error: HubError):
     """Back to the sign-in page: a refused sign-in (401), too many attempts
     (429 with Retry-After), or too many sign-ins at once (503)."""
     session.clear()
-    return (render_template("auth/login.html", error=refused.message, login=login[:64], next=next_url),
-            refused.status, getattr(refused, "headers", None) or {})
+    return (render_template("auth/login.html", error=error.message, login=login[:64], next=next_url),
+            error.status, _headers(error))
+
+
+def _headers(error: HubError | None) -> dict[str, str]:
+    """Retry-After of a 429 or 503."""
+    return getattr(error, "headers", None) or {}
 
 
 def _signed_in(user, next_url: str):
@@ -54,12 +59,10 @@ def login_post():
     until the code (or the enrolment) is done."""
     next_url = _safe_next(request.form.get("next"))
     login = request.form.get("login", "")
-    try:
+    with form_errors(_refused, login, request.form.get("next", "")):
         throttle.check_sign_in(login)
         user = actions.check_password(login, request.form.get("password", ""),
                                       device=throttle.device_for(login))
-    except (actions.SignInRefused, throttle.TooManyAttempts, HashingBusy) as refused:
-        return _refused(refused, login, request.form.get("next", ""))
     step = second_factor.second_step(user)
     if step is None:
         return _signed_in(user, next_url)
@@ -77,17 +80,19 @@ def verify():
         flash(_("请重新登录"))
         return redirect(url_for("auth.login"))
     if request.method == "GET":
-        return render_template("auth/verify.html")
-    try:
+        return _verify_page()
+    with form_errors(_verify_page):
         throttle.check_sign_in(user.login)
         second_factor.verify_sign_in_code(user, request.form.get("totp"),
                                           device=throttle.device_for(user.login))
-    except actions.SignInRefused as refused:
-        return _refused(refused)
-    except HubError as problem:
-        return (render_template("auth/verify.html", error=problem), problem.status,
-                getattr(problem, "headers", None) or {})
     return _signed_in(user, sessions.pending_next())
+
+
+def _verify_page(*, error: HubError | None = None):
+    """The code's page again; a refused sign-in (locked, disabled) starts over."""
+    if isinstance(error, actions.SignInRefused):
+        return _refused(error=error)
+    return render_template("auth/verify.html", error=error), error.status if error else 200, _headers(error)
 
 
 @bp.route("/second-factor", methods=["GET", "POST"], endpoint="second_factor")
@@ -99,23 +104,24 @@ def second_factor_page():
     if user is None:
         flash(_("请先登录"))
         return redirect(url_for("auth.login"))
-    error = None
-    if request.method == "POST":
-        try:
-            if signing_in:
-                throttle.check_sign_in(user.login)
-            second_factor.enable_second_factor(user, request.form.get("totp"), signing_in=signing_in,
-                                               attempt=session.get(TOTP_ATTEMPT),
-                                               device=throttle.device_for(user.login))
-        except actions.SignInRefused as refused:
-            return _refused(refused)
-        except HubError as problem:
-            error = problem
-        else:
-            flash(_("两步验证已启用，今后登录时须输入动态验证码"))
-            if not signing_in:
-                return redirect(url_for("auth.second_factor"))
-            return _signed_in(user, sessions.pending_next())
+    if request.method == "GET":
+        return _second_factor_page(user, signing_in)
+    with form_errors(_second_factor_page, user, signing_in):
+        if signing_in:
+            throttle.check_sign_in(user.login)
+        second_factor.enable_second_factor(user, request.form.get("totp"), signing_in=signing_in,
+                                           attempt=session.get(TOTP_ATTEMPT),
+                                           device=throttle.device_for(user.login))
+    flash(_("两步验证已启用，今后登录时须输入动态验证码"))
+    if not signing_in:
+        return redirect(url_for("auth.second_factor"))
+    return _signed_in(user, sessions.pending_next())
+
+
+def _second_factor_page(user, signing_in: bool, *, error: HubError | None = None):
+    """The enrolment (or its state); a refused sign-in (locked, disabled) starts over."""
+    if isinstance(error, actions.SignInRefused):
+        return _refused(error=error)
     enrolled = second_factor.is_enrolled(user)
     secret = None
     # Opening the page starts an attempt (a fresh secret unless this session's
@@ -129,7 +135,7 @@ def second_factor_page():
         required=second_factor.is_required(user), secret=secret,
         secret_groups=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) if secret else "",
         uri=second_factor.provisioning_uri(user) if secret else None, error=error,
-    ), error.status if error else 200, getattr(error, "headers", None) or {}
+    ), error.status if error else 200, _headers(error)
 
 
 @bp.post("/logout")
@@ -146,30 +152,27 @@ def logout():
 @login_required
 def language():
     """The language switch in the page footer; back to the page it was used on."""
-    try:
-        actions.set_language(current_user, request.form.get("language"))
-    except HubError as problem:
-        flash(problem.message, "error")
+    actions.set_language(current_user, request.form.get("language"))     # refused: flashed by the app
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
-    error = None
-    if request.method == "POST":
-        try:
-            if request.form.get("new_password") != request.form.get("confirm_password"):
-                raise InvalidInput(_("两次输入的新密码不一致"), field="confirm_password")
-            actions.change_own_password(current_user, request.form.get("current_password", ""),
-                                        request.form.get("new_password", ""))
-        except HubError as problem:
-            error = problem
-        else:
-            # The password change ended every session, this one too: sign in again.
-            logout_user()
-            session.clear()
-            flash(_("密码已修改，请用新密码登录"))
-            return redirect(url_for("auth.login"))
+    if request.method == "GET":
+        return _password_page()
+    with form_errors(_password_page):
+        if request.form.get("new_password") != request.form.get("confirm_password"):
+            raise InvalidInput(_("两次输入的新密码不一致"), field="confirm_password")
+        actions.change_own_password(current_user, request.form.get("current_password", ""),
+                                    request.form.get("new_password", ""))
+    # The password change ended every session, this one too: sign in again.
+    logout_user()
+    session.clear()
+    flash(_("密码已修改，请用新密码登录"))
+    return redirect(url_for("auth.login"))
+
+
+def _password_page(*, error: HubError | None = None):
     return render_template("auth/password.html", error=error,
                            expired=password_expired(current_user)), 400 if error else 200

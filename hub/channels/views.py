@@ -2,8 +2,10 @@
 the register (频道台账) for admins.
 
 Thin: parse, fetch with permission, one action, flash in Chinese, redirect. A
-refused action re-renders the page with its message (never a 500). Every page
-works without JavaScript; static/js/channels.js adds live updates on top.
+refused form (hub.errors.form_errors) re-renders its page with the message and
+what was typed; a refused button is flashed on the page it was on (never a
+500). Every page works without JavaScript; static/js/channels.js adds live
+updates on top.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from hub.channels.actions import TaskDraft
 from hub.channels.messages import Acknowledged, MessageDraft
 from hub.channels.models import (TOPIC_MAX, Channel, ChannelKind, ChannelRead, ChannelState,
                                  Message, MessageAck)
-from hub.errors import HubError, InvalidInput
+from hub.errors import HubError, InvalidInput, flash_back, form_errors
 from hub.extensions import db
 from hub.org import queries as org_queries
 from hub.org.models import Role, Unit, User
@@ -69,16 +71,6 @@ def _view_topic() -> str | None:
     """The topic the pane is narrowed to (None: 全部). Forms carry it in their URL."""
     topic = request.args.get("topic")
     return topic.strip()[:TOPIC_MAX] if topic is not None else None
-
-
-def _refused(problem: HubError) -> None:
-    """A refused input or state is flashed on the page the form came from; a
-    refusal of access (403 no role for it, 404 out of reach) is answered with
-    its status, as everywhere, rather than hidden behind a redirect."""
-    db.session.rollback()
-    if problem.status in (403, 404):
-        raise problem
-    flash(problem.message, "error")
 
 
 # ---- Reads the pages need -------------------------------------------------------
@@ -141,8 +133,6 @@ def index():
 
 
 def _index_page(*, error: HubError | None = None):
-    if error is not None:
-        db.session.rollback()
     channels = [*db.session.scalars(queries.readable_channels(current_user)), *_own_waiting(current_user)]
     channels.sort(key=lambda c: (c.last_message_id or 0, c.id), reverse=True)
     groups: dict[str, list[Channel]] = {"unit": [], "announce": [], "task": [], "direct": [], "archived": []}
@@ -181,14 +171,11 @@ def unit_choices():
 @login_required
 def open_direct():
     """私信: open (or make) the direct channel with the chosen person."""
-    try:
+    with form_errors(flash_back, url_for("channels.index", _anchor="direct")):
         ids = _form_ids("user_id")
         if not ids:
             raise InvalidInput(_("请先查找并选择要私信的人"), field="user_id")
         channel = actions.direct_channel(current_user, access_person(current_user, ids[0]))
-    except HubError as problem:
-        _refused(problem)
-        return redirect(url_for("channels.index", _anchor="direct"))
     return redirect(url_for("channels.show", channel_id=channel.id))
 
 
@@ -196,11 +183,8 @@ def open_direct():
 @login_required
 def open_announcements(unit_id: int):
     """开设公告频道 for a unit the person leads."""
-    try:
+    with form_errors(flash_back, url_for("channels.index")):
         channel = actions.announcement_channel(current_user, access_unit(current_user, unit_id))
-    except HubError as problem:
-        _refused(problem)
-        return redirect(url_for("channels.index"))
     return redirect(url_for("channels.show", channel_id=channel.id))
 
 
@@ -208,7 +192,7 @@ def open_announcements(unit_id: int):
 @login_required
 def create_task():
     """建专项工作群: active at once within one's own units, else waits for approval."""
-    try:
+    with form_errors(_index_page):
         subtrees = _form_ids("subtree_ids")
         draft = TaskDraft.from_json({
             "name": request.form.get("name", ""), "purpose": request.form.get("purpose", ""),
@@ -216,8 +200,6 @@ def create_task():
             "unit_ids": [i for i in _form_ids("unit_ids") if i not in subtrees],
             "user_ids": _form_ids("user_ids")})
         channel = actions.create_task_channel(current_user, draft)
-    except HubError as problem:
-        return _index_page(error=problem)
     if channel.state == ChannelState.PENDING:
         flash(_("已提交「%(name)s」，等待管理员审批后启用", name=channel.name))
         return redirect(url_for("channels.index"))
@@ -236,9 +218,6 @@ def show(channel_id: int):
 
 
 def _pane(channel: Channel, *, error: HubError | None = None, draft: dict | None = None):
-    if error is not None:
-        db.session.rollback()
-        channel = db.session.get(Channel, channel.id)
     topic, before = _view_topic(), _arg_id("before")
     found = queries.messages_before(channel, before, PAGE + 1, topic=topic)
     shown = list(reversed(found[:PAGE]))
@@ -263,16 +242,13 @@ def send(channel_id: int):
     form = {"body": request.form.get("body", "").replace("\r\n", "\n"),
             "topic": request.form.get("topic", ""),
             "client_msg_id": request.form.get("client_msg_id") or None}
-    try:
-        upload = request.files.get("file")
+    with form_errors(_pane, channel, draft=form):        # the text is kept; the file is chosen again
+        upload, attached = request.files.get("file"), []
         if upload is not None and upload.filename:
-            attachment = store_attachment(current_user, upload.filename,
-                                          upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1))
-            form["attachment_ids"] = [attachment.id]
-        result, _posted = messages.post_message(current_user, channel, MessageDraft.from_json(form))
-    except HubError as problem:
-        form.pop("attachment_ids", None)
-        return _pane(channel, error=problem, draft=form)
+            attached = [store_attachment(current_user, upload.filename,
+                                         upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1)).id]
+        draft = MessageDraft.from_json({**form, "attachment_ids": attached} if attached else form)
+        result, _posted = messages.post_message(current_user, channel, draft)
     if isinstance(result, Acknowledged):
         flash(_("已记为确认收到"))
         return redirect(url_for("channels.show", channel_id=channel.id, topic=_view_topic(),
@@ -281,9 +257,10 @@ def send(channel_id: int):
     return redirect(url_for("channels.show", channel_id=channel.id, topic=topic, _anchor=f"m-{result.id}"))
 
 
-def _back_to(message: Message):
-    return redirect(url_for("channels.show", channel_id=message.channel_id, topic=_view_topic(),
-                            _anchor=f"m-{message.id}"))
+def _at(message: Message) -> str:
+    """The pane at `message`, in the topic the page showed."""
+    return url_for("channels.show", channel_id=message.channel_id, topic=_view_topic(),
+                   _anchor=f"m-{message.id}")
 
 
 @bp.post("/messages/<int:message_id>/ack")
@@ -291,12 +268,11 @@ def _back_to(message: Message):
 def ack(message_id: int):
     """确认收到 a message (instead of typing "收到")."""
     message = access_message(current_user, message_id)
-    try:
+    back = _at(message)
+    with form_errors(flash_back, back):
         messages.acknowledge(current_user, message)
-        flash(_("已确认收到"))
-    except HubError as problem:
-        _refused(problem)
-    return _back_to(message)
+    flash(_("已确认收到"))
+    return redirect(back)
 
 
 @bp.post("/messages/<int:message_id>/edit")
@@ -304,12 +280,11 @@ def ack(message_id: int):
 def edit(message_id: int):
     """编辑 one's own message (the old text is kept as history)."""
     message = access_message(current_user, message_id)
-    try:
+    back = _at(message)
+    with form_errors(flash_back, back):
         messages.edit_message(current_user, message, body=request.form.get("body", "").replace("\r\n", "\n"))
-        flash(_("消息已修改"))
-    except HubError as problem:
-        _refused(problem)
-    return _back_to(message)
+    flash(_("消息已修改"))
+    return redirect(back)
 
 
 @bp.post("/messages/<int:message_id>/withdraw")
@@ -317,12 +292,11 @@ def edit(message_id: int):
 def withdraw(message_id: int):
     """撤回 one's own message."""
     message = access_message(current_user, message_id)
-    try:
+    back = _at(message)
+    with form_errors(flash_back, back):
         messages.withdraw_message(current_user, message)
-        flash(_("消息已撤回"))
-    except HubError as problem:
-        _refused(problem)
-    return _back_to(message)
+    flash(_("消息已撤回"))
+    return redirect(back)
 
 
 # ---- The register (频道台账) ----------------------------------------------------------
@@ -353,10 +327,11 @@ def register_page():
         here=request.full_path.rstrip("?"))
 
 
-def _back_to_register():
+def _register_page() -> str:
+    """The register as the form's page showed it (its `next`), or the register."""
     home = url_for("channels.register_page")
     target = local_target(request.form.get("next"), home)
-    return redirect(target if target.startswith(home) else home)
+    return target if target.startswith(home) else home
 
 
 @bp.post("/register/<int:channel_id>/archive")
@@ -364,12 +339,11 @@ def _back_to_register():
 def register_archive(channel_id: int):
     """归档 a task channel from the register."""
     channel = register_reads.access_register_channel(current_user, channel_id)
-    try:
+    back = _register_page()
+    with form_errors(flash_back, back):
         actions.archive_channel(current_user, channel)
-        flash(_("已归档「%(name)s」", name=channel.name))
-    except HubError as problem:
-        _refused(problem)
-    return _back_to_register()
+    flash(_("已归档「%(name)s」", name=channel.name))
+    return redirect(back)
 
 
 @bp.post("/register/<int:channel_id>/merge")
@@ -377,16 +351,15 @@ def register_archive(channel_id: int):
 def register_merge(channel_id: int):
     """合并: the chosen task channel takes over this one's members; this one is archived."""
     source = register_reads.access_register_channel(current_user, channel_id)
-    try:
+    back = _register_page()
+    with form_errors(flash_back, back):
         target_ids = _form_ids("target_id")
         if not target_ids:
             raise InvalidInput(_("请选择要并入的频道"), field="target_id")
         target = register_reads.access_register_channel(current_user, target_ids[0])
         actions.merge_task_channels(current_user, source, target)
-        flash(_("已将「%(name)s」并入「%(target)s」", name=source.name, target=target.name))
-    except HubError as problem:
-        _refused(problem)
-    return _back_to_register()
+    flash(_("已将「%(name)s」并入「%(target)s」", name=source.name, target=target.name))
+    return redirect(back)
 
 
 @bp.post("/register/<int:channel_id>/decision")
@@ -395,10 +368,9 @@ def register_decide(channel_id: int):
     """审批 a pending task channel: approve (启用) or reject (不批准)."""
     channel = register_reads.access_register_channel(current_user, channel_id)
     approve = request.form.get("approve") == "1"
-    try:
+    back = _register_page()
+    with form_errors(flash_back, back):
         actions.decide_task_channel(current_user, channel, approve=approve)
-        flash(_("已批准「%(name)s」", name=channel.name) if approve
-              else _("未批准「%(name)s」", name=channel.name))
-    except HubError as problem:
-        _refused(problem)
-    return _back_to_register()
+    flash(_("已批准「%(name)s」", name=channel.name) if approve
+          else _("未批准「%(name)s」", name=channel.name))
+    return redirect(back)

@@ -2,10 +2,11 @@
 its steps, timeline and status board, and the processing sheet (办文单).
 
 Thin: parse, fetch with permission (queries.access_document), one action, flash
-in Chinese, redirect. A refused step re-renders its page with the reason and
-the status of the refusal (403 wrong role, 409 wrong state, 429 too soon),
-never a 500. Every page works without JavaScript; static/js/documents.js adds
-the live unit and people search and the live status board.
+in Chinese, redirect. A refused step or draft re-renders its page with the
+reason, what was typed and the status of the refusal (403 wrong role, 409 wrong
+state, 429 too soon; hub.errors.form_errors), never a 500. Every page works
+without JavaScript; static/js/documents.js adds the live unit and people search
+and the live status board.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from hub.documents import actions, page_reads, pages, queries
 from hub.documents.models import (CAPTION_MAX, COMMENT_MAX, DOC_TYPES, NOTES_MAX, STATUS_LABELS, TITLE_MAX,
                                   URGENCIES, Document, DocumentRecipient, DocumentStatus)
 from hub.documents.pages import DraftForm, StepForm
-from hub.errors import Conflict, HubError, NotAllowed, NotFound, not_found
+from hub.errors import Conflict, HubError, NotAllowed, NotFound, form_errors, not_found
 from hub.extensions import db
 from hub.times import local_when
 from hub.org.queries import children
@@ -58,12 +59,14 @@ def _search() -> queries.DocumentSearch:
 @bp.get("/")
 @login_required
 def index():
-    """公文: what waits for me, my recent documents, and the search."""
-    error, search = None, queries.DocumentSearch()
-    try:
+    """公文: what waits for me, my recent documents, and the search (a refused
+    search: the page without it, the field named)."""
+    with form_errors(_index_page, queries.DocumentSearch()):
         search = _search()
-    except HubError as problem:
-        error = problem
+    return _index_page(search)
+
+
+def _index_page(search: queries.DocumentSearch, *, error: HubError | None = None):
     before = pages.as_id(request.args.get("before"))
     found = queries.search_documents(current_user, search, limit=PAGE + 1, before=before)
     waiting = page_reads.inbox_rows(current_user,
@@ -101,16 +104,11 @@ def create():
     if not pages.can_draft(current_user):
         raise NotAllowed(_("您没有所属单位，不能拟稿"))
     form = DraftForm.from_form(request.form)
-    try:
+    with form_errors(_draft_page, form):
         pages.upload_files(current_user, form, request.files.getlist("files"))
-    except HubError as problem:
-        return _draft_page(form, error=problem)
-    if _only_looking(form):
-        return _draft_page(form)
-    try:
+        if _only_looking(form):
+            return _draft_page(form)
         document = actions.create_draft(current_user, actions.DocumentDraft.from_json(form.draft_json()))
-    except HubError as problem:
-        return _draft_page(form, error=problem)
     flash(_("草稿已保存，请交文书核稿"))
     return redirect(url_for("documents.show", document_id=document.id))
 
@@ -144,17 +142,11 @@ def edit_form(document_id: int):
 def edit(document_id: int):
     document = _editable(document_id)
     form = DraftForm.from_form(request.form)
-    try:
+    with form_errors(_draft_page, form, document=document):
         pages.upload_files(current_user, form, request.files.getlist("files"))
-    except HubError as problem:
-        return _draft_page(form, document=document, error=problem)
-    if _only_looking(form):
-        return _draft_page(form, document=document)
-    try:
-        actions.update_draft(current_user, document,
-                             actions.DocumentDraft.from_json(form.draft_json()))
-    except HubError as problem:
-        return _draft_page(form, document=document, error=problem)
+        if _only_looking(form):
+            return _draft_page(form, document=document)
+        actions.update_draft(current_user, document, actions.DocumentDraft.from_json(form.draft_json()))
     flash(_("草稿已修改"))
     return redirect(url_for("documents.show", document_id=document_id))
 
@@ -169,9 +161,6 @@ def _readable(document_id: int) -> Document | None:
 
 
 def _draft_page(form: DraftForm, *, document: Document | None = None, error: HubError | None = None):
-    if error is not None:
-        db.session.rollback()
-        document = db.session.get(Document, document.id) if document is not None else None
     asked = _readable(form.replies_to) if form.replies_to else None
     return render_template(
         "documents/new.html", form=form, document=document, error=error, asked=asked,
@@ -216,9 +205,6 @@ def show(document_id: int):
 
 
 def _document_page(document: Document, *, error: HubError | None = None, failed: StepForm | None = None):
-    if error is not None:
-        db.session.rollback()
-        document = db.session.get(Document, document.id)
     issuing = actions.is_issuing_side(current_user, document)
     recipient = _acting_recipient(document)
     steps = pages.incoming_steps(current_user, recipient) if recipient is not None else []
@@ -269,11 +255,9 @@ def step(document_id: int):
     """One workflow step from the page's forms (actions.take_step)."""
     document = queries.access_document(current_user, document_id)
     form = StepForm.from_form(request.form)
-    try:
+    with form_errors(_document_page, document, failed=form):
         actions.take_step(current_user, document, form.action, comment=form.comment, user_ids=form.user_ids,
                           unit_id=form.unit_id, in_order=form.in_order, lead_id=form.lead_id)
-    except HubError as problem:
-        return _document_page(document, error=problem, failed=form)
     flash(str(DONE.get(form.action, _("已办理"))))
     on_board = form.action == "remind" and actions.is_issuing_side(current_user, document)
     anchor = "board" if on_board else "steps"

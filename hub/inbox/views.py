@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from hub.db import utcnow
-from hub.errors import HubError
+from hub.errors import HubError, form_errors
 from hub.inbox.queries import KINDS, inbox_page
 from hub.notices import pages
 
@@ -51,11 +51,16 @@ def _digest_url() -> str | None:
 @login_required
 def index():
     """收件箱: newest first or 未读在前; 只看未读, kind, sending unit, 需签收, 已逾期, search."""
-    filters, before, error = _filters(), request.args.get("before") or None, None
-    try:
+    filters, before = _filters(), request.args.get("before") or None
+    with form_errors(_inbox, filters):   # a damaged 更早 link: show the first page and say so
         page = inbox_page(current_user, limit=PAGE, before=before, **filters)
-    except HubError as problem:          # a damaged 更早 link: show the first page and say so
-        error, before = problem, None
+    return _inbox(filters, page, before)
+
+
+def _inbox(filters: dict, page: dict | None = None, before: str | None = None, *,
+           error: HubError | None = None):
+    """The inbox page; a refused `before` (error) shows the first page, with a 200."""
+    if page is None:
         page = inbox_page(current_user, limit=PAGE, **filters)
     # What the links keep: the filters as they appear in the query string.
     query = {"kind": filters["kind"], "unread": "1" if filters["unread_only"] else None,

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body, page_limit
-from hub.errors import InvalidInput, NotAllowed
+from hub.errors import InvalidInput
 from hub.extensions import csrf
 from hub.notices import actions, queries
 from hub.notices.audience import Audience, audience_of, reach, reach_people
@@ -62,19 +62,12 @@ def ack(notice_id: int):
     return {"acked": True}
 
 
-def _followed(notice_id: int):
-    notice = queries.access_notice(current_user, notice_id)
-    if not actions.can_follow_up(current_user, notice):
-        raise NotAllowed(_("只有发布人和发布单位的管理员可以查看阅读情况"))
-    return notice
-
-
 @bp.get("/notices/<int:notice_id>/receipts")
 @api_login_required
 def receipts(notice_id: int):
     """Coverage: counts by unit in tree order, and the unread people (paginated
     with after=<user id>). No read times, nothing sorted by rate."""
-    notice = _followed(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     cover = read_coverage(notice)
     limit = page_limit()
     after = clean_int(request.args.get("after"), "after", "after", required=False) or 0
@@ -103,7 +96,7 @@ def remind(notice_id: int):
 @bp.post("/notices/<int:notice_id>/correct")
 @api_login_required
 def correct(notice_id: int):
-    notice = _followed(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     new = actions.correct_notice(current_user, notice, actions.NoticeDraft.from_json(json_body()))
     return notice_json(new, read=False), 201
 

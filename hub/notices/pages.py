@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from hub.channels.models import Attachment
-from hub.errors import InvalidInput
+from hub.errors import HubError, InvalidInput
 from hub.extensions import db
 from hub.forms import as_id, attachable, form_ids, person_choices, store_uploads  # noqa: F401 (views use pages.*)
 from hub.notices.actions import publishing_unit, reach_root
-from hub.notices.audience import audience_of
+from hub.notices.audience import Audience, audience_of, reach
 from hub.notices.models import Notice, Receipt
 from hub.notices.queries import visible_notices
 from hub.org import queries as org_queries
@@ -172,6 +172,16 @@ class ComposeForm:
     @property
     def audience_chosen(self) -> bool:
         return bool(self.unit_ids or self.subtree_ids or self.user_ids or self.positions)
+
+    def audience_reach(self) -> tuple[int, int] | None:
+        """(people, units) the chosen audience reaches, for the page to show;
+        None before one is chosen, or while it is one the server would refuse."""
+        if not self.audience_chosen:
+            return None
+        try:
+            return reach(Audience.from_json(self.audience_json()))
+        except HubError:
+            return None
 
 
 def upload_files(author: User, form: ComposeForm, files: list[FileStorage]) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, defer
 
 from hub.db import utcnow
-from hub.errors import NotFound, not_found
+from hub.errors import NotAllowed, NotFound, not_found
 from hub.extensions import db
 from hub.notices.audience import notices_reaching
 from hub.notices.models import (FeedbackKind, Notice, NoticeAttachment, NoticeAudience, NoticeFeedback,
@@ -44,6 +45,16 @@ def access_notice(user: User, notice_id: int) -> Notice:
     visible = visible_notices(user).where(Notice.id == notice_id).with_only_columns(Notice.id)
     if db.session.scalar(visible) is None:
         raise not_found("notice")
+    return notice
+
+
+def access_followed_notice(user: User, notice_id: int) -> Notice:
+    """A notice the person follows up (coverage, reminders, 更正, 撤回): its
+    publisher or an admin of the publishing unit; 404 for whoever cannot open
+    it, 403 for a recipient. The pages and the API alike."""
+    notice = access_notice(user, notice_id)
+    if not can_follow_up(user, notice):
+        raise NotAllowed(_("只有发布人和发布单位的管理员可以查看阅读情况"))
     return notice
 
 

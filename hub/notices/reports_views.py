@@ -2,7 +2,8 @@
 (/admin/burden) and the suggestion box (/suggestions).
 
 Thin: parse, one read or action, render. A refused form is shown again with its
-message; any other HubError becomes the error page (never a 500).
+message and what was typed (hub.errors.form_errors); any other HubError becomes
+the error page (never a 500).
 """
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from hub.errors import HubError
-from hub.extensions import db
+from hub.errors import HubError, form_errors
 from hub.notices import burden, digest, suggestions
 from hub.notices.models import FEEDBACK_LABELS
 
@@ -52,17 +52,18 @@ def sender_burden():
 @login_required
 def suggestion_form():
     """意见箱: the form, for everyone signed in."""
-    return render_template("reports/suggestions.html", form={}, error=None)
+    return _suggestion_page({})
+
+
+def _suggestion_page(form, *, error: HubError | None = None):
+    return render_template("reports/suggestions.html", form=form, error=error), error.status if error else 200
 
 
 @bp.post("/suggestions")
 @login_required
 def suggest():
-    try:
+    with form_errors(_suggestion_page, request.form):
         suggestions.submit_suggestion(current_user, request.form.get("body"), request.form.get("contact"))
-    except HubError as problem:
-        db.session.rollback()
-        return render_template("reports/suggestions.html", form=request.form, error=problem), problem.status
     flash(_("已收到您的意见，谢谢！意见箱不记录提交人。"))
     return redirect(url_for("reports.suggestion_form"))
 

@@ -3,8 +3,9 @@
 
 Thin: parse, fetch with permission (queries.access_notice), one action, flash
 in Chinese, redirect. A refused action re-renders its page with the message
-next to the field (never a 500). Every page works without JavaScript;
-static/js/notices.js adds the live search, preview and updates on top.
+next to the field and what was typed (hub.errors.form_errors; never a 500).
+Every page works without JavaScript; static/js/notices.js adds the live
+search, preview and updates on top.
 """
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.db import utcnow
-from hub.errors import HubError, NotAllowed, not_found
+from hub.errors import HubError, NotAllowed, form_errors, not_found
 from hub.extensions import db
 from hub.notices import actions, pages, queries
 from hub.notices.actions import NoticeDraft
-from hub.notices.audience import Audience, reach
 from hub.notices.coverage import coverage as read_coverage, unread_people
 from hub.notices.models import FEEDBACK_LABELS, REASON_MAX, SUMMARY_MAX, TITLE_MAX, Notice
 from hub.notices.pages import ComposeForm
@@ -28,15 +28,6 @@ from hub.times import local_when
 bp = Blueprint("notices", __name__)
 
 UNREAD_PAGE = 50
-
-
-def _follow_up(notice_id: int) -> Notice:
-    """A notice the person follows up: its publisher or an admin of the
-    publishing unit (others: 404 if they cannot see it, else 403, as the API)."""
-    notice = queries.access_notice(current_user, notice_id)
-    if not actions.can_follow_up(current_user, notice):
-        raise NotAllowed(_("只有发布人和发布单位的管理员可以查看阅读情况"))
-    return notice
 
 
 # ---- Compose and 更正 ----------------------------------------------------------------
@@ -63,16 +54,11 @@ def create():
     if not pages.can_publish(current_user):
         raise NotAllowed(_("只有本单位的领导或文书可以发布通知"))
     form = ComposeForm.from_form(request.form)
-    try:
+    with form_errors(_compose, form):
         pages.upload_files(current_user, form, request.files.getlist("files"))
-    except HubError as problem:
-        return _compose(form, error=problem)
-    if request.form.get("find"):
-        return _compose(form)
-    try:
+        if request.form.get("find"):
+            return _compose(form)
         notice = actions.publish_notice(current_user, NoticeDraft.from_json(form.draft_json()))
-    except HubError as problem:
-        return _compose(form, error=problem)
     flash(_("通知已发布") if notice.publish_at <= utcnow() else
           _("通知将于 %(when)s 发出", when=local_when(notice.publish_at)))
     return redirect(url_for("notices.show", notice_id=notice.id))
@@ -82,33 +68,26 @@ def create():
 @login_required
 def correct_form(notice_id: int):
     """更正: the compose form pre-filled with the notice."""
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     return _compose(ComposeForm.from_notice(notice), original=notice, fresh=True)
 
 
 @bp.post("/<int:notice_id>/correct")
 @login_required
 def correct(notice_id: int):
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     form = ComposeForm.from_form(request.form)
-    try:
+    with form_errors(_compose, form, original=notice):
         pages.upload_files(current_user, form, request.files.getlist("files"))
-    except HubError as problem:
-        return _compose(form, original=notice, error=problem)
-    if request.form.get("find"):
-        return _compose(form, original=notice)
-    try:
+        if request.form.get("find"):
+            return _compose(form, original=notice)
         new_notice = actions.correct_notice(current_user, notice, NoticeDraft.from_json(form.draft_json()))
-    except HubError as problem:
-        return _compose(form, original=db.session.get(Notice, notice_id), error=problem)
     flash(_("更正已发布，已读过原通知的人会看到“已更正”"))
     return redirect(url_for("notices.show", notice_id=new_notice.id))
 
 
 def _compose(form: ComposeForm, *, original: Notice | None = None, error: HubError | None = None,
              fresh: bool = False):
-    if error is not None:
-        db.session.rollback()
     now = utcnow()
     start = schedule_for(current_user).next_working_start(now)
     # A new notice composed after hours goes out at the next working period by
@@ -119,21 +98,12 @@ def _compose(form: ComposeForm, *, original: Notice | None = None, error: HubErr
     picker = pages.compose_picker(current_user, form)
     return render_template(
         "notices/new.html", form=form, original=original, error=error, picker=picker,
-        reach=_reach(form), can_urgent=pages.can_send_urgent(current_user),
+        reach=form.audience_reach(), can_urgent=pages.can_send_urgent(current_user),
         attachments=pages.form_attachments(current_user, form, original),
         after_hours=pages.when_label(start, now) if start is not None and form.auto_publish_at else None,
         limits={"title": TITLE_MAX, "summary": SUMMARY_MAX, "reason": REASON_MAX},
         max_mb=current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
     ), error.status if error else 200
-
-
-def _reach(form: ComposeForm) -> tuple[int, int] | None:
-    if not form.audience_chosen:
-        return None
-    try:
-        return reach(Audience.from_json(form.audience_json()))
-    except HubError:
-        return None
 
 
 @bp.get("/units/choices")
@@ -177,11 +147,10 @@ def show(notice_id: int):
     return _notice_page(notice, following=following, seen=seen)
 
 
-def _notice_page(notice: Notice, *, following: bool, seen: queries.Seen | None = None,
+def _notice_page(notice: Notice, *, following: bool | None = None, seen: queries.Seen | None = None,
                  error: HubError | None = None):
-    if error is not None:
-        db.session.rollback()
-        notice = db.session.get(Notice, notice.id)
+    if following is None:
+        following = actions.can_follow_up(current_user, notice)
     seen = seen or queries.seen_by(current_user, [notice])[notice.id]
     return render_template(
         "notices/show.html", notice=notice, seen=seen, following=following, error=error,
@@ -196,10 +165,8 @@ def _notice_page(notice: Notice, *, following: bool, seen: queries.Seen | None =
 def ack(notice_id: int):
     """签收 from the notice page."""
     notice = queries.access_notice(current_user, notice_id)
-    try:
+    with form_errors(_notice_page, notice):
         actions.acknowledge(current_user, notice)
-    except HubError as problem:
-        return _notice_page(notice, following=actions.can_follow_up(current_user, notice), error=problem)
     flash(_("已签收"))
     return redirect(url_for("notices.show", notice_id=notice.id))
 
@@ -209,10 +176,8 @@ def ack(notice_id: int):
 def feedback(notice_id: int):
     """重复 / 不清楚 / 不必要, anonymously, once."""
     notice = queries.access_notice(current_user, notice_id)
-    try:
+    with form_errors(_notice_page, notice):
         actions.give_feedback(current_user, notice, request.form.get("kind", ""))
-    except HubError as problem:
-        return _notice_page(notice, following=actions.can_follow_up(current_user, notice), error=problem)
     flash(_("反馈已匿名送达发布单位，谢谢"))
     return redirect(url_for("notices.show", notice_id=notice.id))
 
@@ -223,13 +188,10 @@ def feedback(notice_id: int):
 @login_required
 def coverage(notice_id: int):
     """阅读情况 for the publisher: counts by unit in tree order, the unread people."""
-    return _coverage_page(_follow_up(notice_id))
+    return _coverage_page(queries.access_followed_notice(current_user, notice_id))
 
 
 def _coverage_page(notice: Notice, *, error: HubError | None = None):
-    if error is not None:
-        db.session.rollback()
-        notice = db.session.get(Notice, notice.id)
     cover = read_coverage(notice)
     after = pages.as_id(request.args.get("after")) or 0
     unit_id = pages.as_id(request.args.get("unit_id"))
@@ -256,7 +218,7 @@ def coverage_children(notice_id: int, unit_id: int | None):
     a time (after=<count shown>): the coverage page opens the top levels and
     fetches the rest when someone expands a unit, so a province-wide notice never
     puts its 20,000 units on one page. The same access as the page."""
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     cover = read_coverage(notice)
     tree = pages.coverage_tree(cover.by_unit)
     parent = pages.cover_node(tree, cover.by_unit, unit_id) if unit_id else None
@@ -272,11 +234,9 @@ def coverage_children(notice_id: int, unit_id: int | None):
 @login_required
 def remind(notice_id: int):
     """提醒未读: at most once every 4 hours (the page says when otherwise)."""
-    notice = _follow_up(notice_id)
-    try:
+    notice = queries.access_followed_notice(current_user, notice_id)
+    with form_errors(_coverage_page, notice):
         actions.send_reminder(current_user, notice)
-    except HubError as problem:
-        return _coverage_page(notice, error=problem)
     flash(_("已提醒尚未阅读的人员"))
     return redirect(url_for("notices.coverage", notice_id=notice.id))
 
@@ -285,19 +245,20 @@ def remind(notice_id: int):
 @login_required
 def revoke_form(notice_id: int):
     """撤回: the form asks for the note everyone will see."""
-    return render_template("notices/revoke.html", notice=_follow_up(notice_id), error=None, note="")
+    return _revoke_page(queries.access_followed_notice(current_user, notice_id))
+
+
+def _revoke_page(notice: Notice, *, note: str = "", error: HubError | None = None):
+    return render_template("notices/revoke.html", notice=notice, error=error, note=note
+                           ), error.status if error else 200
 
 
 @bp.post("/<int:notice_id>/revoke")
 @login_required
 def revoke(notice_id: int):
-    notice = _follow_up(notice_id)
+    notice = queries.access_followed_notice(current_user, notice_id)
     note = request.form.get("note", "")
-    try:
+    with form_errors(_revoke_page, notice, note=note):
         actions.revoke_notice(current_user, notice, note=note)
-    except HubError as problem:
-        db.session.rollback()
-        return render_template("notices/revoke.html", notice=db.session.get(Notice, notice_id),
-                               error=problem, note=note), problem.status
     flash(_("通知已撤回，收件人会看到撤回说明"))
     return redirect(url_for("notices.show", notice_id=notice.id))

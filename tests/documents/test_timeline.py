@@ -7,7 +7,7 @@ import re
 
 from hub.documents import views
 from tests.documents.steps import TOWN, act, dispatched, ok
-from tests.documents.test_views import page
+from tests.factories import page
 
 
 def actions(html: str) -> list[str]:

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import select
 
 from hub.extensions import db
 from hub.org.models import Unit
 from hub.validation import text_problem
+from tests.documents.steps import set_office_prefix
+from tests.factories import page
 from tests.files import PDF, docx_bytes
 from tests.naughty import naughty_strings
 
@@ -24,18 +25,6 @@ YEAR = (datetime.now(timezone.utc) + timedelta(hours=8)).year
 
 
 # ---- helpers ----------------------------------------------------------------------------
-
-def page(client, path: str, status: int = 200) -> str:
-    response = client.get(path)
-    assert response.status_code == status, (path, response.status_code, response.get_data(as_text=True)[:400])
-    return response.get_data(as_text=True)
-
-
-def set_prefix(app, code: str = OFFICE, prefix: str = "柯政办发") -> None:
-    with app.app_context():
-        db.session.scalar(select(Unit).where(Unit.code == code)).doc_prefix = prefix
-        db.session.commit()
-
 
 def draft(api, ids, login="kc_clerk", **fields) -> int:
     body = {"doc_type": "通知", "title": "关于做好2026年冬季森林防火工作的通知", "urgency": "加急",
@@ -53,7 +42,7 @@ def api_step(api, document: int, login: str, action: str, **fields) -> dict:
 
 
 def dispatched(app, api, ids, **fields) -> int:
-    set_prefix(app)
+    set_office_prefix(app)
     document = draft(api, ids, **fields)
     for login, action in (("kc_clerk", "review"), ("kc_leader", "sign"), ("kc_clerk", "number"),
                           ("kc_clerk", "dispatch")):
@@ -296,7 +285,7 @@ def test_a_reply_to_a_request_is_drafted_from_the_request(app, client, login, ap
 # ---- The outgoing flow through the pages ----------------------------------------------------
 
 def test_the_county_office_reviews_signs_numbers_and_dispatches_on_the_page(app, client, login, api, ids):
-    set_prefix(app)
+    set_office_prefix(app)
     login("kc_clerk")
     response = client.post("/documents/new", data=draft_form(ids))
     document = int(response.headers["Location"].rsplit("/", 1)[1])

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from tests.documents.test_views import YEAR, api_step, dispatched, draft
-from tests.inbox.test_views import page, publish, rows
+from tests.factories import page, publish_to_town as publish
+from tests.inbox.test_views import rows
 
 TOWN = "330802100"
 

@@ -3,26 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from hub.extensions import socketio
-from tests.cast import PASSWORD
-
-
-def notice_body(ids, **audience) -> dict:
-    return {"title": "关于做好冬季防火工作的通知", "summary": "12月1日前完成辖区隐患排查并上报",
-            "body": "各村（社区）：……", "audience": audience}
-
-
-def publish(person, ids, **audience: str) -> int:
-    """A notice of `person` to one unit's people (units="code") or a subtree (subtrees="code"); its id."""
-    body = notice_body(ids, **{kind: [ids.unit(code)] for kind, code in audience.items()})
-    response = person.post("/api/v1/notices", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
+from tests.factories import connect, notice_body, publish_to_town
 
 
 def test_a_subtree_notice_reaches_every_level_below_and_nobody_outside(api, ids):
     office = api("kc_clerk")
-    body = notice_body(ids, subtrees=[ids.unit("330802100")])
+    body = notice_body({"subtrees": [ids.unit("330802100")]})
     preview = office.post("/api/v1/notices/preview", json={"audience": body["audience"]}).get_json()
     assert preview == {"people": 4, "units": 2}
     created = office.post("/api/v1/notices", json=body)
@@ -38,8 +24,7 @@ def test_a_subtree_notice_reaches_every_level_below_and_nobody_outside(api, ids)
 
 def test_opening_writes_the_receipt_once_and_coverage_adds_up(api, ids):
     office = api("kc_clerk")
-    notice = office.post("/api/v1/notices", json={**notice_body(ids, subtrees=[ids.unit("330802")]),
-                                                   "requires_ack": True}).get_json()["id"]
+    notice = publish_to_town(api, ids, audience={"subtrees": [ids.unit("330802")]}, requires_ack=True)
     reader = api("mp_secretary")
     assert reader.get("/api/v1/inbox").get_json()["unread"] == 1
     for _ in range(2):
@@ -57,8 +42,7 @@ def test_opening_writes_the_receipt_once_and_coverage_adds_up(api, ids):
 
 
 def test_only_the_publisher_and_publishing_unit_admins_see_coverage(api, ids):
-    notice = api("kc_clerk").post("/api/v1/notices", json=notice_body(
-        ids, subtrees=[ids.unit("330802")])).get_json()["id"]
+    notice = publish_to_town(api, ids, audience={"subtrees": [ids.unit("330802")]})
     assert api("kc_admin").get(f"/api/v1/notices/{notice}/receipts").status_code == 200
     assert api("mp_secretary").get(f"/api/v1/notices/{notice}/receipts").status_code == 403
     assert api("qj_admin").get(f"/api/v1/notices/{notice}/receipts").status_code == 404
@@ -66,7 +50,7 @@ def test_only_the_publisher_and_publishing_unit_admins_see_coverage(api, ids):
 
 def test_one_reminder_per_four_hours(api, ids):
     office = api("kc_clerk")
-    notice = publish(office, ids, units="330802100")
+    notice = publish_to_town(api, ids, audience={"units": [ids.unit("330802100")]})
     assert office.post(f"/api/v1/notices/{notice}/remind").status_code == 200
     again = office.post(f"/api/v1/notices/{notice}/remind")
     assert again.status_code == 429 and again.get_json()["error"]["code"] == "too_soon"
@@ -84,23 +68,23 @@ def test_one_reminder_per_four_hours(api, ids):
 ])
 def test_bad_notices_are_refused_with_the_field(api, ids, change, field, status):
     response = api("kc_leader").post("/api/v1/notices", json={
-        **notice_body(ids, subtrees=[ids.unit("330802")]), **change})
+        **notice_body({"subtrees": [ids.unit("330802")]}), **change})
     assert response.status_code == status and response.get_json()["error"]["field"] == field
 
 
 def test_who_may_publish_where(api, ids):
-    body = notice_body(ids, subtrees=[ids.unit("330803")])
+    body = notice_body({"subtrees": [ids.unit("330803")]})
     assert api("kc_clerk").post("/api/v1/notices", json=body).status_code == 403     # another county
     village = [ids.unit("330802100202")]
-    member = api("mp_director").post("/api/v1/notices", json=notice_body(ids, units=village))
+    member = api("mp_director").post("/api/v1/notices", json=notice_body({"units": village}))
     assert member.status_code == 403                                                 # not clerk/leader
-    urgent = {**notice_body(ids, subtrees=[ids.unit("330802")]), "urgent": True, "urgent_reason": "寒潮预警"}
+    urgent = {**notice_body({"subtrees": [ids.unit("330802")]}), "urgent": True, "urgent_reason": "寒潮预警"}
     assert api("kc_clerk").post("/api/v1/notices", json=urgent).status_code == 403   # clerks cannot
     assert api("kc_leader").post("/api/v1/notices", json=urgent).status_code == 201
 
 
 def test_positions_within_a_subtree(api, ids):
-    body = notice_body(ids, positions=[{"unit_id": ids.unit("330802"), "position": "党支部书记"}])
+    body = notice_body({"positions": [{"unit_id": ids.unit("330802"), "position": "党支部书记"}]})
     notice = api("kc_clerk").post("/api/v1/notices", json=body).get_json()
     assert notice["audience_count"] == 1
     assert [i["id"] for i in api("mp_secretary").get("/api/v1/inbox").get_json()["items"]] == [notice["id"]]
@@ -109,7 +93,7 @@ def test_positions_within_a_subtree(api, ids):
 
 def test_correction_is_flagged_for_those_who_read_the_old_version(api, ids):
     office = api("kc_clerk")
-    body = notice_body(ids, units=[ids.unit("330802100202")])
+    body = notice_body({"units": [ids.unit("330802100202")]})
     old = office.post("/api/v1/notices", json=body).get_json()["id"]
     api("mp_secretary").get(f"/api/v1/notices/{old}")
     new = office.post(f"/api/v1/notices/{old}/correct", json={**body, "summary": "改为12月5日前上报"})
@@ -122,7 +106,7 @@ def test_correction_is_flagged_for_those_who_read_the_old_version(api, ids):
 
 def test_revoke_keeps_the_record_with_a_note(api, ids):
     office = api("kc_clerk")
-    notice = publish(office, ids, units="330802100202")
+    notice = publish_to_town(api, ids, audience={"units": [ids.unit("330802100202")]})
     revoked = office.post(f"/api/v1/notices/{notice}/revoke",
                           json={"note": "重复发送，以另文为准"}).get_json()
     assert revoked["revoked"] and revoked["revoke_note"] == "重复发送，以另文为准"
@@ -132,7 +116,7 @@ def test_revoke_keeps_the_record_with_a_note(api, ids):
 
 def test_feedback_is_anonymous_and_once_per_person(api, ids, app):
     office = api("kc_clerk")
-    notice = publish(office, ids, units="330802100202")
+    notice = publish_to_town(api, ids, audience={"units": [ids.unit("330802100202")]})
     reader = api("mp_secretary")
     assert reader.post(f"/api/v1/notices/{notice}/feedback", json={"kind": "duplicate"}).status_code == 200
     assert reader.post(f"/api/v1/notices/{notice}/feedback", json={"kind": "unclear"}).status_code == 409
@@ -144,9 +128,8 @@ def test_feedback_is_anonymous_and_once_per_person(api, ids, app):
 
 
 def test_a_person_who_moves_sees_the_notices_of_their_new_unit(api, ids):
-    office = api("kc_clerk")
-    town = publish(office, ids, units="330802100")
-    village = publish(office, ids, units="330802100202")
+    town = publish_to_town(api, ids, audience={"units": [ids.unit("330802100")]})
+    village = publish_to_town(api, ids, audience={"units": [ids.unit("330802100202")]})
     api("mp_director").get(f"/api/v1/notices/{village}")
     api("kc_admin").patch(f"/api/v1/people/{ids.user('mp_director')}",
                           json={"unit_id": ids.unit("330802100")})
@@ -155,12 +138,8 @@ def test_a_person_who_moves_sees_the_notices_of_their_new_unit(api, ids):
 
 
 def test_connected_recipients_get_the_notice_at_once(app, api, ids):
-    def connect(login):
-        token = app.test_client().post("/api/v1/auth/token",
-                                       json={"login": login, "password": PASSWORD}).get_json()["token"]
-        return socketio.test_client(app, auth={"token": token})
-    inside, outside, publisher = connect("mp_secretary"), connect("sf_member"), connect("kc_clerk")
-    notice = {"id": publish(api("kc_clerk"), ids, subtrees="330802100")}
+    inside, outside, publisher = (connect(app, login) for login in ("mp_secretary", "sf_member", "kc_clerk"))
+    notice = {"id": publish_to_town(api, ids, audience={"subtrees": [ids.unit("330802100")]})}
     got = [e["args"][0] for e in inside.get_received() if e["name"] == "notice"]
     assert [(n["id"], n["title"]) for n in got] == [(notice["id"], "关于做好冬季防火工作的通知")]
     assert [e for e in outside.get_received() if e["name"] == "notice"] == []
@@ -171,7 +150,7 @@ def test_connected_recipients_get_the_notice_at_once(app, api, ids):
 
 def test_inbox_merges_mentions_and_direct_messages(api, ids):
     office = api("kc_clerk")
-    office.post("/api/v1/notices", json=notice_body(ids, units=[ids.unit("330802100202")]))
+    office.post("/api/v1/notices", json=notice_body({"units": [ids.unit("330802100202")]}))
     direct = api("sl_leader").post("/api/v1/channels/direct",
                                    json={"user_id": ids.user("mp_secretary")}).get_json()
     api("sl_leader").post(f"/api/v1/channels/{direct['id']}/messages", json={"body": "明天来镇里开会"})
@@ -191,7 +170,7 @@ def test_coverage_follows_the_tree_and_counts_every_new_receipt(api, ids):
     """The audience side of coverage is kept between calls; a change to the tree
     (audited) and every new receipt still show at once."""
     office = api("kc_clerk")
-    notice = publish(office, ids, subtrees="330802100")
+    notice = publish_to_town(api, ids, audience={"subtrees": [ids.unit("330802100")]})
     before = office.get(f"/api/v1/notices/{notice}/receipts").get_json()
     assert (before["audience_count"], before["read_count"]) == (4, 0)
     api("mp_director").get(f"/api/v1/notices/{notice}")

@@ -5,20 +5,15 @@ from __future__ import annotations
 import io
 
 from tests.channels.test_attachments import upload
+from tests.factories import notice_body, post_to_town, publish_to_town
 from tests.files import PDF, docx_bytes
-from tests.notices.test_api import notice_body
-
-
-def publish(office, ids, attachment_ids, **fields):
-    return office.post("/api/v1/notices", json={**notice_body(ids, subtrees=[ids.unit("330802100")]),
-                                                "attachment_ids": attachment_ids, **fields})
 
 
 def test_a_notice_carries_its_files_to_its_audience_only(api, ids):
     office = api("kc_clerk")
     first = upload(office, "排查表.docx", docx_bytes()).get_json()["id"]
     second = upload(office, "通知原件.pdf", PDF).get_json()["id"]
-    created = publish(office, ids, [second, first])
+    created = post_to_town(office, ids, attachment_ids=[second, first])
     assert created.status_code == 201, created.get_json()
     assert [a["filename"] for a in created.get_json()["attachments"]] == ["通知原件.pdf", "排查表.docx"]
     notice = created.get_json()["id"]
@@ -35,11 +30,11 @@ def test_a_notice_carries_its_files_to_its_audience_only(api, ids):
 def test_files_of_others_or_already_used_are_refused(api, ids):
     office = api("kc_clerk")
     theirs = upload(api("kc_leader"), "别人的.pdf", PDF).get_json()["id"]
-    refused = publish(office, ids, [theirs])
+    refused = post_to_town(office, ids, attachment_ids=[theirs])
     assert refused.status_code == 400 and refused.get_json()["error"]["field"] == "attachment_ids"
     mine = upload(office, "值班表.pdf", PDF).get_json()["id"]
-    assert publish(office, ids, [mine]).status_code == 201
-    again = publish(office, ids, [mine])
+    assert post_to_town(office, ids, attachment_ids=[mine]).status_code == 201
+    again = post_to_town(office, ids, attachment_ids=[mine])
     assert again.status_code == 400 and again.get_json()["error"]["field"] == "attachment_ids"
     # ... nor can a file on a notice be put on a message.
     channel = next(c["id"] for c in office.get("/api/v1/channels").get_json()["items"] if c["kind"] == "unit")
@@ -47,7 +42,7 @@ def test_files_of_others_or_already_used_are_refused(api, ids):
                        json={"body": "见附件", "attachment_ids": [mine]})
     assert sent.status_code == 400 and sent.get_json()["error"]["field"] == "attachment_ids"
     for bad in (["1"], [True], list(range(1, 30)), "7"):
-        response = publish(office, ids, bad)
+        response = post_to_town(office, ids, attachment_ids=bad)
         assert response.status_code == 400 and response.get_json()["error"]["field"] == "attachment_ids"
     # A refused publish leaves nothing behind.
     assert office.get("/api/v1/inbox").get_json()["items"] == []
@@ -56,10 +51,10 @@ def test_files_of_others_or_already_used_are_refused(api, ids):
 def test_a_correction_keeps_the_old_files_and_may_add_new_ones(api, ids):
     office = api("kc_clerk")
     old_file = upload(office, "方案.pdf", PDF).get_json()["id"]
-    notice = publish(office, ids, [old_file]).get_json()["id"]
+    notice = publish_to_town(api, ids, attachment_ids=[old_file])
     new_file = upload(office, "方案（修订）.docx", docx_bytes()).get_json()["id"]
-    corrected = office.post(f"/api/v1/notices/{notice}/correct", json={
-        **notice_body(ids, subtrees=[ids.unit("330802100")]), "attachment_ids": [old_file, new_file]})
+    corrected = office.post(f"/api/v1/notices/{notice}/correct", json=notice_body(
+        {"subtrees": [ids.unit("330802100")]}, attachment_ids=[old_file, new_file]))
     assert corrected.status_code == 201, corrected.get_json()
     assert [a["id"] for a in corrected.get_json()["attachments"]] == [old_file, new_file]
     reader = api("mp_director")

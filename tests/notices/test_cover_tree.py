@@ -7,8 +7,7 @@ import re
 
 from hub.notices import pages
 from tests.cast import PASSWORD
-from tests.factories import publish as publish_notice
-from tests.notices.test_views import page
+from tests.factories import page, publish
 
 
 def deepen(api, ids) -> int:
@@ -31,9 +30,9 @@ def deepen(api, ids) -> int:
     return group.get_json()["id"]
 
 
-def publish(api, ids) -> int:
+def county_notice(api, ids) -> int:
     """A notice to the whole of 柯城区 that asks to be signed for."""
-    return publish_notice(api("kc_clerk"), "冬季防火", {"subtrees": [ids.unit("330802")]}, requires_ack=True)
+    return publish(api("kc_clerk"), "冬季防火", {"subtrees": [ids.unit("330802")]}, requires_ack=True)
 
 
 def names(html: str) -> list[str]:
@@ -42,7 +41,7 @@ def names(html: str) -> list[str]:
 
 def test_the_page_opens_the_top_levels_and_leaves_deeper_units_closed(client, login, api, ids):
     deepen(api, ids)
-    notice = publish(api, ids)
+    notice = county_notice(api, ids)
     login("kc_clerk")
     html = page(client, f"/notices/{notice}/coverage")
     village = ids.unit("330802100202")
@@ -58,7 +57,7 @@ def test_the_page_opens_the_top_levels_and_leaves_deeper_units_closed(client, lo
 
 def test_a_unit_expands_on_demand_with_its_own_line_first(client, login, api, ids):
     group = deepen(api, ids)
-    notice = publish(api, ids)
+    notice = county_notice(api, ids)
     assert api("mp_group").get(f"/api/v1/notices/{notice}").status_code == 200
     assert api("mp_group").post(f"/api/v1/notices/{notice}/ack").status_code == 200
     login("kc_clerk")
@@ -77,14 +76,14 @@ def test_a_unit_expands_on_demand_with_its_own_line_first(client, login, api, id
 
 def test_open_renders_the_way_down_to_a_unit(client, login, api, ids):
     deepen(api, ids)
-    notice = publish(api, ids)
+    notice = county_notice(api, ids)
     login("kc_clerk")
     html = page(client, f"/notices/{notice}/coverage?open={ids.unit('330802100202')}")
     assert names(html)[-3:] == ["麻蓬村委会", "麻蓬村委会", "麻蓬村第一组"]
 
 
 def test_units_come_a_page_at_a_time_in_tree_order(client, login, api, ids, monkeypatch):
-    notice = publish(api, ids)
+    notice = county_notice(api, ids)
     for login_name in ("sl_leader", "mp_secretary", "mp_director"):      # later units read more
         assert api(login_name).get(f"/api/v1/notices/{notice}").status_code == 200
     monkeypatch.setattr(pages, "COVER_PAGE", 1)
@@ -101,7 +100,7 @@ def test_units_come_a_page_at_a_time_in_tree_order(client, login, api, ids, monk
 
 
 def test_the_fragment_has_the_access_of_the_page(client, login, api, ids):
-    notice = publish(api, ids)
+    notice = county_notice(api, ids)
     town = ids.unit("330802100")
     login("mp_secretary")                                     # a recipient
     page(client, f"/notices/{notice}/coverage/units/{town}", status=403)
@@ -114,7 +113,7 @@ def test_the_fragment_has_the_access_of_the_page(client, login, api, ids):
 
 
 def test_receipts_carry_the_path_the_live_page_adds_subtrees_with(api, ids):
-    notice = publish(api, ids)
+    notice = county_notice(api, ids)
     by_unit = api("kc_clerk").get(f"/api/v1/notices/{notice}/receipts").get_json()["by_unit"]
     village = next(row for row in by_unit if row["unit_id"] == ids.unit("330802100202"))
     town, village_id = str(ids.unit("330802100")), str(ids.unit("330802100202"))
