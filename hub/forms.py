@@ -9,9 +9,9 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from hub.channels.attachments import store_attachment
-from hub.channels.models import Attachment
 from hub.extensions import db
+from hub.files.models import Attachment
+from hub.files.storage import store_attachment
 from hub.org.models import User
 from hub.validation import ID_MAX, as_id  # noqa: F401  (the pages' forms read them here)
 

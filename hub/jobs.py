@@ -46,8 +46,8 @@ def run_due_jobs(*, holder: str | None = None, force: bool = False) -> dict[str,
     from hub.audit_chain import prune_audit
     from hub.auth.actions import forget_ended_sign_ins
     from hub.channels.actions import archive_ended_channels
-    from hub.channels.attachments import remove_unattached_uploads
     from hub.documents.actions import chase_due
+    from hub.files.storage import remove_unattached_uploads
     from hub.notices.actions import announce_due_notices
     if not force and not take_lease(LEASE, ttl=LEASE_TTL, holder=holder):
         return None

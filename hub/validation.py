@@ -19,7 +19,7 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]*$")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Bidirectional formatting characters: invisible, and able to make "abc\u202etxt.exe"
-# look like "abcexe.txt". Dropped from file names (hub/channels/attachments.py).
+# look like "abcexe.txt". Dropped from file names (hub/files/storage.py).
 BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 

@@ -1,12 +1,13 @@
 """The structure of hub/, read from its import statements (module level and
 inside functions alike): no import circles, and layers that only look down.
 
-    the shared core  <  org  <  auth  <  channels  <  notices  <  documents  <  inbox  <  the app
+    the shared core  <  org  <  files  <  auth  <  channels  <  notices  <  documents  <  inbox  <  the app
 
 - The shared core (CORE below, and the hub/realtime package) imports no domain.
 - A domain imports the core and the domains below it, never one above: a
   domain above reaches down through a registry instead (room providers, file
-  holders, signals).
+  holders, signals). Files sit just above org: messages, notices and documents
+  carry them and register their file holders (hub/files/access.py).
 - The app (create_app, the console, the jobs, the demo, the admin pages) wires
   everything together and may import anything.
 
@@ -21,10 +22,10 @@ HUB = Path(__file__).resolve().parent.parent / "hub"
 CORE = {"hub.api", "hub.audit", "hub.audit_chain", "hub.audit_export", "hub.db", "hub.errors",
         "hub.extensions", "hub.headers", "hub.i18n", "hub.leases", "hub.openapi",
         "hub.passwords", "hub.pwa", "hub.redirects", "hub.times", "hub.validation", "hub.realtime"}
-DOMAINS = ["org", "auth", "channels", "notices", "documents", "inbox"]
+DOMAINS = ["org", "files", "auth", "channels", "notices", "documents", "inbox"]
 # Top-level modules that belong to a domain's layer: who may do what in the org
 # tree; the form helpers of the notice and document pages (uploads, choices).
-IN_A_DOMAIN = {"hub.permissions": "org", "hub.forms": "channels"}
+IN_A_DOMAIN = {"hub.permissions": "org", "hub.forms": "files"}
 APP = {"hub", "hub.cli", "hub.startup", "hub.jobs", "hub.demo", "hub.backup", "hub.models", "hub.migrate",
        "hub.admin"}
 
@@ -126,6 +127,7 @@ def test_layers_only_look_down():
 
 
 def test_the_check_sees_what_it_looks_for():
-    assert _rank(_place("hub.channels.attachments")) < _rank(_place("hub.notices.queries"))
+    assert _rank(_place("hub.files.access")) < _rank(_place("hub.channels.access"))
+    assert _rank(_place("hub.channels.messages")) < _rank(_place("hub.notices.queries"))
     assert _place("hub.realtime.rooms") == "core" and _place("hub.admin.views") == "app"
     assert _place("hub.permissions") == "org"

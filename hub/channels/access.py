@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from hub.channels import queries
 from hub.channels.models import Channel, Message
-from hub.errors import not_found
+from hub.errors import NotFound, not_found
 from hub.extensions import db
+from hub.files.models import Attachment
 from hub.org.models import User
 
 
@@ -25,3 +26,20 @@ def access_message(user: User, message_id: int) -> Message:
     if message is None or not queries.can_read(user, db.session.get(Channel, message.channel_id)):
         raise not_found("message")
     return message
+
+
+# ---- Files on messages (registered with hub.files.access) --------------------------------------
+
+def messages_carrying(attachment_id: int) -> list[int]:
+    """The message a file was sent with (its message_id), if sent."""
+    attachment = db.session.get(Attachment, attachment_id)      # already loaded by the caller
+    return [attachment.message_id] if attachment is not None and attachment.message_id is not None else []
+
+
+def may_open_message(user: User, message_id: int) -> bool:
+    """Whoever can read the message, until it is withdrawn."""
+    try:
+        message = access_message(user, message_id)
+    except NotFound:
+        return False
+    return message.withdrawn_at is None

@@ -1,7 +1,7 @@
 """Channels and messages API (API.md "Channels and messages"). Thin."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request, send_file
+from flask import Blueprint, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -154,35 +154,6 @@ def merge(channel_id: int):
     source = access_channel(current_user, channel_id)
     target = access_channel(current_user, clean_int(json_body().get("target_id"), "target_id", _("目标频道")))
     return channel_json(actions.merge_task_channels(current_user, source, target))
-
-
-
-
-@bp.post("/attachments")
-@api_login_required
-def upload_attachment():
-    """Upload a file first; then send its id in a message's attachment_ids."""
-    from hub.channels.attachments import store_attachment
-    upload = request.files.get("file")
-    if upload is None:
-        raise InvalidInput(_("请选择要上传的文件（表单字段 file）"), field="file")
-    data = upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1)
-    attachment = store_attachment(current_user, upload.filename or "", data)
-    return {"id": attachment.id, "filename": attachment.filename, "size": attachment.size,
-            "content_type": attachment.content_type}, 201
-
-
-@bp.get("/attachments/<int:attachment_id>")
-@api_login_required
-def download_attachment(attachment_id: int):
-    """Always a download (never rendered inline), re-authorized on every fetch."""
-    from hub.channels.attachments import access_attachment
-    attachment, path = access_attachment(current_user, attachment_id)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.post("/messages/<int:message_id>/reply-privately")

@@ -14,14 +14,15 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.channels import queries
 from hub.channels.actions import open_direct_channel
-from hub.channels.attachments import is_unused
-from hub.channels.models import (BODY_MAX, TOPIC_MAX, Attachment, Channel, ChannelRead,
-                                 ChannelState, Mention, Message, MessageAck, MessageEdit)
+from hub.channels.models import (BODY_MAX, TOPIC_MAX, Channel, ChannelRead, ChannelState, Mention,
+                                 Message, MessageAck, MessageEdit)
 from hub.channels.serialize import message_json
 from hub.channels.text import is_acknowledgement, sanitize_html
 from hub.db import insert_ignore, utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, not_found
 from hub.extensions import db
+from hub.files.access import is_unused
+from hub.files.models import Attachment
 from hub.org.models import Membership, User
 from hub.realtime import channel_room, emit_on_commit, user_room
 from hub.validation import clean_id_list, is_id

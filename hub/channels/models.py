@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import utcnow
 from hub.extensions import db
+from hub.files.models import Attachment
 from hub.org.models import Unit, User
 
 
@@ -112,8 +113,8 @@ class Message(db.Model):
     ack_count: Mapped[int] = mapped_column(Integer, default=0)
 
     author: Mapped[User] = relationship(lazy="joined")
-    attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="message", order_by="Attachment.id")
+    # Files sent with it (their message_id); hub/files carries no link back.
+    attachments: Mapped[list[Attachment]] = relationship(order_by=Attachment.id)
 
 
 class MessageEdit(db.Model):
@@ -165,21 +166,3 @@ class ChannelRead(db.Model):
                                             primary_key=True)
     last_read_id: Mapped[int] = mapped_column(Integer, default=0)
 
-
-class Attachment(db.Model):
-    """A file kept outside the web root under a random name; served only after
-    the reader's access to its message is checked."""
-
-    __tablename__ = "attachments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
-    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size: Mapped[int] = mapped_column(Integer)
-    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    message: Mapped[Message | None] = relationship(back_populates="attachments")

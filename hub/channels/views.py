@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
 
-from hub.channels.attachments import store_attachment
 from hub.channels import actions, messages, queries
 from hub.channels import register_reads
 from hub.channels.access import access_channel, access_message
@@ -27,6 +26,7 @@ from hub.channels.models import (TOPIC_MAX, Channel, ChannelKind, ChannelRead, C
                                  Message, MessageAck)
 from hub.errors import HubError, InvalidInput, flash_back, form_errors
 from hub.extensions import db
+from hub.files.storage import store_attachment
 from hub.org import queries as org_queries
 from hub.org.models import Role, Unit, User
 from hub.permissions import access_person, access_unit, admin_scope, require_any_admin

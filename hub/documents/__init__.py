@@ -8,10 +8,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.channels.attachments import FileHolder, register_file_holder
     from hub.documents import api, queries, views
     from hub.documents.models import DocumentFile
-    register_file_holder(FileHolder("document", DocumentFile.attachment_id, queries.documents_carrying,
-                                    queries.may_open_document))
+    from hub.files.access import FileHolder, linked_by, register_file_holder
+    register_file_holder(FileHolder("document", linked_by(DocumentFile.attachment_id),
+                                    queries.documents_carrying, queries.may_open_document))
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(views.bp, url_prefix="/documents")

@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hub.audit import record_audit
-from hub.channels.attachments import is_unused
-from hub.channels.models import Attachment
 from hub.documents.models import (BODY_MAX, CAPTION_MAX, CLASSIFIED, DOC_TYPES, NOTES_MAX, TITLE_MAX,
                                   UNCLASSIFIED, URGENCIES, Document, DocumentFile, DocumentIssuer,
                                   DocumentRecipient, DocumentStatus)
 from hub.documents.steps import is_issuer_clerk, one_step, record_step
 from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge
 from hub.extensions import db
+from hub.files.access import is_unused
+from hub.files.models import Attachment
 from hub.org.models import Unit, User
 from hub.validation import clean_id_list, clean_paragraphs, clean_text, is_id, parse_date
 

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, cursor_arg, json_body, page, page_limit
-from hub.channels.attachments import access_attachment
 from hub.documents import actions, page_reads, queries
 from hub.documents.models import DOC_TYPES, Document
 from hub.documents.serialize import document_json, document_summary
 from hub.errors import InvalidInput, NotAllowed, not_found
 from hub.extensions import csrf
+from hub.files.access import access_attachment
 from hub.validation import clean_bool, clean_id_list, clean_int, clean_text, is_id
 
 bp = Blueprint("documents_api", __name__)

@@ -18,9 +18,9 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, ForeignKey, Index, Integ
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.channels.models import Attachment
 from hub.db import utcnow
 from hub.extensions import db
+from hub.files.models import Attachment
 from hub.org.models import Unit, User
 
 # The 15 kinds of 《党政机关公文处理工作条例》 (2012), article 8.

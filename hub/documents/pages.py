@@ -16,12 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from hub.channels.models import Attachment
 from hub.documents.actions import BODY_TYPES, drafting_unit
 from hub.documents.models import (Document, DocumentRecipient, DocumentStatus, DocumentTask, RecipientStatus,
                                   TaskKind)
 from hub.errors import InvalidInput, NotAllowed
 from hub.extensions import db
+from hub.files.models import Attachment
 from hub.forms import ID_MAX, as_id, attachable, form_ids, person_choices, store_uploads  # noqa: F401 (views use pages.*)
 from hub.org import queries as org_queries
 from hub.org.models import Membership, Role, Unit, User

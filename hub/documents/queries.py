@@ -306,7 +306,7 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), TZ)
 
 
-# ---- Files on documents (registered with hub.channels.attachments) -----------------------------
+# ---- Files on documents (registered with hub.files.access) -------------------------------------
 
 def documents_carrying(attachment_id: int) -> list[int]:
     """The document an uploaded file is the body or an attachment of."""

@@ -7,11 +7,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from hub.channels.attachments import FileHolder, register_file_holder
+    from hub.files.access import FileHolder, linked_by, register_file_holder
     from hub.notices import api, queries, views
     from hub.notices.models import NoticeAttachment
-    register_file_holder(FileHolder("notice", NoticeAttachment.attachment_id, queries.notices_carrying,
-                                    queries.may_open_notice))
+    register_file_holder(FileHolder("notice", linked_by(NoticeAttachment.attachment_id),
+                                    queries.notices_carrying, queries.may_open_notice))
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(views.bp, url_prefix="/notices")
     # The digest, the sender-burden view and the suggestion box (pages and JSON).

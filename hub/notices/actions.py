@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from hub.audit import record_audit
-from hub.channels.attachments import is_unused
-from hub.channels.models import Attachment
 from hub.channels.text import sanitize_html
 from hub.db import insert_ignore, utcnow
 from hub.errors import Conflict, InvalidInput, NotAllowed, TooLarge, TooSoon
 from hub.extensions import db
+from hub.files.access import is_unused
+from hub.files.models import Attachment
 from hub.notices.audience import Audience, assigned_memberships, audience_of
 from hub.notices.models import (BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX, FeedbackKind, Notice,
                                 NoticeAttachment, NoticeFeedback, Receipt)

@@ -9,9 +9,9 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, 
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from hub.channels.models import Attachment
 from hub.db import utcnow
 from hub.extensions import db
+from hub.files.models import Attachment
 from hub.org.models import Unit, User
 from hub.times import TZ
 

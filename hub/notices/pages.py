@@ -18,9 +18,9 @@ from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from hub.channels.models import Attachment
 from hub.errors import HubError, InvalidInput
 from hub.extensions import db
+from hub.files.models import Attachment
 from hub.forms import as_id, attachable, form_ids, person_choices, store_uploads  # noqa: F401 (views use pages.*)
 from hub.notices.actions import publishing_unit, reach_root
 from hub.notices.audience import Audience, audience_of, reach

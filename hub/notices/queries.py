@@ -131,7 +131,7 @@ def feedback_counts(notice: Notice) -> dict[str, int]:
     return counts
 
 
-# ---- Files on notices (registered with hub.channels.attachments) -------------------------------
+# ---- Files on notices (registered with hub.files.access) ---------------------------------------
 
 def notices_carrying(attachment_id: int) -> list[int]:
     """The notices that carry an uploaded file (a correction keeps its version's files)."""

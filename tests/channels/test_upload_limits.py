@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from hub.channels.models import Attachment
 from hub.db import utcnow
 from hub.extensions import db
+from hub.files.models import Attachment
 from hub.jobs import run_due_jobs
 from tests.channels.test_attachments import upload, village_channel
 

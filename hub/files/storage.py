@@ -1,5 +1,6 @@
-"""Attachments: type checked from content, stored outside the web root under
-random names, and served only after the reader's access is checked again."""
+"""Storing uploads: the type checked from the content, the file written under a
+random name outside the web root, a per-person quota on files not yet attached
+to anything, a free-space floor, and the job that removes unattached uploads."""
 from __future__ import annotations
 
 import hashlib
@@ -11,22 +12,19 @@ import shutil
 import time
 import unicodedata
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from hub.channels.access import access_message
-from hub.channels.models import Attachment
 from hub.db import utcnow
-from hub.errors import InvalidInput, NotFound, OverQuota, StorageFull, TooLarge, not_found
+from hub.errors import InvalidInput, OverQuota, StorageFull, TooLarge
 from hub.extensions import db
+from hub.files.access import unattached
+from hub.files.models import Attachment, files_folder
 from hub.org.models import User
 from hub.validation import BIDI_CONTROLS
 
@@ -43,12 +41,6 @@ _ZIP_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 MAX_RATIO = 100                  # a zip that expands more than this is treated as a bomb
 REMOVE_BATCH = 500               # unattached uploads removed per transaction by the job
 log = logging.getLogger(__name__)
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "attachments"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def clean_filename(name: str) -> str:
@@ -131,7 +123,7 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
         raise InvalidInput(_("文件内容与扩展名 .%(extension)s 不符，已拒绝", extension=extension),
                            field="file")
     _check_quota(uploader, len(data))
-    folder = _folder()
+    folder = files_folder()
     _check_free_space(folder, len(data))
     storage_name = secrets.token_hex(16)
     path = folder / storage_name
@@ -150,42 +142,13 @@ def store_attachment(uploader: User, filename: str, data: bytes) -> Attachment:
     return attachment
 
 
-@dataclass(frozen=True)
-class FileHolder:
-    """A domain that carries uploaded files beyond messages (notices, documents):
-    its link table's attachment column, the ids of its objects carrying a file,
-    and whether a person may open one of them. Domains register theirs
-    (register_file_holder), the way they add socket rooms: this module imports
-    none of them."""
-
-    kind: str
-    link_column: Any                                  # e.g. NoticeAttachment.attachment_id
-    holders: Callable[[int], list[int]]               # attachment id -> ids of the objects
-    may_open: Callable[[User, int], bool]             # person, object id -> may open it
-
-
-FILE_HOLDERS: dict[str, FileHolder] = {}
-
-
-def register_file_holder(holder: FileHolder) -> None:
-    FILE_HOLDERS[holder.kind] = holder
-
-
-def _unattached():
-    """SQL condition: an attachment on no message, nor on any registered holder's object."""
-    condition = Attachment.message_id.is_(None)
-    for holder in FILE_HOLDERS.values():
-        condition = condition & ~exists().where(holder.link_column == Attachment.id)
-    return condition
-
-
 def _check_quota(uploader: User, size: int) -> None:
     """413 over_quota when this upload would take the person's files not yet
     attached to anything past HUB_UPLOAD_QUOTA_FILES or HUB_UPLOAD_QUOTA_MB."""
     config = current_app.config
     files, stored = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Attachment.size), 0))
-        .where(Attachment.uploader_id == uploader.id, _unattached())).one()
+        .where(Attachment.uploader_id == uploader.id, unattached())).one()
     if files + 1 > config["UPLOAD_QUOTA_FILES"]:
         raise OverQuota(_("您已上传 %(count)s 个尚未使用的文件，达到上限；请先发送或等待一天后自动清理",
                           count=files), field="file")
@@ -217,19 +180,19 @@ def remove_unattached_uploads() -> int:
     are unlinked only after the commit; files on disk with no row (a crash
     between the two) are removed once they are as old. Returns the number removed."""
     cutoff = utcnow() - timedelta(hours=current_app.config["UNATTACHED_UPLOAD_HOURS"])
-    folder = _folder()
+    folder = files_folder()
     removed = 0
     while True:
         candidates = db.session.execute(
             select(Attachment.id, Attachment.storage_name)
-            .where(Attachment.created_at < cutoff, _unattached())
+            .where(Attachment.created_at < cutoff, unattached())
             .order_by(Attachment.id).limit(REMOVE_BATCH)).all()
         db.session.rollback()
         gone = []
         for attachment_id, storage_name in candidates:
             try:
                 result = db.session.execute(delete(Attachment).where(
-                    Attachment.id == attachment_id, Attachment.created_at < cutoff, _unattached()))
+                    Attachment.id == attachment_id, Attachment.created_at < cutoff, unattached()))
                 db.session.commit()
             except IntegrityError:            # attached to a notice or document meanwhile: kept
                 db.session.rollback()
@@ -260,42 +223,3 @@ def _remove_orphan_files(folder: Path, cutoff) -> int:
                 removed += 1
     db.session.rollback()
     return removed
-
-
-def is_unused(attachment: Attachment) -> bool:
-    """On no message, notice or document yet: its uploader may still attach it."""
-    return attachment.message_id is None and not any(holder.holders(attachment.id)
-                                                     for holder in FILE_HOLDERS.values())
-
-
-def access_attachment(user: User, attachment_id: int) -> tuple[Attachment, Path]:
-    """The attachment and its file, if `user` may read it: its uploader before it
-    is sent; afterwards whoever can read its message, or one of the notices that
-    carry it (a correction keeps the files of the version it replaces), or the
-    document it is the body or an attachment of. 404 otherwise."""
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise not_found("attachment")
-    if attachment.message_id is not None:
-        try:
-            message = access_message(user, attachment.message_id)
-        except NotFound:
-            raise not_found("attachment") from None         # an attachment's 404 speaks of attachments
-        if message.withdrawn_at is not None:
-            raise not_found("attachment")
-    elif carried := _carried_by(attachment.id):
-        holder, ids = carried
-        if not any(holder.may_open(user, object_id) for object_id in ids):
-            raise not_found("attachment")
-    elif attachment.uploader_id != user.id:
-        raise not_found("attachment")
-    return attachment, _folder() / attachment.storage_name
-
-
-def _carried_by(attachment_id: int) -> tuple[FileHolder, list[int]] | None:
-    """The first registered holder whose objects carry the attachment, and their ids."""
-    for holder in FILE_HOLDERS.values():
-        ids = holder.holders(attachment_id)
-        if ids:
-            return holder, ids
-    return None
