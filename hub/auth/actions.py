@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from hub.audit import record_audit
 from hub.auth import throttle
@@ -174,7 +175,12 @@ def valid_token(raw: str) -> ApiToken | None:
     """The unexpired token of an active person, or None."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(raw)))
+    # The person's posts and roles come in the same statement: nearly every
+    # request asks for them (one round trip instead of three).
+    person = joinedload(ApiToken.user)
+    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_digest(raw))
+                               .options(person.joinedload(User.memberships), person.joinedload(User.roles))
+                               ).unique().first()
     if token is None or token.expires_at < utcnow() or not token.user.active:
         return None
     return token

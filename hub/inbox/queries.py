@@ -49,8 +49,17 @@ def _pointer(user: User):
         .correlate(Message).scalar_subquery(), 0)
 
 
-def _message_items(user: User, kind: str, condition, limit: int, before,
+def _message_items(user: User, kinds: list[str], limit: int, before,
                    read: bool | None) -> list[dict[str, Any]]:
+    """Mentions and direct messages in one statement: a message in a direct
+    channel is a direct message (mentioned in it or not), any other is a mention."""
+    direct = _direct_condition(user)
+    if kinds == ["direct"]:
+        condition = direct
+    elif kinds == ["mention"]:
+        condition = and_(_mentions_condition(user), ~direct)
+    else:
+        condition = or_(_mentions_condition(user), direct)
     pointer = _pointer(user)
     query = (select(Message, Channel, pointer)
              .join(Channel, Channel.id == Message.channel_id)
@@ -64,6 +73,7 @@ def _message_items(user: User, kind: str, condition, limit: int, before,
     items = []
     for message, channel, last_read in db.session.execute(
             query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit)):
+        kind = "direct" if channel.kind == ChannelKind.DIRECT else "mention"
         title = (_("私信：%(name)s", name=message.author.name) if kind == "direct"
                  else _("%(channel)s 中提到了您", channel=channel.name))
         items.append({"kind": kind, "id": message.id, "channel_id": channel.id, "title": title,
@@ -115,10 +125,9 @@ def _items(user: User, filters: Filters, *, limit: int, before, read: bool | Non
                                                      term=filters.term)
         items += document_reads.inbox_rows(user, documents)
     if not notice_only and not filters.term:
-        if filters.kind in (None, "mention"):
-            items += _message_items(user, "mention", _mentions_condition(user), limit + 1, before, read)
-        if filters.kind in (None, "direct"):
-            items += _message_items(user, "direct", _direct_condition(user), limit + 1, before, read)
+        kinds = [kind for kind in ("mention", "direct") if filters.kind in (None, kind)]
+        if kinds:
+            items += _message_items(user, kinds, limit + 1, before, read)
     items.sort(key=lambda i: (i["at"], i["id"]), reverse=True)
     return items[:limit + 1]
 
