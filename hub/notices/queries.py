@@ -18,15 +18,14 @@ from hub.org.models import User
 from hub.permissions import can_admin_unit
 
 
-def visible_notices(user: User, *, by_scan: bool = False) -> Select:
+def visible_notices(user: User) -> Select:
     """The notices a person sees: published, reaching them now through the tree —
     or already opened by them (a person who moves keeps what they have read,
     and sees the current notices of their new unit)."""
     reaching = select(NoticeAudience.notice_id).where(notices_reaching(user))
     opened = select(Receipt.notice_id).where(Receipt.user_id == user.id)
-    notice_id = Notice.id + 0 if by_scan else Notice.id
     return select(Notice).where(Notice.publish_at <= utcnow(),
-                                or_(notice_id.in_(reaching), notice_id.in_(opened)))
+                                or_(Notice.id.in_(reaching), Notice.id.in_(opened)))
 
 
 def can_follow_up(user: User, notice: Notice) -> bool:
@@ -91,9 +90,13 @@ def inbox_notices(user: User, *, limit: int, before: tuple | None = None, read: 
     visible notice by id and sorting them all (57 ms → 7 ms with 10,000 visible).
     The bodies are not loaded: an inbox line shows the title and the summary."""
     mine = aliased(Receipt)      # the person's receipt of each notice (visible_notices reads Receipt too)
-    query = (visible_notices(user, by_scan=True)
+    # Visible: reaching the person, or opened by them — which the joined
+    # receipt already says, so only the reaching ids are read as a list.
+    reaching = select(NoticeAudience.notice_id).where(notices_reaching(user))
+    query = (select(Notice)
              .outerjoin(mine, and_(mine.notice_id == Notice.id, mine.user_id == user.id))
-             .where(Notice.superseded_by_id.is_(None)))
+             .where(Notice.publish_at <= utcnow(), or_((Notice.id + 0).in_(reaching), mine.id.is_not(None)),
+                    Notice.superseded_by_id.is_(None)))
     if before is not None:
         at, notice_id = before
         query = query.where(or_(Notice.publish_at < at, and_(Notice.publish_at == at, Notice.id < notice_id)))
