@@ -211,6 +211,8 @@ def _store_value(actor: User, request: DataRequest, unit: Unit, item: Asked, val
 
 
 def _stale(request: DataRequest, unit: Unit) -> StaleForm:
+    # What this session read before losing is stale: read the winner's values afresh.
+    db.session.expire_all()
     return StaleForm(_("该表刚被他人提交过，请核对当前数据后再提交"), current=unit_form(request, unit))
 
 
