@@ -115,7 +115,8 @@ def _items(user: User, filters: Filters, *, limit: int, before, read: bool | Non
         documents = document_queries.inbox_documents(user, limit=limit + 1, before=before, read=read,
                                                      term=filters.term)
         items += document_reads.inbox_rows(user, documents)
-    items += _data_request_items(user, filters, limit=limit, before=before, read=read, notice_only=notice_only)
+    items += _data_request_items(user, filters, limit=limit, before=before, read=read,
+                                 notice_only=notice_only)
     if not notice_only and not filters.term:
         if filters.kind in (None, "mention"):
             items += _message_items(user, "mention", _mentions_condition(user), limit + 1, before, read)

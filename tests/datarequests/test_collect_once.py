@@ -9,7 +9,8 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.datarequests.conftest import TOWN, VILLAGE, add_field, by_field, form, ok, request_body, send, submit
+from tests.datarequests.conftest import (TOWN, VILLAGE, add_field, by_field, form, ok, request_body, send,
+                                         submit)
 
 
 def _inbox(person, **query) -> list[dict]:
@@ -25,8 +26,8 @@ def test_a_figure_held_once_is_reused_by_a_second_department(api, ids, bureau, v
     audience = {"subtrees": [town]}
 
     # Before sending: two units asked, nothing held, nothing overlapping.
-    preview = ok(office.post("/api/v1/data/requests/preview",
-                             json={"fields": [population, households], "audience": audience, "period": "2026"}))
+    preview = ok(office.post("/api/v1/data/requests/preview", json={
+        "fields": [population, households], "audience": audience, "period": "2026"}))
     assert preview["units"] == 2 and preview["complete_units"] == 0 and preview["overlaps"] == []
     assert [(f["field_id"], f["held"]) for f in preview["fields"]] == [(population, 0), (households, 0)]
 
@@ -103,7 +104,8 @@ def test_system_fields_are_answered_by_hub_and_never_asked(api, ids):
     catalogue = ok(office.get("/api/v1/data/fields", query_string={"q": "人数"}))["items"]
     people = next(f for f in catalogue if f["code"] == "sys.people")
     assert people["system"] is True and people["period_kind"] == "once"
-    sub_units = next(f for f in ok(office.get("/api/v1/data/fields?q=sys."))["items"] if f["code"] == "sys.sub_units")
+    system = ok(office.get("/api/v1/data/fields?q=sys."))["items"]
+    sub_units = next(f for f in system if f["code"] == "sys.sub_units")
     only_system = office.post("/api/v1/data/requests",
                               json=request_body([people["id"]], {"units": [ids.unit(TOWN)]}))
     assert only_system.status_code == 400 and only_system.get_json()["error"]["field"] == "fields"

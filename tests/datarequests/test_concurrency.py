@@ -71,6 +71,7 @@ def test_two_clerks_submitting_the_same_version_at_once_one_wins(app, api, ids):
     with app.app_context():
         answer = db.session.scalar(select(DataRequestUnit).where(DataRequestUnit.request_id == request_id))
         assert answer.version == ROUNDS
-        versions = db.session.scalars(select(DataValueHistory.version).where(DataValueHistory.field_id == field)
+        versions = db.session.scalars(select(DataValueHistory.version)
+                                      .where(DataValueHistory.field_id == field)
                                       .order_by(DataValueHistory.version)).all()
         assert versions == list(range(1, ROUNDS + 1))          # one history row per winning submit
