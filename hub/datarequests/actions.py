@@ -138,7 +138,7 @@ def _cleaned(raw: Any, asked: dict[int, Asked]) -> dict[int, Any]:
     """The values sent, checked against their fields: {field_id: value}; a value
     left empty is not an answer (the field keeps what it holds)."""
     if not isinstance(raw, dict):
-        raise InvalidInput(_("values 须为 {数据项 id: 值} 的对象"), field="values")
+        raise InvalidInput(_("values 须为以数据项 id 为键的对象"), field="values")
     cleaned: dict[int, Any] = {}
     for key, value in raw.items():
         name = f"values.{str(key)[:32]}"

@@ -48,8 +48,9 @@ def test_who_answers_and_who_follows_up(app, api, ids, village_leader):
     town, village = ids.unit(TOWN), ids.unit(VILLAGE)
     path = f"/api/v1/data/requests/{request_id}"
     # 石梁镇 has a clerk: its leader reads but does not answer; the village's leader answers (no clerk).
-    assert api("sl_leader").put(f"{path}/units/{town}", json={"values": {}, "version": 0}).status_code == 403
-    assert api("sl_clerk").put(f"{path}/units/{village}", json={"values": {}, "version": 0}).status_code == 403
+    empty = {"values": {}, "version": 0}
+    assert api("sl_leader").put(f"{path}/units/{town}", json=empty).status_code == 403
+    assert api("sl_clerk").put(f"{path}/units/{village}", json=empty).status_code == 403
     submit(api(village_leader), request_id, village, {field: 7}, 0)
     for login in ("sl_clerk", "sl_leader", village_leader):
         for tail in ("/status", "/export"):
@@ -73,7 +74,8 @@ def test_the_values_table_of_a_subtree(app, api, ids, village_leader):
     town_clerk = api("sl_clerk")
     table = ok(town_clerk.get("/api/v1/data/values", query_string={"unit_id": ids.unit(TOWN), "subtree": "1",
                                                                    "period": "2026"}))
-    assert [(r["unit_name"], r["name"], r["value"]) for r in table["items"]] == [("麻蓬村委会", "常住人口", 1630)]
+    rows = [(r["unit_name"], r["name"], r["value"]) for r in table["items"]]
+    assert rows == [("麻蓬村委会", "常住人口", 1630)]
     assert {r["code"] for r in table["system"]} >= {"sys.people", "sys.sub_units"}
     own = ok(api(village_leader).get("/api/v1/data/values", query_string={"unit_id": village}))
     assert [r["value"] for r in own["items"]] == [1630]

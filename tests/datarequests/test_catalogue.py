@@ -19,7 +19,8 @@ def test_search_finds_a_part_of_a_chinese_name_and_pages(api):
     assert [f["name"] for f in found["items"]] == ["常住人口", "户籍人口", "人口出生数"]
     first = ok(office.get("/api/v1/data/fields", query_string={"q": "人口", "limit": 2}))
     assert len(first["items"]) == 2 and first["next"] == first["items"][-1]["id"]
-    rest = ok(office.get("/api/v1/data/fields", query_string={"q": "人口", "limit": 2, "after": first["next"]}))
+    rest = ok(office.get("/api/v1/data/fields",
+                         query_string={"q": "人口", "limit": 2, "after": first["next"]}))
     assert [f["name"] for f in rest["items"]] == ["人口出生数"] and rest["next"] is None
     assert ok(api("mp_director").get("/api/v1/data/fields?q=%25"))["items"] == []     # % is literal
 
@@ -30,7 +31,8 @@ def test_adding_a_field_names_the_similar_ones(api):
     answer = add_field(office, "常住人口数")
     assert answer["code"].startswith("F") and answer["owner_unit_name"] == "柯城区人民政府办公室"
     assert [f["id"] for f in answer["similar"]] == [resident["id"]]
-    assert [f["name"] for f in add_field(api("sl_leader"), "常住 人口（人）")["similar"]] == ["常住人口", "常住人口数"]
+    similar = add_field(api("sl_leader"), "常住 人口（人）")["similar"]
+    assert [f["name"] for f in similar] == ["常住人口", "常住人口数"]
     assert add_field(office, "耕地面积", kind="number", unit_of_measure="亩")["similar"] == []
 
 
@@ -89,7 +91,8 @@ def test_naughty_strings_as_text_values_are_stored_exactly(api, ids):
     version = [0]
 
     def send_value(values):
-        response = clerk.put(path, **as_json({"values": {str(field): values["value"]}, "version": version[0]}))
+        body = {"values": {str(field): values["value"]}, "version": version[0]}
+        response = clerk.put(path, **as_json(body))
         if response.status_code == 200:
             version[0] = response.get_json()["version"]
         return response

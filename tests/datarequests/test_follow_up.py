@@ -17,7 +17,8 @@ from tests.test_no_rankings import banned_keys
 
 
 def _data_items(person, **query) -> list[dict]:
-    return [i for i in ok(person.get("/api/v1/inbox", query_string=query))["items"] if i["kind"] == "data_request"]
+    items = ok(person.get("/api/v1/inbox", query_string=query))["items"]
+    return [i for i in items if i["kind"] == "data_request"]
 
 
 def test_the_inbox_of_the_units_asked(api, ids, village_leader):
@@ -75,7 +76,8 @@ def test_one_reminder_per_four_hours_to_the_pending_units(app, api, ids, village
     again = office.post(path)
     assert again.status_code == 429 and again.get_json()["error"]["code"] == "too_soon"
     with app.app_context():
-        db.session.execute(update(DataRequest).values(last_reminded_at=utcnow() - timedelta(hours=4, minutes=1)))
+        earlier = utcnow() - timedelta(hours=4, minutes=1)
+        db.session.execute(update(DataRequest).values(last_reminded_at=earlier))
         db.session.commit()
     assert ok(office.post(path)) == {"reminded": 1}
     submit(api(village_leader), request_id, ids.unit(VILLAGE), {field: 6}, 0)

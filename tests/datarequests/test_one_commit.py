@@ -51,7 +51,8 @@ def test_a_refused_submit_leaves_nothing_behind(cast):
     fields = [actions.add_field(office, office.primary_unit, FieldDraft.from_json(
         {"name": name, "kind": "integer", "period_kind": "year"})) for name in ("常住人口", "户籍人口")]
     draft = _draft([f.id for f in fields], DataAudience(units=[town.id]))
-    request = actions.create_data_request(office, check_scope(office, office.primary_unit, draft.scope), draft)
+    checked = check_scope(office, office.primary_unit, draft.scope)
+    request = actions.create_data_request(office, checked, draft)
     with counted_commits() as commits, pytest.raises(HubError):
         actions.submit_unit_form(clerk, request, town, version=0,
                                  values={str(fields[0].id): 12, str(fields[1].id): "十二"})
@@ -60,6 +61,6 @@ def test_a_refused_submit_leaves_nothing_behind(cast):
     assert db.session.scalar(select(func.count(DataValue.id))) == 0
     assert db.session.scalar(select(func.count(DataValueHistory.id))) == 0
     with counted_commits() as commits, pytest.raises(HubError):
-        actions.create_data_request(office, check_scope(office, office.primary_unit, draft.scope), draft)
+        actions.create_data_request(office, checked, draft)
     db.session.rollback()
     assert commits.count == 0 and db.session.scalar(select(func.count(DataRequest.id))) == 1
