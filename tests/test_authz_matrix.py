@@ -433,6 +433,20 @@ MATRIX: dict[str, Row] = {
         AT_RECIPIENT, "/api/v1/data/requests/{town_request}/remind"),
     "POST /api/v1/data/requests/<int:request_id>/close": Row(
         AT_RECIPIENT, "/api/v1/data/requests/{spare_request}/close", prepare=_data_request),
+    "GET /data/": Row(SIGNED_IN, "/data/"),
+    "GET /data/new": Row(PUBLISHERS, "/data/new"),
+    "POST /data/new": Row(PUBLISHERS, "/data/new", data={"step": "find", "field_q": "人口"}),
+    "GET /data/requests/<int:request_id>": Row(AT_RECIPIENT, "/data/requests/{data_request}"),
+    "GET /data/requests/<int:request_id>/units/<int:unit_id>": Row(
+        AT_RECIPIENT, "/data/requests/{data_request}/units/{town}"),
+    "POST /data/requests/<int:request_id>/units/<int:unit_id>": Row(
+        "L 404 404 ok 403 404 404 404 404 404", "/data/requests/{data_request}/units/{town}",
+        data={"version": "first"}),
+    "POST /data/requests/<int:request_id>/units/<int:unit_id>/feedback": Row(
+        AT_RECIPIENT, "/data/requests/{data_request}/units/{town}/feedback", data={"kind": "boring"}),
+    "POST /data/requests/<int:request_id>/remind": Row(AT_RECIPIENT, "/data/requests/{town_request}/remind"),
+    "POST /data/requests/<int:request_id>/close": Row(
+        AT_RECIPIENT, "/data/requests/{spare_request}/close", prepare=_data_request),
     "GET /api/v1/data/values": Row("L 403 403 ok ok 403 403 403 403 403",
                                    "/api/v1/data/values?unit_id={town}&subtree=1"),
 

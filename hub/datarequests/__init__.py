@@ -8,8 +8,9 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from hub.channels.attachments import FileHolder, register_file_holder
-    from hub.datarequests import api, queries
+    from hub.datarequests import api, queries, views
     from hub.datarequests.models import DataValueHistory
     register_file_holder(FileHolder("data_value", DataValueHistory.attachment_id, queries.values_carrying,
                                     queries.may_open_value))
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(views.bp, url_prefix="/data")
