@@ -19,9 +19,10 @@ from hub.channels.models import Attachment
 from hub.datarequests.access import answerers, require_can_answer, require_requesting_side, role_units
 from hub.datarequests.catalogue import FieldDraft
 from hub.datarequests.drafts import CheckedScope, RequestDraft, require_evidence_reason
+from hub.datarequests.holding import LostRace, hold_value, insert_or_nothing
 from hub.datarequests.models import (DataField, DataRequest, DataRequestFeedback, DataRequestField,
-                                     DataRequestReminder, DataRequestUnit, DataValue, DataValueHistory,
-                                     FeedbackKind, FieldKind, ValueSource)
+                                     DataRequestReminder, DataRequestUnit, FeedbackKind, FieldKind,
+                                     ValueSource)
 from hub.datarequests.queries import (Asked, held_values, overlaps, pending_units, request_fields, unit_form,
                                       unit_states)
 from hub.datarequests.serialize import inbox_item
@@ -61,17 +62,6 @@ class StaleForm(Conflict):
 
     def to_json(self) -> dict:
         return {**super().to_json(), "current": self.current}
-
-
-def _insert_or_nothing(model, values: dict[str, Any]) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING; the new row's id, or None when a unique
-    constraint held an equal row already (written by a concurrent caller too)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
-    return db.session.execute(statement).scalar()
 
 
 # ---- The catalogue -------------------------------------------------------------------------------
@@ -170,7 +160,7 @@ def _claim_version(actor: User, request: DataRequest, unit: Unit, version: int) 
     wins; None for the loser."""
     now = utcnow()
     if version == 0:
-        created = _insert_or_nothing(DataRequestUnit, {
+        created = insert_or_nothing(DataRequestUnit, {
             "request_id": request.id, "unit_id": unit.id, "status": "submitted", "version": 1,
             "submitted_by_id": actor.id, "submitted_at": now})
         return 1 if created is not None else 0
@@ -180,34 +170,6 @@ def _claim_version(actor: User, request: DataRequest, unit: Unit, version: int) 
         .values(version=version + 1, submitted_by_id=actor.id, submitted_at=now)
         .returning(DataRequestUnit.version).execution_options(synchronize_session=False)).scalar()
     return claimed or 0
-
-
-def _store_value(actor: User, request: DataRequest, unit: Unit, item: Asked, value: Any,
-                 held: DataValue | None) -> bool:
-    """Hold `value` for (unit, field, period), with a history row; False when
-    it is what is held already. A concurrent change of the same value loses
-    (False is never returned for it: StaleValue is raised by the caller)."""
-    now = utcnow()
-    fields = {"value": value, "entered_by_id": actor.id, "entered_at": now, "request_id": request.id,
-              "source": ValueSource.FORM}
-    if held is not None:
-        if held.value == value:
-            return False
-        value_id = db.session.execute(
-            update(DataValue).where(DataValue.id == held.id, DataValue.version == held.version)
-            .values(version=held.version + 1, **fields).returning(DataValue.id)
-            .execution_options(synchronize_session=False)).scalar()
-        version = held.version + 1
-    else:
-        value_id = _insert_or_nothing(DataValue, {"unit_id": unit.id, "field_id": item.field.id,
-                                                  "period": item.period, "version": 1, **fields})
-        version = 1
-    if value_id is None:
-        raise _stale(request, unit)
-    db.session.add(DataValueHistory(
-        value_id=value_id, unit_id=unit.id, field_id=item.field.id, period=item.period, version=version,
-        attachment_id=value if item.field.kind == FieldKind.FILE else None, **fields))
-    return True
 
 
 def _stale(request: DataRequest, unit: Unit) -> StaleForm:
@@ -240,8 +202,14 @@ def submit_unit_form(actor: User, request: DataRequest, unit: Unit, *, values: A
     new_version = _claim_version(actor, request, unit, version)
     if not new_version:
         raise _stale(request, unit)
-    changed = [field_id for field_id, value in cleaned.items()
-               if _store_value(actor, request, unit, asked[field_id], value, held.get((unit.id, field_id)))]
+    try:
+        changed = [field_id for field_id, value in cleaned.items()
+                   if hold_value(actor.id, unit_id=unit.id, field=asked[field_id].field,
+                                 period=asked[field_id].period, value=value,
+                                 held=held.get((unit.id, field_id)), request_id=request.id,
+                                 source=ValueSource.FORM)]
+    except LostRace:
+        raise _stale(request, unit) from None
     emit_on_commit("data_request_status", {"request_id": request.id, "unit_id": unit.id},
                    to=user_room(request.author_id))
     record_audit(actor, "data_request.submitted", request, target_label=request.title,
@@ -302,7 +270,7 @@ def give_request_feedback(actor: User, request: DataRequest, unit: Unit, kind: A
         raise InvalidInput(_("kind 应为 duplicate 或 unnecessary"), field="kind")
     if not any(u.id == unit.id for u in role_units(actor)):
         raise NotAllowed(_("只有本单位的文书、领导可以反馈"))
-    if _insert_or_nothing(DataRequestFeedback, {"request_id": request.id, "unit_id": unit.id, "kind": kind,
+    if insert_or_nothing(DataRequestFeedback, {"request_id": request.id, "unit_id": unit.id, "kind": kind,
                                                 "created_on": beijing_today()}) is None:
         raise Conflict(_("本单位已对该填报任务反馈过"))
     db.session.commit()
