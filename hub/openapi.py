@@ -193,6 +193,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/data/values"): {
         "summary": "向系统找数据: held values of unit_id (subtree=1: and below) for its own and higher units' "
                    "clerks and leaders; period, field_id, after=<offset>; system fields computed"},
+    ("POST", "/api/v1/data/values/import"): {
+        "summary": "Import held values from CSV/XLSX (unit_code,field_code,period,value) for the units you "
+                   "answer; all or nothing, errors by row; ?dry_run=1",
+        "multipart": True},
     ("GET", "/api/v1/inbox"): {
         "summary": "One inbox: notices, mentions, direct messages; newest first (before=cursor), "
                    "or unread first with order=unread_first; filters kind, unread, unit_id, needs_ack, overdue, q"},

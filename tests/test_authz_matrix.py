@@ -433,6 +433,9 @@ MATRIX: dict[str, Row] = {
         AT_RECIPIENT, "/api/v1/data/requests/{town_request}/remind"),
     "POST /api/v1/data/requests/<int:request_id>/close": Row(
         AT_RECIPIENT, "/api/v1/data/requests/{spare_request}/close", prepare=_data_request),
+    "POST /api/v1/data/values/import": Row("L 403 403 ok 403 403 403 403 403 403",
+                                           "/api/v1/data/values/import?dry_run=1",
+                                           data=csv_file("unit_code,field_code,period,value\n")),
     "GET /data/": Row(SIGNED_IN, "/data/"),
     "GET /data/new": Row(PUBLISHERS, "/data/new"),
     "POST /data/new": Row(PUBLISHERS, "/data/new", data={"step": "find", "field_q": "人口"}),

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body, page_limit
-from hub.datarequests import access, actions, export, queries
+from hub.datarequests import access, actions, export, imports, queries
 from hub.datarequests.catalogue import TERM_MAX, FieldDraft, search_fields, similar_fields
 from hub.datarequests.drafts import RequestDraft, RequestScope, check_scope
 from hub.datarequests.periods import parse_period
@@ -178,3 +178,17 @@ def values():
     if subtree or not access.is_own_unit(current_user, unit.id):
         actions.record_values_read(current_user, unit=unit, subtree=subtree)
     return answer
+
+
+@bp.post("/data/values/import")
+@api_login_required
+def import_values():
+    """导入数据: a CSV/XLSX of unit_code,field_code,period,value for the units one
+    answers; all or nothing, errors by row; ?dry_run=1 only checks."""
+    imports.require_can_import(current_user)          # 403 before looking at the upload
+    upload = request.files.get("file")
+    if upload is None or not (upload.filename or "").strip():
+        raise InvalidInput(_("请上传文件（multipart 字段 file，CSV 或 XLSX）"), field="file")
+    dry_run = clean_bool(request.args.get("dry_run", "0"), "dry_run", "dry_run")
+    report = imports.import_values(current_user, upload.filename.strip(), upload.read(), dry_run=dry_run)
+    return report.as_json()
