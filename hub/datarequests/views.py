@@ -9,12 +9,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from hub.datarequests import access, actions, pages, queries
+from hub.datarequests import access, actions, imports, pages, queries
 from hub.datarequests.catalogue import FieldDraft, search_fields, similar_fields
 from hub.datarequests.drafts import RequestDraft, RequestScope, check_scope
 from hub.datarequests.models import FeedbackKind, FieldKind, PeriodKind
 from hub.datarequests.periods import period_label
-from hub.errors import HubError
+from hub.errors import HubError, InvalidInput
 from hub.extensions import db
 from hub.notices import pages as notice_pages
 
@@ -28,7 +28,34 @@ def index():
     return render_template("datarequests/index.html",
                            asked=queries.inbox_data_requests(current_user, limit=pages.SENT_PAGE),
                            sent=pages.sent_requests(current_user),
-                           can_compose=pages.can_compose(current_user), period_label=period_label)
+                           can_compose=pages.can_compose(current_user),
+                           can_import=bool(access.answering_units(current_user)), period_label=period_label)
+
+
+# ---- Importing held values ---------------------------------------------------------------------
+
+@bp.get("/import")
+@login_required
+def import_form():
+    """导入数据: upload a CSV/XLSX of the figures one's units hold."""
+    imports.require_can_import(current_user)
+    return render_template("datarequests/import.html", report=None, error=None)
+
+
+@bp.post("/import")
+@login_required
+def import_file():
+    imports.require_can_import(current_user)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not (upload.filename or "").strip():
+            raise InvalidInput(_("请选择要导入的 CSV 或 XLSX 文件"), field="file")
+        report = imports.import_values(current_user, upload.filename.strip(), upload.read(),
+                                       dry_run=request.form.get("dry_run") == "1")
+    except HubError as problem:
+        db.session.rollback()
+        return render_template("datarequests/import.html", report=None, error=problem), problem.status
+    return render_template("datarequests/import.html", report=report, error=None)
 
 
 # ---- Compose ----------------------------------------------------------------------------------

@@ -52,7 +52,8 @@ def test_a_town_imports_its_figures_once_and_a_request_finds_them(app, api, ids)
     fields = by_field(answer)
     assert (fields[population]["value"], fields[area]["value"], fields[founded]["value"]) == (
         23201, 1234.5, "1950-05-01")
-    assert fields[population]["source"]["via"] == "import" and fields[population]["source"]["request_id"] is None
+    source = fields[population]["source"]
+    assert source["via"] == "import" and source["request_id"] is None
     with app.app_context():
         history = db.session.scalars(select(DataValueHistory.value).where(
             DataValueHistory.field_id == population).order_by(DataValueHistory.id)).all()
@@ -87,6 +88,19 @@ def test_bad_rows_are_reported_by_row_and_nothing_is_applied(app, api, ids):
 def form_free(app) -> bool:
     with app.app_context():
         return db.session.scalar(select(DataValueHistory.id)) is None
+
+
+def test_the_import_page(client, login, api):
+    add_field(api("kc_clerk"), code="POP")
+    login("sl_clerk")
+    assert "导入数据" in client.get("/data/import").get_data(as_text=True)
+    upload = (io.BytesIO(_xlsx([[TOWN, "POP", 2026, 5]])), "x.xlsx")
+    checked = client.post("/data/import", data={"file": upload, "dry_run": "1"},
+                          content_type="multipart/form-data")
+    assert "检查通过，尚未导入" in checked.get_data(as_text=True)
+    refused = client.post("/data/import", data={"file": (io.BytesIO(b"%PDF"), "x.pdf")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 400 and 'aria-invalid="true"' in refused.get_data(as_text=True)
 
 
 def test_only_those_who_answer_a_unit_import(api):
