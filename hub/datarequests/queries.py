@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, or_, select
 
 from hub.channels.models import Attachment
@@ -23,7 +24,10 @@ from hub.datarequests.serialize import field_json, inbox_item, source_json
 from hub.datarequests.system import system_values
 from hub.db import utcnow
 from hub.extensions import db
+from hub.notices.burden import BurdenSource
 from hub.org.models import Unit, User
+from hub.org.queries import in_any_subtree, subtree_clause
+from hub.times import TZ
 
 PENDING, SUBMITTED, COMPLETE = "pending", "submitted", "complete"
 INBOX_BATCH = 100
@@ -246,7 +250,6 @@ def pending_units(request: DataRequest) -> list[int]:
 def values_table(unit: Unit, *, subtree: bool, period: str | None, field_id: int | None,
                  limit: int, offset: int) -> list[tuple[DataValue, DataField, Unit]]:
     """Held values of a unit (or its whole subtree), in tree order, then by field code and period."""
-    from hub.org.queries import subtree_clause
     query = (select(DataValue, DataField, Unit).join(DataField, DataField.id == DataValue.field_id)
              .join(Unit, Unit.id == DataValue.unit_id)
              .where(subtree_clause(unit.path) if subtree else DataValue.unit_id == unit.id))
@@ -368,6 +371,32 @@ def pending_count(user: User) -> int:
         return 0
     states = _inbox_states(requests, units)
     return sum(1 for r in requests if any(u["status"] == PENDING for u in states[r.id]))
+
+
+# ---- The sender-burden view (registered with hub.notices.burden) -------------------------------
+
+def burden_counts(scope: list[str] | None, start: datetime,
+                  end: datetime) -> dict[tuple[int, str], dict[str, int]]:
+    """Per requesting unit and month (Beijing time): data requests sent, and the
+    units they asked to type something (submitted or still pending; units that
+    held everything already are not counted: nobody asked them)."""
+    query = (select(DataRequest).join(Unit, Unit.id == DataRequest.unit_id)
+             .where(DataRequest.created_at >= start, DataRequest.created_at < end))
+    if scope is not None:
+        query = query.where(in_any_subtree(scope))
+    counts: dict[tuple[int, str], dict[str, int]] = {}
+    for request in db.session.scalars(query):
+        local = request.created_at.astimezone(TZ)
+        row = counts.setdefault((request.unit_id, f"{local.year}-{local.month:02d}"),
+                                {"data_requests": 0, "data_units_asked": 0})
+        row["data_requests"] += 1
+        row["data_units_asked"] += sum(1 for s in unit_states(request) if s["status"] != COMPLETE)
+    return counts
+
+
+BURDEN = BurdenSource(columns={"data_requests": lazy_gettext("发起填报"),
+                               "data_units_asked": lazy_gettext("要求填报的单位")},
+                      counts=burden_counts)
 
 
 # ---- Files held as values (registered with hub.channels.attachments) -----------------------------

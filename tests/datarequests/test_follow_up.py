@@ -114,3 +114,19 @@ def test_the_status_has_no_times_and_stays_in_tree_order(api, ids, village_leade
     assert banned_keys(status) == []
     keys = {k for row in status["by_unit"] for k in row} | set(status)
     assert not [k for k in keys if k.endswith("_at") or "time" in k]
+
+
+def test_the_sender_burden_view_counts_what_requesting_units_ask(client, login, api, ids, village_leader):
+    office = api("kc_clerk")
+    population = add_field(office)["id"]
+    first = send(office, [population], {"subtrees": [ids.unit(TOWN)]})["id"]
+    submit(api(village_leader), first, ids.unit(VILLAGE), {population: 3}, 0)
+    send(office, [population], {"units": [ids.unit(VILLAGE)]}, overlap_reason="复核")    # held: nobody asked
+    burden = ok(api("admin").get("/api/v1/burden"))
+    office_row = next(i for i in burden["items"] if i["code"] == "330802-GOV")
+    this_month = office_row["months"][-1]
+    assert (this_month["data_requests"], this_month["data_units_asked"]) == (2, 2)
+    assert banned_keys(burden) == []
+    login("admin")
+    html = client.get("/admin/burden").get_data(as_text=True)
+    assert "要求填报的单位" in html
