@@ -49,8 +49,8 @@ def real_ids(shared_api, shared_ids):
     data_request = clerk.post("/api/v1/data/requests", json={
         "title": "人口年报", "purpose": "统计公报", "fields": [field], "audience": {"subtrees": [town]},
         "period": "2026", "deadline": "2099-12-31"}).get_json()["id"]
-    return {"request_id": data_request, "unit_id": town, "person_id": director, "channel_id": channel, "message_id": message,
-            "notice_id": notice, "document_id": document,
+    return {"unit_id": town, "person_id": director, "channel_id": channel, "message_id": message,
+            "notice_id": notice, "document_id": document, "request_id": data_request,
             "membership_id": person["memberships"][0]["id"], "grant_id": 1, "attachment_id": 1}
 
 
