@@ -62,8 +62,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from hub.auth import throttle
     throttle.init_app(app)               # rate limits and device cookies (Flask-Limiter)
 
-    from hub import admin, auth, channels, documents, files, inbox, notices, org, pwa, realtime
-    for domain in (auth, org, files, channels, notices, documents, inbox, admin, realtime, pwa):
+    from hub import admin, auth, channels, datarequests, documents, files, inbox, notices, org, pwa, realtime
+    for domain in (auth, org, files, channels, notices, documents, datarequests, inbox, admin, realtime, pwa):
         domain.register(app)
 
     from hub.cli import register_commands

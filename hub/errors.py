@@ -85,6 +85,8 @@ def not_found(kind: str) -> NotFound:
         "notice": _("通知不存在或您无权访问"),
         "document": _("公文不存在或您无权访问"),
         "sheet": _("办文单不存在或您无权访问"),
+        "data_request": _("填报任务不存在或您无权访问"),
+        "data_field": _("数据项不存在"),
     }
     return NotFound(messages[kind])
 

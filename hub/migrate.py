@@ -19,9 +19,16 @@ def alembic_config(app: Flask) -> AlembicConfig:
 
 
 def upgrade(app: Flask, revision: str = "head") -> str:
+    """Upgrade the schema to `revision`; at head, also add any system field of the
+    data catalogue the migrations do not seed yet (hub/datarequests/system.py)."""
     import hub.models  # noqa: F401
     with app.app_context():
         command.upgrade(alembic_config(app), revision)
+        if revision == "head":
+            from hub.datarequests.system import ensure_system_fields
+            from hub.extensions import db
+            ensure_system_fields()
+            db.session.commit()
         return current_revision(app) or "base"
 
 

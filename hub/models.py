@@ -9,4 +9,7 @@ from hub.channels.models import (Channel, ChannelRead, ChannelTarget, Mention, M
                                  MessageAck, MessageEdit)
 from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient,  # noqa: F401
                                   DocumentStep, DocumentTask, NumberCounter)
+from hub.datarequests.models import (DataField, DataRequest, DataRequestAudience,  # noqa: F401
+                                     DataRequestFeedback, DataRequestField, DataRequestReminder,
+                                     DataRequestUnit, DataValue, DataValueHistory)
 from hub.leases import JobLease  # noqa: F401

@@ -156,6 +156,47 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "The sender's status board: per recipient unit in tree order (issuing side only)"},
     ("GET", "/api/v1/documents/{document_id}/files/{attachment_id}"): {
         "summary": "Download the body file or an attachment (access re-checked); ?preview=1 shows a PDF inline"},
+    ("GET", "/api/v1/data/fields"): {
+        "summary": "The shared catalogue of data fields (数据目录): ?q= part of a name or code; after=<id> pages it"},
+    ("POST", "/api/v1/data/fields"): {
+        "summary": "Add a catalogue field (leaders, clerks); the answer lists fields with similar names (similar)",
+        "body": {"name": "string", "kind": "string", "period_kind": "string", "unit_of_measure": "string",
+                 "choices": "array", "code": "string"}},
+    ("POST", "/api/v1/data/requests/preview"): {
+        "summary": "Before sending a data request (填报): units asked, held per field, complete_units, overlaps",
+        "body": {"fields": "array", "audience": "object", "period": "string"}},
+    ("POST", "/api/v1/data/requests"): {
+        "summary": "Send a data request; 409 with overlaps unless overlap_reason; file fields need evidence_reason",
+        "body": {"title": "string", "purpose": "string", "fields": "array", "audience": "object",
+                 "period": "string", "deadline": "string", "overlap_reason": "string",
+                 "evidence_reason": "string"}},
+    ("GET", "/api/v1/data/requests/{request_id}"): {
+        "summary": "A data request, with the caller's own units it asks (my_units) and their status"},
+    ("GET", "/api/v1/data/requests/{request_id}/units/{unit_id}"): {
+        "summary": "A unit's form, pre-filled with held values and their source; version for the submit "
+                   "(reading another unit's values is audited)"},
+    ("PUT", "/api/v1/data/requests/{request_id}/units/{unit_id}"): {
+        "summary": "Submit a unit's values with the version read: 400 names a bad value (values.<field_id>), "
+                   "409 stale_version carries the current form",
+        "body": {"values": "object", "version": "integer"}},
+    ("POST", "/api/v1/data/requests/{request_id}/units/{unit_id}/feedback"): {
+        "summary": "A unit asked marks the request duplicate (重复) or unnecessary (不必要), once",
+        "body": {"kind": "string"}},
+    ("GET", "/api/v1/data/requests/{request_id}/status"): {
+        "summary": "Requesting side: units, submitted, complete, pending; by_unit in tree order, no times"},
+    ("GET", "/api/v1/data/requests/{request_id}/export"): {
+        "summary": "Requesting side: XLSX, one row per unit in tree order, one column per field (audited)"},
+    ("POST", "/api/v1/data/requests/{request_id}/remind"): {
+        "summary": "Requesting side: remind the pending units' clerks (once per 4 hours, else 429)"},
+    ("POST", "/api/v1/data/requests/{request_id}/close"): {
+        "summary": "Requesting side: close the request (no longer open for overlaps; values stay held)"},
+    ("GET", "/api/v1/data/values"): {
+        "summary": "向系统找数据: held values of unit_id (subtree=1: and below) for its own and higher units' "
+                   "clerks and leaders; period, field_id, after=<offset>; system fields computed"},
+    ("POST", "/api/v1/data/values/import"): {
+        "summary": "Import held values from CSV/XLSX (unit_code,field_code,period,value) for the units you "
+                   "answer; all or nothing, errors by row; ?dry_run=1",
+        "multipart": True},
     ("GET", "/api/v1/inbox"): {
         "summary": "One inbox: notices, mentions, direct messages; newest first (before=cursor), "
                    "or unread first with order=unread_first; filters kind, unread, unit_id, needs_ack, overdue, q"},

@@ -48,10 +48,16 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return value.astimezone(TZ).strftime(fmt) if value else ""
 
 
-def day(value: date | None) -> str:
-    """A date as "1月31日", with the year when it is not this year."""
-    if value is None:
+def day(value: date | str | None) -> str:
+    """A date (or "YYYY-MM-DD", as the JSON shapes carry it) as "1月31日", with
+    the year when it is not this year."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
     if value.year == datetime.now(TZ).year:
         return _("%(month)s月%(day)s日", month=value.month, day=value.day)
     return _("%(year)s年%(month)s月%(day)s日", year=value.year, month=value.month, day=value.day)

@@ -75,5 +75,7 @@ def seed_cast(password_hash: str) -> Cast:
         people[login] = user
     from hub.channels.actions import ensure_unit_channels
     ensure_unit_channels()
+    from hub.datarequests.system import ensure_system_fields
+    ensure_system_fields()          # the migration seeds them; a PostgreSQL test truncates every table
     db.session.commit()
     return Cast(units=units, people=people)

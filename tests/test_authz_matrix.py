@@ -125,6 +125,17 @@ def _task_channels(world: World) -> dict:
             "spare_target": world.task_channel("leader", unit_ids=town)}
 
 
+def _data_request(world: World) -> dict:
+    """A new data request of 石梁镇's leader to 麻蓬村, for the close rows."""
+    number = world.next_number()
+    response = world.api["leader"].post("/api/v1/data/requests", json={
+        "title": f"村级人口年报{number}", "purpose": "年度统计", "fields": [world.ids["data_field"]],
+        "audience": {"units": [world.ids["village"]]}, "period": "2025", "overlap_reason": "逐次核对",
+        "deadline": (date.today() + timedelta(days=10)).isoformat()})
+    assert response.status_code == 201, response.get_json()
+    return {"spare_request": response.get_json()["id"]}
+
+
 # ---- The table ------------------------------------------------------------------------------------
 
 MATRIX: dict[str, Row] = {
@@ -397,6 +408,54 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/documents/<int:document_id>/files/<int:attachment_id>": Row(
         AT_RECIPIENT, "/api/v1/documents/{doc_in}/files/{doc_file}"),
 
+    # Data requests (填报): the catalogue for everyone; the units asked (石梁镇's clerk and leader
+    # read, its clerk answers); the requesting side (of {town_request}: 石梁镇) follows up
+    "GET /api/v1/data/fields": Row(SIGNED_IN, "/api/v1/data/fields?q=人口"),
+    "POST /api/v1/data/fields": Row(PUBLISHERS, "/api/v1/data/fields", json={"name": ""}),
+    "POST /api/v1/data/requests/preview": Row(
+        PUBLISHERS, "/api/v1/data/requests/preview",
+        json={"fields": ["{data_field}"], "audience": {"units": ["{village}"]}, "period": "2026"}),
+    "POST /api/v1/data/requests": Row(PUBLISHERS, "/api/v1/data/requests",
+                                      json={"title": "", "fields": ["{data_field}"]}),
+    "GET /api/v1/data/requests/<int:request_id>": Row(AT_RECIPIENT, "/api/v1/data/requests/{data_request}"),
+    "GET /api/v1/data/requests/<int:request_id>/units/<int:unit_id>": Row(
+        AT_RECIPIENT, "/api/v1/data/requests/{data_request}/units/{town}"),
+    "PUT /api/v1/data/requests/<int:request_id>/units/<int:unit_id>": Row(
+        "L 404 404 ok 403 404 404 404 404 404", "/api/v1/data/requests/{data_request}/units/{town}",
+        json={"values": {}, "version": "first"}),
+    "POST /api/v1/data/requests/<int:request_id>/units/<int:unit_id>/feedback": Row(
+        AT_RECIPIENT, "/api/v1/data/requests/{data_request}/units/{town}/feedback", json={"kind": "boring"}),
+    "GET /api/v1/data/requests/<int:request_id>/status": Row(
+        AT_RECIPIENT, "/api/v1/data/requests/{town_request}/status"),
+    "GET /api/v1/data/requests/<int:request_id>/export": Row(
+        AT_RECIPIENT, "/api/v1/data/requests/{town_request}/export"),
+    "POST /api/v1/data/requests/<int:request_id>/remind": Row(
+        AT_RECIPIENT, "/api/v1/data/requests/{town_request}/remind"),
+    "POST /api/v1/data/requests/<int:request_id>/close": Row(
+        AT_RECIPIENT, "/api/v1/data/requests/{spare_request}/close", prepare=_data_request),
+    "POST /api/v1/data/values/import": Row("L 403 403 ok 403 403 403 403 403 403",
+                                           "/api/v1/data/values/import?dry_run=1",
+                                           data=csv_file("unit_code,field_code,period,value\n")),
+    "GET /data/": Row(SIGNED_IN, "/data/"),
+    "GET /data/import": Row("L 403 403 ok 403 403 403 403 403 403", "/data/import"),
+    "POST /data/import": Row("L 403 403 ok 403 403 403 403 403 403", "/data/import",
+                             data=csv_file("unit_code,field_code,period,value\n")),
+    "GET /data/new": Row(PUBLISHERS, "/data/new"),
+    "POST /data/new": Row(PUBLISHERS, "/data/new", data={"step": "find", "field_q": "人口"}),
+    "GET /data/requests/<int:request_id>": Row(AT_RECIPIENT, "/data/requests/{data_request}"),
+    "GET /data/requests/<int:request_id>/units/<int:unit_id>": Row(
+        AT_RECIPIENT, "/data/requests/{data_request}/units/{town}"),
+    "POST /data/requests/<int:request_id>/units/<int:unit_id>": Row(
+        "L 404 404 ok 403 404 404 404 404 404", "/data/requests/{data_request}/units/{town}",
+        data={"version": "first"}),
+    "POST /data/requests/<int:request_id>/units/<int:unit_id>/feedback": Row(
+        AT_RECIPIENT, "/data/requests/{data_request}/units/{town}/feedback", data={"kind": "boring"}),
+    "POST /data/requests/<int:request_id>/remind": Row(AT_RECIPIENT, "/data/requests/{town_request}/remind"),
+    "POST /data/requests/<int:request_id>/close": Row(
+        AT_RECIPIENT, "/data/requests/{spare_request}/close", prepare=_data_request),
+    "GET /api/v1/data/values": Row("L 403 403 ok ok 403 403 403 403 403",
+                                   "/api/v1/data/values?unit_id={town}&subtree=1"),
+
     # Real time: connecting needs a sign-in; a message goes only to a channel one reads
     "SOCKET connect": Row(SIGNED_IN),
     "SOCKET send": Row(IN_CHANNEL),
@@ -511,6 +570,19 @@ def build_world(app) -> World:
     ids["doc_draft"] = _ok(clerk.post("/api/v1/documents", json={
         "doc_type": "请示", "title": "关于拨付防汛经费的请示", "urgency": "平件", "security": "非涉密",
         "main_recipients": [ids["county"]], "body": "区政府：……"}), 201)["id"]
+
+    # 填报: the county office asks 石梁镇's subtree; 石梁镇 asks 麻蓬村 (a field each, no overlap).
+    deadline = (date.today() + timedelta(days=10)).isoformat()
+    fields = [_ok(office_clerk.post("/api/v1/data/fields", json={
+        "name": name, "kind": "integer", "period_kind": "year", "unit_of_measure": "人"}), 201)["id"]
+        for name in ("常住人口", "60岁以上人口")]
+    ids["data_field"] = fields[1]
+    ids["data_request"] = _ok(office_clerk.post("/api/v1/data/requests", json={
+        "title": "关于报送常住人口的通知", "purpose": "年度统计公报", "fields": [fields[0]],
+        "audience": {"subtrees": [ids["town"]]}, "period": "2026", "deadline": deadline}), 201)["id"]
+    ids["town_request"] = _ok(leader.post("/api/v1/data/requests", json={
+        "title": "关于报送老年人口的通知", "purpose": "养老服务规划", "fields": [fields[1]],
+        "audience": {"units": [ids["village"]]}, "period": "2026", "deadline": deadline}), 201)["id"]
     return world
 
 

@@ -1,7 +1,8 @@
 """The structure of hub/, read from its import statements (module level and
 inside functions alike): no import circles, and layers that only look down.
 
-    the shared core  <  org  <  files  <  auth  <  channels  <  notices  <  documents  <  inbox  <  the app
+    the shared core  <  org  <  files  <  auth  <  channels  <  notices  <  documents  <  datarequests
+      <  inbox  <  the app
 
 - The shared core (CORE below, and the hub/realtime package) imports no domain.
 - A domain imports the core and the domains below it, never one above: a
@@ -22,7 +23,7 @@ HUB = Path(__file__).resolve().parent.parent / "hub"
 CORE = {"hub.api", "hub.audit", "hub.audit_chain", "hub.audit_export", "hub.db", "hub.errors",
         "hub.extensions", "hub.headers", "hub.i18n", "hub.leases", "hub.openapi",
         "hub.passwords", "hub.pwa", "hub.redirects", "hub.times", "hub.validation", "hub.realtime"}
-DOMAINS = ["org", "files", "auth", "channels", "notices", "documents", "inbox"]
+DOMAINS = ["org", "files", "auth", "channels", "notices", "documents", "datarequests", "inbox"]
 # Top-level modules that belong to a domain's layer: who may do what in the org
 # tree; the form helpers of the notice and document pages (uploads, choices).
 IN_A_DOMAIN = {"hub.permissions": "org", "hub.forms": "files"}

@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select
 
 from hub.channels import queries as channel_queries
 from hub.channels.models import Channel, ChannelKind, ChannelRead, ChannelTarget, Mention, Message
+from hub.datarequests import queries as data_request_queries
 from hub.documents import page_reads as document_reads
 from hub.documents import queries as document_queries
 from hub.errors import InvalidInput
@@ -21,7 +22,7 @@ from hub.notices.serialize import inbox_item
 from hub.notices.unread import unread_count
 from hub.org.models import User
 
-KINDS = ("notice", "document", "mention", "direct")
+KINDS = ("notice", "document", "mention", "direct", "data_request")
 
 
 ORDERS = ("newest", "unread_first")
@@ -124,12 +125,25 @@ def _items(user: User, filters: Filters, *, limit: int, before, read: bool | Non
         documents = document_queries.inbox_documents(user, limit=limit + 1, before=before, read=read,
                                                      term=filters.term)
         items += document_reads.inbox_rows(user, documents)
+    items += _data_request_items(user, filters, limit=limit, before=before, read=read,
+                                 notice_only=notice_only)
     if not notice_only and not filters.term:
         kinds = [kind for kind in ("mention", "direct") if filters.kind in (None, kind)]
         if kinds:
             items += _message_items(user, kinds, limit + 1, before, read)
     items.sort(key=lambda i: (i["at"], i["id"]), reverse=True)
     return items[:limit + 1]
+
+
+def _data_request_items(user: User, filters: Filters, *, limit: int, before, read: bool | None,
+                        notice_only: bool) -> list[dict[str, Any]]:
+    """Data requests (填报) for the units whose forms the person answers: unread
+    while such a unit is pending; a unit that holds every field already is complete
+    and shows nothing (hub.datarequests.queries)."""
+    if filters.kind not in (None, "data_request") or notice_only:
+        return []
+    return data_request_queries.inbox_data_requests(user, limit=limit + 1, before=before, read=read,
+                                                    term=filters.term)
 
 
 def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str | None = None,
@@ -150,8 +164,10 @@ def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str |
     else:
         page, next_cursor = _unread_first(user, filters, limit=limit, before=before)
     waiting = document_queries.waiting_count(user)
-    return {"items": page, "next": next_cursor, "unread": unread_count(user) + waiting,
-            "documents_waiting": waiting}
+    data_waiting = data_request_queries.pending_count(user)
+    return {"items": page, "next": next_cursor,
+            "unread": unread_count(user) + waiting + data_waiting,
+            "documents_waiting": waiting, "data_requests_waiting": data_waiting}
 
 
 def _unread_first(user: User, filters: Filters, *, limit: int,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
@@ -37,6 +37,27 @@ DEFAULT_MONTHS = 6
 MAX_MONTHS = 24
 
 
+@dataclass(frozen=True)
+class BurdenSource:
+    """What another domain's sending units ask of the grassroots (data requests),
+    added to the view the way domains add socket rooms: this module imports no
+    domain above it. `counts(scope, start, end)` gives {(unit_id, "YYYY-MM"):
+    {column: count}} for the sending units in scope (None: everywhere), sent in
+    [start, end); `columns` names each column for the page."""
+
+    columns: dict[str, Any]
+    counts: Callable[[list[str] | None, datetime, datetime], dict[tuple[int, str], dict[str, int]]]
+
+
+BURDEN_SOURCES: list[BurdenSource] = []
+
+
+def register_burden_source(source: BurdenSource) -> None:
+    """Add a source once (create_app runs once per app, and tests make many)."""
+    if not any(known is source for known in BURDEN_SOURCES):
+        BURDEN_SOURCES.append(source)
+
+
 @dataclass
 class MonthLoad:
     month: str                              # "2026-11"
@@ -45,6 +66,7 @@ class MonthLoad:
     urgent: int = 0
     after_hours: int = 0
     feedback: dict[str, int] = field(default_factory=lambda: {k.value: 0 for k in FeedbackKind})
+    extra: dict[str, int] = field(default_factory=dict)     # the registered sources' columns
 
 
 @dataclass
@@ -64,6 +86,7 @@ class UnitLoad:
 class BurdenReport:
     months: list[str]
     units: list[UnitLoad]
+    extra_columns: dict[str, Any] = field(default_factory=dict)
 
 
 def clean_months(value: Any) -> int:
@@ -129,12 +152,25 @@ def burden_report(user: User, *, months: int = DEFAULT_MONTHS, now: datetime | N
             feedback = where[notice_id].feedback
             feedback[kind] = feedback.get(kind, 0) + count
 
+    columns: dict[str, Any] = {}
+    for source in BURDEN_SOURCES:
+        columns.update(source.columns)
+        for (unit_id, label), counts in source.counts(scope, starts[0], min(starts[-1], now)).items():
+            if label in labels:
+                extra = loads.setdefault(unit_id, [MonthLoad(m) for m in labels])[labels.index(label)].extra
+                for key, count in counts.items():
+                    extra[key] = extra.get(key, 0) + count
+    for months_of_unit in loads.values():
+        for month in months_of_unit:
+            month.extra = {key: month.extra.get(key, 0) for key in columns}
+
     channels = _task_channels_open(scope)
     unit_ids = set(loads) | set(channels)
     units = list(db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.path))) \
         if unit_ids else []
-    return BurdenReport(months=labels, units=[
-        UnitLoad(unit=u, months=loads.get(u.id) or [MonthLoad(label) for label in labels],
+    return BurdenReport(months=labels, extra_columns=columns, units=[
+        UnitLoad(unit=u, months=loads.get(u.id) or [MonthLoad(label, extra=dict.fromkeys(columns, 0))
+                                                    for label in labels],
                  task_channels_open=channels.get(u.id, 0)) for u in units])
 
 
@@ -203,6 +239,7 @@ def burden_json(report: BurdenReport) -> dict[str, Any]:
         {"unit_id": load.unit.id, "name": load.unit.name, "code": load.unit.code,
          "depth": load.unit.depth, "task_channels_open": load.task_channels_open,
          "months": [{"month": m.month, "notices": m.notices, "people_reached": m.people_reached,
-                     "urgent": m.urgent, "after_hours": m.after_hours, "feedback": dict(m.feedback)}
+                     "urgent": m.urgent, "after_hours": m.after_hours, "feedback": dict(m.feedback),
+                     **m.extra}
                     for m in load.months]}
         for load in report.units]}

@@ -44,8 +44,13 @@ def real_ids(shared_api, shared_ids):
     document = clerk.post("/api/v1/documents", json={"doc_type": "通知", "title": "测试公文",
                                                      "main_recipients": [town]}).get_json()["id"]
     person = admin.get(f"/api/v1/people/{director}").get_json()
+    field = clerk.post("/api/v1/data/fields", json={"name": "常住人口", "kind": "integer",
+                                                    "period_kind": "year"}).get_json()["id"]
+    data_request = clerk.post("/api/v1/data/requests", json={
+        "title": "人口年报", "purpose": "统计公报", "fields": [field], "audience": {"subtrees": [town]},
+        "period": "2026", "deadline": "2099-12-31"}).get_json()["id"]
     return {"unit_id": town, "person_id": director, "channel_id": channel, "message_id": message,
-            "notice_id": notice, "document_id": document,
+            "notice_id": notice, "document_id": document, "request_id": data_request,
             "membership_id": person["memberships"][0]["id"], "grant_id": 1, "attachment_id": 1}
 
 

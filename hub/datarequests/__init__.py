@@ -1,0 +1,18 @@
+"""Data requests (填报): a shared catalogue of fields, values held once per
+(unit, field, period) and reused by every request that asks for them, overlaps
+flagged before sending. See DESIGN.md principle 7 ("Collect once"), API.md
+"Data requests" and docs/DATA.md.
+"""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from hub.channels.attachments import FileHolder, register_file_holder
+    from hub.datarequests import api, queries, views
+    from hub.datarequests.models import DataValueHistory
+    from hub.notices.burden import register_burden_source
+    register_file_holder(FileHolder("data_value", DataValueHistory.attachment_id, queries.values_carrying,
+                                    queries.may_open_value))
+    register_burden_source(queries.BURDEN)      # what requesting units ask, in the sender-burden view
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(views.bp, url_prefix="/data")

@@ -1,0 +1,126 @@
+"""What the data request pages need beyond queries.py: the compose form as
+typed (re-rendered exactly on a refusal or a 查找), the answer form's values as
+posted, and the labels the pages show. The rules stay in actions and access;
+the server checks them again when a form is posted."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext
+from sqlalchemy import or_, select
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from hub.datarequests.access import composing_unit, role_units
+from hub.datarequests.models import DataField, DataRequest, FieldKind
+from hub.errors import NotAllowed
+from hub.extensions import db
+from hub.forms import form_ids, store_uploads
+from hub.org.models import User
+
+KIND_LABELS = {FieldKind.INTEGER: lazy_gettext("整数"), FieldKind.NUMBER: lazy_gettext("数值"),
+               FieldKind.TEXT: lazy_gettext("文字"), FieldKind.DATE: lazy_gettext("日期"),
+               FieldKind.CHOICE: lazy_gettext("选择"), FieldKind.FILE: lazy_gettext("文件")}
+PERIOD_KIND_LABELS = {"month": lazy_gettext("按月"), "quarter": lazy_gettext("按季度"),
+                      "year": lazy_gettext("按年"), "once": lazy_gettext("不分期间")}
+STATUS_LABELS = {"pending": lazy_gettext("待填报"), "submitted": lazy_gettext("已填报"),
+                 "complete": lazy_gettext("已有数据")}
+SENT_PAGE = 50
+
+
+def can_compose(user: User) -> bool:
+    try:
+        composing_unit(user)
+    except NotAllowed:
+        return False
+    return True
+
+
+@dataclass
+class ComposeForm:
+    """The compose form as typed, with the new-field mini form beside it."""
+
+    title: str = ""
+    purpose: str = ""
+    period: str = ""
+    deadline: str = ""
+    overlap_reason: str = ""
+    evidence_reason: str = ""
+    field_ids: list[int] = field(default_factory=list)
+    unit_ids: list[int] = field(default_factory=list)
+    subtree_ids: list[int] = field(default_factory=list)
+    field_q: str = ""
+    unit_q: str = ""
+    new_field: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_form(cls, form: MultiDict) -> ComposeForm:
+        subtrees = form_ids(form, "subtree_ids")
+        choices = [line.strip() for line in form.get("nf_choices", "").splitlines() if line.strip()]
+        return cls(title=form.get("title", ""), purpose=form.get("purpose", "").replace("\r\n", "\n"),
+                   period=form.get("period", "").strip(), deadline=form.get("deadline", "").strip(),
+                   overlap_reason=form.get("overlap_reason", ""),
+                   evidence_reason=form.get("evidence_reason", ""), field_ids=form_ids(form, "field_ids"),
+                   unit_ids=[i for i in form_ids(form, "unit_ids") if i not in subtrees],
+                   subtree_ids=subtrees,
+                   field_q=form.get("field_q", "").strip()[:100], unit_q=form.get("unit_q", "").strip()[:100],
+                   new_field={"name": form.get("nf_name", ""), "kind": form.get("nf_kind", ""),
+                              "period_kind": form.get("nf_period_kind", ""),
+                              "unit_of_measure": form.get("nf_unit", "") or None,
+                              "choices": choices or None})
+
+    def scope_json(self) -> dict[str, Any]:
+        return {"fields": self.field_ids, "period": self.period,
+                "audience": {"subtrees": self.subtree_ids, "units": self.unit_ids}}
+
+    def draft_json(self) -> dict[str, Any]:
+        return {**self.scope_json(), "title": self.title, "purpose": self.purpose, "deadline": self.deadline,
+                "overlap_reason": self.overlap_reason, "evidence_reason": self.evidence_reason}
+
+
+def fields_by_id(ids: list[int]) -> list[DataField]:
+    if not ids:
+        return []
+    found = {f.id: f for f in db.session.scalars(select(DataField).where(DataField.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def posted_values(form: MultiDict, files: dict[str, FileStorage], fields: list[DataField],
+                  author: User) -> dict[str, Any]:
+    """The answer form's values as the API takes them ({"<field id>": value}):
+    text as typed (a textarea's CRLF as LF), a new file stored first; an empty
+    box is no answer, so the field keeps what it holds."""
+    values: dict[str, Any] = {}
+    for item in fields:
+        if item.system:
+            continue
+        name = f"v-{item.id}"
+        if item.kind == FieldKind.FILE:
+            upload = files.get(name)
+            if upload is not None and upload.filename:
+                values[str(item.id)] = store_uploads(author, [upload])[0].id
+            continue
+        raw = form.get(name)
+        if raw is None:
+            continue
+        values[str(item.id)] = raw.replace("\r\n", "\n") if item.kind == FieldKind.TEXT else raw
+    return values
+
+
+def sent_requests(user: User, *, limit: int = SENT_PAGE) -> list[DataRequest]:
+    """Requests the person follows up: theirs, and their units' (as clerk or leader), newest first."""
+    unit_ids = [u.id for u in role_units(user)]
+    query = select(DataRequest).where(or_(DataRequest.author_id == user.id,
+                                          DataRequest.unit_id.in_(unit_ids)))
+    return list(db.session.scalars(query.order_by(DataRequest.created_at.desc(), DataRequest.id.desc())
+                                   .limit(limit)))
+
+
+def source_titles(answer: dict[str, Any]) -> dict[int, str]:
+    """The titles of the requests the form's held values came through."""
+    ids = {f["source"]["request_id"] for f in answer["fields"]
+           if f.get("source") and f["source"]["request_id"]}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(DataRequest.id, DataRequest.title).where(DataRequest.id.in_(ids)))
+    return dict(rows.all())

@@ -1,0 +1,434 @@
+"""Reads over data requests: what is already held for an audience (the preview),
+overlapping open requests, a unit's pre-filled form, the requesting side's
+status, the "向系统找数据" table, and the inbox source."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext
+from sqlalchemy import and_, func, or_, select
+
+from hub.channels.models import Attachment
+from hub.datarequests.access import answering_units, audience_reaches, can_read_unit, is_requesting_side
+from hub.datarequests.audience import DataAudience, audience_of, intersect, parts, unit_clause
+from hub.datarequests.drafts import CheckedScope
+from hub.datarequests.models import (DataField, DataRequest, DataRequestAudience, DataRequestFeedback,
+                                     DataRequestField, DataRequestUnit, DataValue, DataValueHistory,
+                                     FeedbackKind, FieldKind)
+from hub.datarequests.periods import Period, parse_period
+from hub.datarequests.serialize import field_json, inbox_item, source_json
+from hub.datarequests.system import system_values
+from hub.db import utcnow
+from hub.extensions import db
+from hub.notices.burden import BurdenSource
+from hub.org.models import Unit, User
+from hub.org.queries import in_any_subtree, subtree_clause
+from hub.times import TZ
+
+PENDING, SUBMITTED, COMPLETE = "pending", "submitted", "complete"
+INBOX_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One field of a request with the period it is held for there."""
+
+    field: DataField
+    period: str
+
+
+def asked_fields(fields: Iterable[DataField], period: Period) -> list[Asked]:
+    return [Asked(f, "once" if f.period_kind == "once" else period.text) for f in fields]
+
+
+def request_fields(request: DataRequest) -> list[Asked]:
+    return asked_fields([link.field for link in request.fields], parse_period(request.period))
+
+
+def pairs_clause(asked: list[Asked]):
+    """SQL condition on DataValue: one of the (field, period) pairs asked."""
+    by_period: dict[str, list[int]] = defaultdict(list)
+    for item in asked:
+        by_period[item.period].append(item.field.id)
+    return or_(*(and_(DataValue.period == period, DataValue.field_id.in_(ids))
+                 for period, ids in by_period.items()))
+
+
+# ---- What is held for an audience ----------------------------------------------------------------
+
+def held_per_unit(audience: DataAudience, asked: list[Asked]) -> dict[int, int]:
+    """{unit_id: how many of the asked (non-system) fields it holds}, for the units asked."""
+    wanted = [a for a in asked if not a.field.system]
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(DataValue.unit_id, func.count(DataValue.id)).join(Unit, Unit.id == DataValue.unit_id)
+        .where(unit_clause(audience), pairs_clause(wanted)).group_by(DataValue.unit_id))
+    return dict(rows.all())
+
+
+def held_per_field(audience: DataAudience, asked: list[Asked]) -> dict[int, int]:
+    """{field_id: how many units asked hold it} (every unit, for a system field)."""
+    wanted = [a for a in asked if not a.field.system]
+    counts: dict[int, int] = {}
+    if wanted:
+        rows = db.session.execute(
+            select(DataValue.field_id, func.count(DataValue.id)).join(Unit, Unit.id == DataValue.unit_id)
+            .where(unit_clause(audience), pairs_clause(wanted)).group_by(DataValue.field_id))
+        counts = dict(rows.all())
+    if any(a.field.system for a in asked):
+        total = count_units(audience)
+        counts.update({a.field.id: total for a in asked if a.field.system})
+    return counts
+
+
+def count_units(audience: DataAudience) -> int:
+    return db.session.scalar(select(func.count(Unit.id)).where(unit_clause(audience))) or 0
+
+
+def complete_units(audience: DataAudience, asked: list[Asked]) -> int:
+    """Units that already hold every asked field: they will not be asked."""
+    needed = len([a for a in asked if not a.field.system])
+    if needed == 0:
+        return count_units(audience)
+    return sum(1 for held in held_per_unit(audience, asked).values() if held >= needed)
+
+
+def preview(checked: CheckedScope) -> dict[str, Any]:
+    """Before sending: how many units are asked, what is held already, how many
+    units hold everything (they will not be asked), and overlapping open requests."""
+    asked = asked_fields(checked.fields, checked.period)
+    held = held_per_field(checked.audience, asked)
+    return {"units": count_units(checked.audience),
+            "fields": [{"field_id": a.field.id, "name": a.field.name, "period": a.period,
+                        "system": a.field.system, "held": held.get(a.field.id, 0)} for a in asked],
+            "complete_units": complete_units(checked.audience, asked),
+            "overlaps": overlaps(checked)}
+
+
+def overlaps(checked: CheckedScope, *, exclude_id: int | None = None) -> list[dict[str, Any]]:
+    """Open requests of the same period asking some of the same fields of some
+    of the same units, oldest first, each with the fields in common."""
+    asked_ids = [f.id for f in checked.asked]
+    if not asked_ids:
+        return []
+    sharing = select(DataRequestField.request_id).where(DataRequestField.field_id.in_(asked_ids))
+    query = (select(DataRequest).where(DataRequest.period == checked.period.text,
+                                       DataRequest.closed_at.is_(None), DataRequest.id.in_(sharing))
+             .order_by(DataRequest.created_at, DataRequest.id))
+    if exclude_id is not None:
+        query = query.where(DataRequest.id != exclude_id)
+    ours = parts(checked.audience)
+    found = []
+    for other in db.session.scalars(query):
+        if intersect(ours, parts(audience_of(other.audience))):
+            common = [link.field_id for link in other.fields if link.field_id in asked_ids]
+            found.append({"request_id": other.id, "title": other.title, "fields": common,
+                          "from": {"unit_id": other.unit_id, "unit_name": other.unit.name},
+                          "deadline": other.deadline.isoformat()})
+    return found
+
+
+# ---- One unit's form ------------------------------------------------------------------------------
+
+def held_values(unit_ids: list[int], asked: list[Asked]) -> dict[tuple[int, int], DataValue]:
+    """{(unit_id, field_id): the held value} for a few units (a form, an inbox page)."""
+    wanted = [a for a in asked if not a.field.system]
+    if not wanted or not unit_ids:
+        return {}
+    rows = db.session.scalars(select(DataValue).where(DataValue.unit_id.in_(unit_ids), pairs_clause(wanted)))
+    return {(v.unit_id, v.field_id): v for v in rows}
+
+
+def answer_of(request: DataRequest, unit_id: int) -> DataRequestUnit | None:
+    return db.session.scalar(select(DataRequestUnit).where(DataRequestUnit.request_id == request.id,
+                                                           DataRequestUnit.unit_id == unit_id))
+
+
+def state_of(answer: DataRequestUnit | None, asked: list[Asked], held: dict, unit_id: int) -> str:
+    if answer is not None:
+        return SUBMITTED
+    if all((unit_id, a.field.id) in held for a in asked if not a.field.system):
+        return COMPLETE
+    return PENDING
+
+
+def unit_form(request: DataRequest, unit: Unit) -> dict[str, Any]:
+    """A unit's form: every field with what is held filled in and where it came
+    from; system fields computed from the org tree now."""
+    asked = request_fields(request)
+    held = held_values([unit.id], asked)
+    system = system_values([a.field for a in asked], [unit.id])
+    answer = answer_of(request, unit.id)
+    files = _files([v.value for (_u, f), v in held.items() if v is not None
+                    and any(a.field.id == f and a.field.kind == FieldKind.FILE for a in asked)])
+    now = utcnow().isoformat()
+    fields = []
+    for item in asked:
+        entry = {"field_id": item.field.id, **{k: v for k, v in field_json(item.field).items() if k != "id"},
+                 "period": item.period}
+        if item.field.system:
+            entry.update(value=system.get((unit.id, item.field.id)),
+                         source={"request_id": None, "period": item.period, "at": now, "via": "system",
+                                 "version": None})
+        else:
+            value = held.get((unit.id, item.field.id))
+            entry.update(value=value.value if value else None, source=source_json(value))
+            if item.field.kind == FieldKind.FILE and value is not None:
+                entry["file"] = files.get(value.value)
+        fields.append(entry)
+    return {"request_id": request.id, "unit_id": unit.id, "unit_name": unit.name, "period": request.period,
+            "version": answer.version if answer else 0, "status": state_of(answer, asked, held, unit.id),
+            "closed": request.closed_at is not None, "fields": fields}
+
+
+def _files(ids: list[Any]) -> dict[int, dict[str, Any]]:
+    ids = [i for i in ids if isinstance(i, int)]
+    if not ids:
+        return {}
+    return {a.id: {"id": a.id, "filename": a.filename, "size": a.size}
+            for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}
+
+
+# ---- The requesting side's status --------------------------------------------------------------
+
+def unit_states(request: DataRequest) -> list[dict[str, Any]]:
+    """Every unit asked, in tree order, with its state: submitted, complete (held
+    without anyone being asked) or pending."""
+    audience = audience_of(request.audience)
+    asked = request_fields(request)
+    needed = len([a for a in asked if not a.field.system])
+    held = held_per_unit(audience, asked)
+    submitted = set(db.session.scalars(select(DataRequestUnit.unit_id)
+                                       .where(DataRequestUnit.request_id == request.id)))
+    units = db.session.execute(select(Unit.id, Unit.name, Unit.depth, Unit.path, Unit.code)
+                               .where(unit_clause(audience)).order_by(Unit.path)).all()
+    return [{"unit_id": u.id, "name": u.name, "depth": u.depth, "path": u.path, "code": u.code,
+             "status": (SUBMITTED if u.id in submitted else COMPLETE if held.get(u.id, 0) >= needed
+                        else PENDING)}
+            for u in units]
+
+
+def status_report(request: DataRequest) -> dict[str, Any]:
+    """Counts for the requesting side, by unit in tree order: each row counts
+    the units asked in its own subtree (rows nest; the totals count each unit
+    once). No times, nothing sorted by how far a unit has got."""
+    states = unit_states(request)
+    rows = {s["unit_id"]: {"unit_id": s["unit_id"], "name": s["name"], "depth": s["depth"], "units": 0,
+                           "submitted": 0, "complete": 0, "status": s["status"]} for s in states}
+    for state in states:
+        for ancestor in (int(part) for part in state["path"].strip("/").split("/")):
+            row = rows.get(ancestor)
+            if row is not None:
+                row["units"] += 1
+                row["submitted"] += state["status"] == SUBMITTED
+                row["complete"] += state["status"] == COMPLETE
+    totals = {key: sum(1 for s in states if s["status"] == key) for key in (SUBMITTED, COMPLETE, PENDING)}
+    return {"units": len(states), "submitted": totals[SUBMITTED], "complete": totals[COMPLETE],
+            "pending": totals[PENDING], "by_unit": [rows[s["unit_id"]] for s in states],
+            "feedback": feedback_counts(request), "closed": request.closed_at is not None}
+
+
+def feedback_counts(request: DataRequest) -> dict[str, int]:
+    counts = {kind.value: 0 for kind in FeedbackKind}
+    counts.update(dict(db.session.execute(
+        select(DataRequestFeedback.kind, func.count()).where(DataRequestFeedback.request_id == request.id)
+        .group_by(DataRequestFeedback.kind)).all()))
+    return counts
+
+
+def pending_units(request: DataRequest) -> list[int]:
+    return [s["unit_id"] for s in unit_states(request) if s["status"] == PENDING]
+
+
+# ---- 向系统找数据: held values of a subtree --------------------------------------------------------
+
+def values_table(unit: Unit, *, subtree: bool, period: str | None, field_id: int | None,
+                 limit: int, offset: int) -> list[tuple[DataValue, DataField, Unit]]:
+    """Held values of a unit (or its whole subtree), in tree order, then by field code and period."""
+    query = (select(DataValue, DataField, Unit).join(DataField, DataField.id == DataValue.field_id)
+             .join(Unit, Unit.id == DataValue.unit_id)
+             .where(subtree_clause(unit.path) if subtree else DataValue.unit_id == unit.id))
+    if period is not None:
+        query = query.where(DataValue.period == period)
+    if field_id is not None:
+        query = query.where(DataValue.field_id == field_id)
+    query = query.order_by(Unit.path, DataField.code, DataValue.period, DataValue.id)
+    return list(db.session.execute(query.offset(offset).limit(limit)).tuples())
+
+
+def value_row(value: DataValue, field: DataField, unit: Unit) -> dict[str, Any]:
+    return {"unit_id": unit.id, "unit_name": unit.name, "field_id": field.id, "code": field.code,
+            "name": field.name, "kind": field.kind, "unit_of_measure": field.unit_of_measure,
+            "period": value.period, "value": value.value, "source": source_json(value)}
+
+
+def system_rows(unit: Unit) -> list[dict[str, Any]]:
+    """The system fields of one unit, computed from the org tree now."""
+    fields = list(db.session.scalars(select(DataField).where(DataField.system.is_(True))
+                                     .order_by(DataField.id)))
+    computed = system_values(fields, [unit.id])
+    return [{"unit_id": unit.id, "unit_name": unit.name, "field_id": f.id, "code": f.code, "name": f.name,
+             "kind": f.kind, "unit_of_measure": f.unit_of_measure, "period": "once",
+             "value": computed.get((unit.id, f.id)), "source": {"via": "system"}} for f in fields]
+
+
+# ---- The inbox -----------------------------------------------------------------------------------
+
+def _reaching(units: list[Unit]):
+    """SQL condition on DataRequestAudience: the rows that ask one of `units`."""
+    return or_(and_(DataRequestAudience.subtree.is_(False),
+                    DataRequestAudience.unit_id.in_([u.id for u in units])),
+               and_(DataRequestAudience.subtree.is_(True),
+                    DataRequestAudience.unit_id.in_({i for u in units for i in u.path_ids})))
+
+
+def _inbox_states(requests: list[tuple[int, str, bool]],
+                  units: list[Unit]) -> dict[int, list[dict[str, Any]]]:
+    """For a batch of requests (id, period, closed), the person's units each
+    asks, with their state (a closed request's units that never submitted are
+    left out). Plain columns, five statements, whatever the batch's size."""
+    ids = [request_id for request_id, _period, _closed in requests]
+    unit_ids = [u.id for u in units]
+    audience: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    for request_id, unit_id, subtree in db.session.execute(
+            select(DataRequestAudience.request_id, DataRequestAudience.unit_id, DataRequestAudience.subtree)
+            .where(DataRequestAudience.request_id.in_(ids))):
+        audience[request_id].append((unit_id, subtree))
+    submitted = set(db.session.execute(select(DataRequestUnit.request_id, DataRequestUnit.unit_id).where(
+        DataRequestUnit.request_id.in_(ids), DataRequestUnit.unit_id.in_(unit_ids))).tuples())
+    periods = {request_id: period for request_id, period, _closed in requests}
+    asked: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for request_id, field_id, period_kind in db.session.execute(
+            select(DataRequestField.request_id, DataField.id, DataField.period_kind)
+            .join(DataField, DataField.id == DataRequestField.field_id)
+            .where(DataRequestField.request_id.in_(ids), DataField.system.is_(False))):
+        asked[request_id].append((field_id, "once" if period_kind == "once" else periods[request_id]))
+    held = set(db.session.execute(select(DataValue.unit_id, DataValue.field_id, DataValue.period).where(
+        DataValue.unit_id.in_(unit_ids),
+        DataValue.field_id.in_({field_id for items in asked.values() for field_id, _p in items}))).tuples())
+    states: dict[int, list[dict[str, Any]]] = {}
+    for request_id, _period, closed in requests:
+        mine = []
+        for unit in units:
+            if not any(u == unit.id or (subtree and u in unit.path_ids)
+                       for u, subtree in audience[request_id]):
+                continue
+            if (request_id, unit.id) in submitted:
+                status = SUBMITTED
+            elif all((unit.id, field_id, period) in held for field_id, period in asked[request_id]):
+                continue                                  # complete: nobody is asked
+            elif closed:
+                continue
+            else:
+                status = PENDING
+            mine.append({"unit_id": unit.id, "name": unit.name, "status": status})
+        states[request_id] = mine
+    return states
+
+
+def inbox_data_requests(user: User, *, limit: int, before: tuple[datetime, int] | None = None,
+                        read: bool | None = None, term: str | None = None) -> list[dict[str, Any]]:
+    """Inbox items (kind "data_request") of the units whose forms the person
+    answers, newest first: unread while one of them is pending; a request all
+    of whose units already hold everything shows nothing."""
+    units = answering_units(user)
+    if not units:
+        return []
+    query = select(DataRequest).where(DataRequest.id.in_(select(DataRequestAudience.request_id)
+                                                         .where(_reaching(units))))
+    if before is not None:
+        at, item_id = before
+        query = query.where(or_(DataRequest.created_at < at,
+                                and_(DataRequest.created_at == at, DataRequest.id < item_id)))
+    if term:
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(DataRequest.title.like(pattern, escape="\\"))
+    if read is False:
+        query = query.where(DataRequest.closed_at.is_(None))
+    query = query.order_by(DataRequest.created_at.desc(), DataRequest.id.desc())
+    items: list[dict[str, Any]] = []
+    offset = 0
+    while len(items) < limit:
+        batch = list(db.session.scalars(query.offset(offset).limit(INBOX_BATCH)))
+        plain = [(r.id, r.period, r.closed_at is not None) for r in batch]
+        states = _inbox_states(plain, units) if batch else {}
+        for request in batch:
+            mine = states[request.id]
+            unread = any(u["status"] == PENDING for u in mine)
+            if mine and (read is None or read != unread):
+                items.append(inbox_item(request, read=not unread, units=mine))
+        if len(batch) < INBOX_BATCH:
+            break
+        offset += INBOX_BATCH
+    return items[:limit]
+
+
+def pending_count(user: User) -> int:
+    """Open requests one of the person's units still has to answer (the inbox's unread number)."""
+    units = answering_units(user)
+    if not units:
+        return 0
+    requests = [(request_id, period, False) for request_id, period in db.session.execute(
+        select(DataRequest.id, DataRequest.period).where(
+            DataRequest.closed_at.is_(None),
+            DataRequest.id.in_(select(DataRequestAudience.request_id).where(_reaching(units)))))]
+    if not requests:
+        return 0
+    states = _inbox_states(requests, units)
+    return sum(1 for request_id, _period, _closed in requests
+               if any(u["status"] == PENDING for u in states[request_id]))
+
+
+# ---- The sender-burden view (registered with hub.notices.burden) -------------------------------
+
+def burden_counts(scope: list[str] | None, start: datetime,
+                  end: datetime) -> dict[tuple[int, str], dict[str, int]]:
+    """Per requesting unit and month (Beijing time): data requests sent, and the
+    units they asked to type something (submitted or still pending; units that
+    held everything already are not counted: nobody asked them)."""
+    query = (select(DataRequest).join(Unit, Unit.id == DataRequest.unit_id)
+             .where(DataRequest.created_at >= start, DataRequest.created_at < end))
+    if scope is not None:
+        query = query.where(in_any_subtree(scope))
+    counts: dict[tuple[int, str], dict[str, int]] = {}
+    for request in db.session.scalars(query):
+        local = request.created_at.astimezone(TZ)
+        row = counts.setdefault((request.unit_id, f"{local.year}-{local.month:02d}"),
+                                {"data_requests": 0, "data_units_asked": 0})
+        row["data_requests"] += 1
+        row["data_units_asked"] += sum(1 for s in unit_states(request) if s["status"] != COMPLETE)
+    return counts
+
+
+BURDEN = BurdenSource(columns={"data_requests": lazy_gettext("发起填报"),
+                               "data_units_asked": lazy_gettext("要求填报的单位")},
+                      counts=burden_counts)
+
+
+# ---- Files held as values (registered with hub.channels.attachments) -----------------------------
+
+def values_carrying(attachment_id: int) -> list[int]:
+    """The history rows (versions of held values) that carry an uploaded file."""
+    return list(db.session.scalars(select(DataValueHistory.id)
+                                   .where(DataValueHistory.attachment_id == attachment_id)))
+
+
+def may_open_value(user: User, history_id: int) -> bool:
+    """A file held as a value: readable by whoever reads that unit's values, and
+    by the requesting side of a request asking that field of that unit for its period."""
+    row = db.session.get(DataValueHistory, history_id)
+    unit = db.session.get(Unit, row.unit_id) if row is not None else None
+    if unit is None:
+        return False
+    if can_read_unit(user, unit):
+        return True
+    field = db.session.get(DataField, row.field_id)
+    requests = db.session.scalars(select(DataRequest).where(DataRequest.id.in_(
+        select(DataRequestField.request_id).where(DataRequestField.field_id == row.field_id))))
+    return any(row.period == ("once" if field.period_kind == "once" else r.period)
+               and is_requesting_side(user, r) and audience_reaches(r, unit) for r in requests)
