@@ -14,8 +14,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.audit import record_audit
-from hub.channels.attachments import is_unused
-from hub.channels.models import Attachment
+from hub.files.access import is_unused
+from hub.files.models import Attachment
 from hub.datarequests.access import answerers, require_can_answer, require_requesting_side, role_units
 from hub.datarequests.catalogue import FieldDraft
 from hub.datarequests.drafts import CheckedScope, RequestDraft, require_evidence_reason

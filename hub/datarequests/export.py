@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import select
 
-from hub.channels.models import Attachment
+from hub.files.models import Attachment
 from hub.datarequests.audience import audience_of, unit_clause
 from hub.datarequests.models import DataRequest, DataValue, FieldKind
 from hub.datarequests.queries import COMPLETE, PENDING, SUBMITTED, pairs_clause, request_fields

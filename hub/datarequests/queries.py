@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, or_, select
 
-from hub.channels.models import Attachment
+from hub.files.models import Attachment
 from hub.datarequests.access import answering_units, audience_reaches, can_read_unit, is_requesting_side
 from hub.datarequests.audience import DataAudience, audience_of, intersect, parts, unit_clause
 from hub.datarequests.drafts import CheckedScope
@@ -410,7 +410,7 @@ BURDEN = BurdenSource(columns={"data_requests": lazy_gettext("发起填报"),
                       counts=burden_counts)
 
 
-# ---- Files held as values (registered with hub.channels.attachments) -----------------------------
+# ---- Files held as values (registered with hub.files) -----------------------------
 
 def values_carrying(attachment_id: int) -> list[int]:
     """The history rows (versions of held values) that carry an uploaded file."""
