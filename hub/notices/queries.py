@@ -90,13 +90,17 @@ def inbox_notices(user: User, *, limit: int, before: tuple | None = None, read: 
     visible notice by id and sorting them all (57 ms → 7 ms with 10,000 visible).
     The bodies are not loaded: an inbox line shows the title and the summary."""
     mine = aliased(Receipt)      # the person's receipt of each notice (visible_notices reads Receipt too)
-    # Visible: reaching the person, or opened by them — which the joined
-    # receipt already says, so only the reaching ids are read as a list.
-    reaching = select(NoticeAudience.notice_id).where(notices_reaching(user))
+    # Visible: reaching the person, or opened by them. On PostgreSQL the joined
+    # receipt says "opened", so only the reaching ids are read as a list (the
+    # page's notices 10 → 5 ms); SQLite walks faster checking both id lists.
+    reaching = (Notice.id + 0).in_(select(NoticeAudience.notice_id).where(notices_reaching(user)))
+    if db.session.get_bind().dialect.name == "postgresql":
+        opened = mine.id.is_not(None)
+    else:
+        opened = (Notice.id + 0).in_(select(Receipt.notice_id).where(Receipt.user_id == user.id))
     query = (select(Notice)
              .outerjoin(mine, and_(mine.notice_id == Notice.id, mine.user_id == user.id))
-             .where(Notice.publish_at <= utcnow(), or_((Notice.id + 0).in_(reaching), mine.id.is_not(None)),
-                    Notice.superseded_by_id.is_(None)))
+             .where(Notice.publish_at <= utcnow(), or_(reaching, opened), Notice.superseded_by_id.is_(None)))
     if before is not None:
         at, notice_id = before
         query = query.where(or_(Notice.publish_at < at, and_(Notice.publish_at == at, Notice.id < notice_id)))
