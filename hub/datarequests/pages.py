@@ -11,9 +11,11 @@ from flask_babel import lazy_gettext
 from sqlalchemy import or_, select
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from hub.datarequests import queries
 from hub.datarequests.access import composing_unit, role_units
+from hub.datarequests.drafts import RequestScope, check_scope
 from hub.datarequests.models import DataField, DataRequest, FieldKind
-from hub.errors import NotAllowed
+from hub.errors import HubError, NotAllowed
 from hub.extensions import db
 from hub.forms import form_ids, store_uploads
 from hub.org.models import User
@@ -124,3 +126,12 @@ def source_titles(answer: dict[str, Any]) -> dict[int, str]:
         return {}
     rows = db.session.execute(select(DataRequest.id, DataRequest.title).where(DataRequest.id.in_(ids)))
     return dict(rows.all())
+
+
+def preview_of(user: User, scope_json: Any) -> tuple[dict | None, HubError | None]:
+    """The compose page's check of what is held and what overlaps, or why it cannot be made."""
+    try:
+        scope = check_scope(user, composing_unit(user), RequestScope.from_json(scope_json))
+        return queries.preview(scope), None
+    except HubError as problem:
+        return None, problem

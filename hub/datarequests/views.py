@@ -11,11 +11,10 @@ from flask_login import current_user, login_required
 
 from hub.datarequests import access, actions, imports, pages, queries
 from hub.datarequests.catalogue import FieldDraft, search_fields, similar_fields
-from hub.datarequests.drafts import RequestDraft, RequestScope, check_scope
+from hub.datarequests.drafts import RequestDraft, check_scope
 from hub.datarequests.models import FeedbackKind, FieldKind, PeriodKind
 from hub.datarequests.periods import period_label
-from hub.errors import HubError, InvalidInput
-from hub.extensions import db
+from hub.errors import HubError, InvalidInput, form_errors
 from hub.notices import pages as notice_pages
 
 bp = Blueprint("datarequests", __name__)
@@ -47,15 +46,16 @@ def import_form():
 def import_file():
     imports.require_can_import(current_user)
     upload = request.files.get("file")
-    try:
+    with form_errors(_import_page):
         if upload is None or not (upload.filename or "").strip():
             raise InvalidInput(_("请选择要导入的 CSV 或 XLSX 文件"), field="file")
         report = imports.import_values(current_user, upload.filename.strip(), upload.read(),
                                        dry_run=request.form.get("dry_run") == "1")
-    except HubError as problem:
-        db.session.rollback()
-        return render_template("datarequests/import.html", report=None, error=problem), problem.status
     return render_template("datarequests/import.html", report=report, error=None)
+
+
+def _import_page(*, error: HubError):
+    return render_template("datarequests/import.html", report=None, error=error), error.status
 
 
 # ---- Compose ----------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def create():
     form = pages.ComposeForm.from_form(request.form)
     step = request.form.get("step", "send")
     similar = []
-    try:
+    with form_errors(_compose, form, preview=step in ("preview", "send")):
         if step == "add_field":
             added = actions.add_field(current_user, unit, FieldDraft.from_json(form.new_field))
             form.field_ids.append(added.id)
@@ -88,15 +88,11 @@ def create():
             sent = actions.create_data_request(current_user, checked, draft)
             flash(_("填报任务已发出"))
             return redirect(url_for("datarequests.show", request_id=sent.id))
-    except HubError as problem:
-        return _compose(form, error=problem, preview=step in ("preview", "send"))
     return _compose(form, preview=step == "preview", similar=similar)
 
 
 def _compose(form: pages.ComposeForm, *, error: HubError | None = None, preview: bool = False,
              similar=()):
-    if error is not None:
-        db.session.rollback()
     found = search_fields(form.field_q, limit=30) if form.field_q else []
     chosen = pages.fields_by_id(form.field_ids)
     fields = chosen + [f for f in found if f.id not in form.field_ids]
@@ -105,11 +101,8 @@ def _compose(form: pages.ComposeForm, *, error: HubError | None = None, preview:
     unit_list = notice_pages.unit_choices(chosen_units + [u for u in units if u not in chosen_units])
     shown = None
     if preview and form.field_ids and (form.unit_ids or form.subtree_ids):
-        try:
-            shown = queries.preview(check_scope(current_user, access.composing_unit(current_user),
-                                                RequestScope.from_json(form.scope_json())))
-        except HubError as problem:
-            error = error or problem
+        shown, refused = pages.preview_of(current_user, form.scope_json())
+        error = error or refused
     root = notice_pages.reach_of(current_user)
     return render_template("datarequests/new.html", form=form, error=error, fields=fields, units=unit_list,
                            preview=shown, similar="、".join(f.name for f in similar), root=root,
@@ -189,19 +182,20 @@ def submit(request_id: int, unit_id: int):
     access.require_can_answer(current_user, unit)
     fields = [link.field for link in data_request.fields]
     typed = {f"v-{f.id}": request.form.get(f"v-{f.id}") for f in fields}
-    try:
+    with form_errors(_refused_answer, data_request, unit, typed, request.form.get("version")):
         values = pages.posted_values(request.form, request.files, fields, current_user)
         actions.submit_unit_form(current_user, data_request, unit, values=values,
                                  version=_version(request.form.get("version")))
-    except actions.StaleForm as problem:
-        db.session.rollback()
-        return _answer_page(data_request, unit, problem.current, error=problem), 409
-    except HubError as problem:
-        db.session.rollback()
-        return _answer_page(data_request, unit, queries.unit_form(data_request, unit), error=problem,
-                            typed=typed, version=request.form.get("version")), problem.status
     flash(_("已提交，谢谢"))
     return redirect(url_for("datarequests.show", request_id=request_id))
+
+
+def _refused_answer(data_request, unit, typed: dict, version: str | None, *, error: HubError):
+    """A stale form shows the values as they are now (409); any other refusal keeps what was typed."""
+    if isinstance(error, actions.StaleForm):
+        return _answer_page(data_request, unit, error.current, error=error), 409
+    return _answer_page(data_request, unit, queries.unit_form(data_request, unit), error=error,
+                        typed=typed, version=version), error.status
 
 
 def _version(value: str | None) -> int | str | None:
