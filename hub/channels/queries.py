@@ -3,11 +3,11 @@ unread counts and pages of messages. Membership is resolved through the tree
 each time, so moving a person moves their channels with no extra writes."""
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hub.channels.models import (Channel, ChannelKind, ChannelRead, ChannelState, ChannelTarget,
-                                 Message)
+                                 Mention, Message)
 from hub.extensions import db
 from hub.org.models import Membership, Role, Unit, User
 from hub.org.queries import subtree_clause
@@ -129,6 +129,16 @@ def unread_counts(user: User, channel_ids: list[int]) -> dict[int, int]:
 # A page's attachments in one query instead of one per message (message_json
 # reads them; see docs/PERFORMANCE.md "Real time").
 _PAGE_LOADS = selectinload(Message.attachments)
+
+
+def may_have_messages(user: User):
+    """A condition true when the inbox can have a mention or a direct message for
+    the person: a mention of them or of a unit they hold a post in, or a channel
+    that targets them by name (every direct channel does). Cheap index lookups,
+    evaluated with the inbox's other sources in one statement."""
+    units = [m.unit_id for m in user.memberships]
+    return or_(exists().where(ChannelTarget.user_id == user.id),
+               exists().where(or_(Mention.user_id == user.id, Mention.unit_id.in_(units))))
 
 
 def messages_after(channel: Channel, after: int, limit: int, *, topic: str | None = None) -> list[Message]:

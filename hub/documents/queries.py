@@ -87,6 +87,17 @@ class InboxDocument:
     status: str
 
 
+def may_have_documents(user: User):
+    """Whether the inbox can have any document for the person: True when they are
+    a clerk or leader somewhere, else a condition (has a task of any document) to
+    evaluate with the inbox's other sources in one statement. Someone with
+    neither has nothing dispatched to them and nothing to sign on the issuing
+    side, so both document statements are skipped."""
+    if _role_units(user, Role.CLERK) or _role_units(user, Role.LEADER):
+        return True
+    return exists().where(DocumentTask.user_id == user.id)
+
+
 def _path_rows(user: User):
     """The dispatched recipient rows the person is in the path of (those
     _receiving accepts), as a subquery (id, document_id, received_at): a union

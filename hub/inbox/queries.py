@@ -101,6 +101,24 @@ def _direct_condition(user: User):
 
 
 @dataclass
+class Sources:
+    """Which sources can have anything for the person, found in one statement
+    before the page: a village cadre with no post that handles documents, no
+    direct channel and no mention skips those statements altogether."""
+    documents: bool = True
+    messages: bool = True
+
+
+def sources_of(user: User) -> Sources:
+    documents = document_queries.may_have_documents(user)
+    messages = channel_queries.may_have_messages(user)
+    if documents is True:
+        return Sources(documents=True, messages=bool(db.session.scalar(select(messages))))
+    row = db.session.execute(select(documents, messages)).one()
+    return Sources(documents=bool(row[0]), messages=bool(row[1]))
+
+
+@dataclass
 class Filters:
     kind: str | None = None
     unit_id: int | None = None
@@ -109,7 +127,8 @@ class Filters:
     term: str | None = None
 
 
-def _items(user: User, filters: Filters, *, limit: int, before, read: bool | None) -> list[dict[str, Any]]:
+def _items(user: User, filters: Filters, sources: Sources, *, limit: int, before,
+           read: bool | None) -> list[dict[str, Any]]:
     """Up to limit + 1 items newest first: the merge of each source's newest."""
     notice_only = filters.needs_ack or filters.overdue or filters.unit_id is not None
     items: list[dict[str, Any]] = []
@@ -119,7 +138,7 @@ def _items(user: User, filters: Filters, *, limit: int, before, read: bool | Non
                                                overdue=filters.overdue, term=filters.term)
         items += [inbox_item(notice, read=seen.read, acked=seen.acked,
                              corrected_after_read=seen.corrected_after_read) for notice, seen in notices]
-    if filters.kind in (None, "document") and not notice_only:
+    if filters.kind in (None, "document") and not notice_only and sources.documents:
         # A document is unread while it waits for the person (to sign for,
         # instruct, read, ...); the search term matches its title or number.
         documents = document_queries.inbox_documents(user, limit=limit + 1, before=before, read=read,
@@ -127,7 +146,7 @@ def _items(user: User, filters: Filters, *, limit: int, before, read: bool | Non
         items += document_reads.inbox_rows(user, documents)
     items += _data_request_items(user, filters, limit=limit, before=before, read=read,
                                  notice_only=notice_only)
-    if not notice_only and not filters.term:
+    if not notice_only and not filters.term and sources.messages:
         kinds = [kind for kind in ("mention", "direct") if filters.kind in (None, kind)]
         if kinds:
             items += _message_items(user, kinds, limit + 1, before, read)
@@ -156,21 +175,22 @@ def inbox_page(user: User, *, limit: int, before: str | None = None, kind: str |
     if order not in ORDERS:
         raise InvalidInput(_("order 应为 %(choices)s 之一", choices="、".join(ORDERS)), field="order")
     filters = Filters(kind=kind, unit_id=unit_id, needs_ack=needs_ack, overdue=overdue, term=term)
+    sources = sources_of(user)
     if order == "newest" or unread_only:
-        items = _items(user, filters, limit=limit, before=parse_cursor(before),
+        items = _items(user, filters, sources, limit=limit, before=parse_cursor(before),
                        read=False if unread_only else None)
         page, more = items[:limit], len(items) > limit
         next_cursor = cursor_of(page[-1]) if more and page else None
     else:
-        page, next_cursor = _unread_first(user, filters, limit=limit, before=before)
-    waiting = document_queries.waiting_count(user)
+        page, next_cursor = _unread_first(user, filters, sources, limit=limit, before=before)
+    waiting = document_queries.waiting_count(user) if sources.documents else 0
     data_waiting = data_request_queries.pending_count(user)
     return {"items": page, "next": next_cursor,
             "unread": unread_count(user) + waiting + data_waiting,
             "documents_waiting": waiting, "data_requests_waiting": data_waiting}
 
 
-def _unread_first(user: User, filters: Filters, *, limit: int,
+def _unread_first(user: User, filters: Filters, sources: Sources, *, limit: int,
                   before: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Two runs, each newest first: the unread, then the read. The cursor says
     which run it is in ("u…" / "r…")."""
@@ -179,7 +199,7 @@ def _unread_first(user: User, filters: Filters, *, limit: int,
         raise InvalidInput(_("before 游标无效"), field="before")
     page: list[dict[str, Any]] = []
     if phase == "u":
-        unread = _items(user, filters, limit=limit, before=parse_cursor(cursor), read=False)
+        unread = _items(user, filters, sources, limit=limit, before=parse_cursor(cursor), read=False)
         page = unread[:limit]
         if len(unread) > limit:
             return page, "u" + cursor_of(page[-1])
@@ -187,7 +207,7 @@ def _unread_first(user: User, filters: Filters, *, limit: int,
     room = limit - len(page)
     if room == 0:
         # A full page of the last unread: the read ones start on the next page.
-        return page, "r" if _items(user, filters, limit=0, before=None, read=True) else None
-    read = _items(user, filters, limit=room, before=parse_cursor(cursor), read=True)
+        return page, "r" if _items(user, filters, sources, limit=0, before=None, read=True) else None
+    read = _items(user, filters, sources, limit=room, before=parse_cursor(cursor), read=True)
     page += read[:room]
     return page, "r" + cursor_of(page[-1]) if len(read) > room else None
