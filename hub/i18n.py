@@ -20,6 +20,9 @@ from flask_login import current_user
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT = "zh"
+# The language chosen on the sign-in page, before anyone is signed in (a cookie
+# of this browser; a signed-in person's own setting wins).
+COOKIE = "hub_language"
 SOURCE = Path(__file__).resolve().parent.parent / "translations"
 
 babel = Babel()
@@ -45,13 +48,22 @@ def term(value: object) -> object:
     return gettext(value) if value in STORED_TERMS else value
 
 
-def select_locale() -> str:
-    """The person's own choice, else the browser's, else Chinese."""
+def chosen_language() -> str | None:
+    """The language chosen by hand: the person's own setting, else this
+    browser's choice on the sign-in page; None to follow the browser."""
     try:
-        chosen = getattr(current_user, "locale", None)
+        chosen = current_user.locale if current_user.is_authenticated else None
+        if chosen is None and request:
+            chosen = request.cookies.get(COOKIE)
     except Exception:        # outside a request, or before the user is loaded
         chosen = None
-    if chosen in LANGUAGES:
+    return chosen if chosen in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """The language chosen by hand, else the browser's, else Chinese."""
+    chosen = chosen_language()
+    if chosen is not None:
         return chosen
     if request:
         return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT)
@@ -116,4 +128,5 @@ def register(app: Flask) -> None:
             return "en" if str(get_locale()) == "en" else "zh-CN"
         def page_script_strings() -> dict[str, str]:
             return scripts.get(str(get_locale()), {})
-        return {"LANGUAGES": LANGUAGES, "html_lang": html_lang, "browser_strings": page_script_strings}
+        return {"LANGUAGES": LANGUAGES, "html_lang": html_lang, "browser_strings": page_script_strings,
+                "chosen_language": chosen_language}

@@ -148,7 +148,9 @@ MATRIX: dict[str, Row] = {
     "POST /auth/password": Row(
         SIGNED_IN, "/auth/password", data={"current_password": "wrong", "new_password": "x",
         "confirm_password": "x"}),
-    "POST /auth/language": Row(SIGNED_IN, "/auth/language", data={"language": "klingon"}),
+    # Open: on the sign-in page it sets this browser's cookie; signed in, the person's own setting.
+    "POST /auth/language": Row(OPEN, "/auth/language", data={"language": "klingon"}),
+    "GET /login": Row("L L L L L L L L L L", "/login"),  # typed by hand: to /auth/login, for anyone
     "GET /auth/verify": Row(SIGNED_IN, "/auth/verify"),
     "POST /auth/verify": Row(SIGNED_IN, "/auth/verify", data={"code": "000000"}),
     "GET /auth/second-factor": Row(SIGNED_IN, "/auth/second-factor"),
@@ -169,7 +171,8 @@ MATRIX: dict[str, Row] = {
     "GET /api/v1/openapi.json": Row(OPEN, "/api/v1/openapi.json"),
 
     # The directory: everyone signed in reads the tree and who is where
-    "GET /": Row(SIGNED_IN, "/"),
+    "GET /": Row(SIGNED_IN, "/"),                         # the inbox
+    "GET /me": Row(SIGNED_IN, "/me"),
     "GET /directory": Row(SIGNED_IN, "/directory?q=石梁"),
     "GET /directory/units/<int:unit_id>": Row(SIGNED_IN, "/directory/units/{town}"),
     "GET /api/v1/units": Row(SIGNED_IN, "/api/v1/units?q=石梁"),
@@ -725,11 +728,12 @@ def test_the_matrix(world, key):
 def test_only_signing_in_is_open_to_anonymous_callers():
     """No sign-up anywhere: the rows open to anonymous callers are signing in,
     the API description, the health check, static files and the web app's service
-    worker and offline page (which show nobody's data)."""
+    worker and offline page (which show nobody's data), and the sign-in page's
+    language switch (a cookie of the browser)."""
     open_rows = {key for key, row in MATRIX.items() if row.expect.split()[0] != "L"}
-    assert open_rows == {"GET /auth/login", "POST /auth/login", "POST /api/v1/auth/token",
-                         "GET /api/v1/openapi.json", "GET /healthz", "GET /static/<path:filename>",
-                         "GET /sw.js", "GET /offline"}
+    assert open_rows == {"GET /auth/login", "POST /auth/login", "POST /auth/language",
+                         "POST /api/v1/auth/token", "GET /api/v1/openapi.json", "GET /healthz",
+                         "GET /static/<path:filename>", "GET /sw.js", "GET /offline"}
 
 
 # ---- Moving out of a unit ends its access at once ------------------------------------------------------

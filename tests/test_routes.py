@@ -10,7 +10,8 @@ import pytest
 from hub import create_app
 from tests.conftest import base_config
 
-OPEN = {"/auth/login", "/api/v1/auth/token", "/api/v1/openapi.json", "/healthz",
+# /auth/language: the sign-in page's language switch (a cookie of the browser, nothing stored).
+OPEN = {"/auth/login", "/auth/language", "/api/v1/auth/token", "/api/v1/openapi.json", "/healthz",
         "/static/<path:filename>", "/sw.js", "/offline"}
 
 

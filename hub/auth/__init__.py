@@ -20,10 +20,12 @@ def register(app: Flask) -> None:
 
     sockets.register_connect()
     app.register_blueprint(views.bp, url_prefix="/auth")
+    app.add_url_rule("/login", endpoint="login", view_func=views.login_alias)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"     # a note, not a success
     login_manager.localize_callback = gettext      # flashed in the reader's language
     login_manager.session_protection = "strong"
 

@@ -219,14 +219,18 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     db.session.commit()
 
 
+def check_language(language: object) -> str | None:
+    """A language choice: "zh", "en", or None (empty) to follow the browser."""
+    if language in ("", None):
+        return None
+    if isinstance(language, str) and language in LANGUAGES:
+        return language
+    raise InvalidInput(_("语言只能是 %(choices)s 或空", choices="、".join(LANGUAGES)), field="language")
+
+
 def set_language(user: User, language: object) -> None:
     """A person's own language: "zh", "en", or None to follow the browser."""
-    if language in ("", None):
-        user.locale = None
-    elif isinstance(language, str) and language in LANGUAGES:
-        user.locale = language
-    else:
-        raise InvalidInput(_("语言只能是 %(choices)s 或空", choices="、".join(LANGUAGES)), field="language")
+    user.locale = check_language(language)
     db.session.commit()
 
 

@@ -77,7 +77,7 @@ def pending_user(*, enrol: bool) -> User | None:
 
 def pending_next() -> str:
     state = session.get(PENDING) or {}
-    return state.get("next") or url_for("org.home")
+    return state.get("next") or url_for("home")
 
 
 def deadline(data: Mapping[str, Any]) -> float | None:

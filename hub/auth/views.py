@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, logout_user
 from hub.auth import actions, second_factor, sessions, throttle
 from hub.passwords import password_expired
 from hub.errors import HubError, InvalidInput, form_errors
+from hub.i18n import COOKIE
 from hub.redirects import local_target
 
 bp = Blueprint("auth", __name__)
@@ -20,7 +21,12 @@ TOTP_ATTEMPT = "totp_attempt"
 def _safe_next(target: str | None) -> str:
     """Where to go after signing in (or switching the language): a path on this
     host only (hub/redirects.py), else the home page."""
-    return local_target(target, url_for("org.home"))
+    return local_target(target, url_for("home"))
+
+
+def login_alias():
+    """`/login`, as people type it: the sign-in page, its `next` kept."""
+    return redirect(url_for("auth.login", **request.args.to_dict()))
 
 
 @bp.get("/login")
@@ -74,10 +80,10 @@ def login_post():
 def verify():
     """登录, second step: the code from the person's authenticator app."""
     if current_user.is_authenticated:
-        return redirect(url_for("org.home"))
+        return redirect(url_for("home"))
     user = sessions.pending_user(enrol=False)
     if user is None:
-        flash(_("请重新登录"))
+        flash(_("请重新登录"), "info")
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return _verify_page()
@@ -102,7 +108,7 @@ def second_factor_page():
     signing_in = not current_user.is_authenticated
     user = sessions.pending_user(enrol=True) if signing_in else current_user._get_current_object()
     if user is None:
-        flash(_("请先登录"))
+        flash(_("请先登录"), "info")
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return _second_factor_page(user, signing_in)
@@ -149,11 +155,22 @@ def logout():
 
 
 @bp.post("/language")
-@login_required
 def language():
-    """The language switch in the page footer; back to the page it was used on."""
-    actions.set_language(current_user, request.form.get("language"))     # refused: flashed by the app
-    return redirect(_safe_next(request.form.get("next")))
+    """The language switch in the page footer; back to the page it was used on.
+    A signed-in person's choice is their own setting; on the sign-in page it is
+    this browser's (a cookie), so that signing in can be read in English."""
+    choice = request.form.get("language")
+    if current_user.is_authenticated:
+        actions.set_language(current_user, choice)     # refused: flashed by the app
+    else:
+        choice = actions.check_language(choice)
+    response = redirect(_safe_next(request.form.get("next")))
+    if not current_user.is_authenticated and choice:
+        response.set_cookie(COOKIE, choice, max_age=365 * 86400, samesite="Lax", httponly=True,
+                            secure=request.is_secure)
+    elif not choice:
+        response.delete_cookie(COOKIE)                 # following the browser again
+    return response
 
 
 @bp.route("/password", methods=["GET", "POST"])

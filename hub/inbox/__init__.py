@@ -9,3 +9,4 @@ def register(app: Flask) -> None:
     from hub.inbox import api, views
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(views.bp, url_prefix="/inbox")
+    app.add_url_rule("/", endpoint="home", view_func=views.home)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
@@ -45,6 +45,15 @@ def _digest_url() -> str | None:
         return url_for("reports.inbox_digest")
     except BuildError:
         return None
+
+
+def home():
+    """`/` is the inbox (DESIGN.md principle 1: one place): where sign-in lands
+    and where the brand links. Someone not signed in goes to the sign-in page,
+    without a "请先登录": this is where everyone starts."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return index()
 
 
 @bp.get("/")

@@ -14,10 +14,12 @@ from hub.permissions import access_unit, is_any_admin
 bp = Blueprint("org", __name__)
 
 
-@bp.get("/")
+@bp.get("/me")
 @login_required
-def home():
-    return render_template("org/home.html", is_admin=is_any_admin(current_user))
+def me():
+    """我的: the person's units and posts, and what does not fit the phone's tab
+    bar (填报, 管理, password and two-step verification, 意见箱, language, 退出)."""
+    return render_template("org/me.html", is_admin=is_any_admin(current_user))
 
 
 @bp.get("/directory")

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, settle, shot, sign_in
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, settle, shot, sign_in, size_of
 
 pytestmark = pytest.mark.browser
 
@@ -102,7 +102,11 @@ def test_signing_out_deletes_the_kept_pages(new_page, page_errors):
     page.reload()
     wait_until_kept(page, "/inbox/")
 
-    page.get_by_role("button", name="退出").click()
+    if size_of(page) == "phone":            # on a phone 退出 is in 我的
+        page.get_by_role("navigation", name="主导航").get_by_role("link", name="我的").click()
+        page.get_by_role("button", name="退出登录").click()
+    else:
+        page.get_by_role("button", name="退出", exact=True).click()
     page.wait_for_url("**/auth/login**")
     assert page.evaluate(KEPT_PAGES) == []
     page.context.set_offline(True)

@@ -134,13 +134,43 @@ def test_a_damaged_cursor_shows_the_first_page(client, login, api, ids):
     assert "before 游标无效" in html and len(rows(html)) == 1
 
 
-def test_the_inbox_is_first_in_the_navigation_and_linked_from_home(client, login):
+def test_the_inbox_is_first_in_the_navigation_and_is_the_start_page(client, login):
+    """`/` is the inbox (principle 1), where signing in lands; the brand links there."""
+    assert client.get("/").headers["Location"] == "/auth/login"        # no 请先登录 on the way
     login("mp_director")
     html = page(client, "/")
-    nav = html.split('aria-label="主导航">')[1]
-    assert nav.strip().startswith('<a href="/inbox/"')
-    assert 'href="/inbox/" class="button"' in html
+    nav = html.split('aria-label="主导航" class="mainnav">')[1]
+    assert nav.strip().startswith('<a href="/inbox/" aria-current="page">收件箱</a>')
+    assert '<a class="brand" href="/">' in html
+    assert "收件箱是空的" in html and "首页" not in html
     assert "收件箱是空的" in page(client, "/inbox/")
+
+
+def test_signing_in_lands_in_the_inbox(client):
+    from tests.cast import PASSWORD
+    answer = client.post("/auth/login", data={"login": "mp_director", "password": PASSWORD})
+    assert answer.headers["Location"] == "/"                            # the inbox
+    assert client.get("/login?next=/channels/").headers["Location"] == "/auth/login?next=/channels/"
+
+
+def test_me_holds_what_the_phone_tabs_do_not(client, login):
+    login("kc_admin")
+    html = page(client, "/me")
+    for link in ('href="/data/"', 'href="/admin/"', 'href="/auth/password"', 'href="/auth/second-factor"'):
+        assert link in html, link
+    login("mp_director")
+    assert 'href="/admin/"' not in page(client, "/me")
+
+
+def test_the_sign_in_page_switches_language_for_this_browser(client):
+    assert "Sign in" not in page(client, "/auth/login")
+    answer = client.post("/auth/language", data={"language": "en", "next": "/auth/login"})
+    assert answer.headers["Location"] == "/auth/login"
+    html = page(client, "/auth/login")
+    assert "Sign in" in html and '<option value="en" lang="en" selected>' in html
+    assert client.post("/auth/language", data={"language": "klingon"}).status_code == 400
+    client.post("/auth/language", data={"language": ""})
+    assert "Sign in" not in page(client, "/auth/login")
 
 
 def test_the_inbox_is_live_only_on_its_unfiltered_first_page(client, login, api, ids):
