@@ -9,7 +9,7 @@ from sqlalchemy import select
 from hub.extensions import db
 from hub.org import queries
 from hub.org.models import UNIT_KIND_LABELS, Membership
-from hub.permissions import access_unit, is_any_admin
+from hub.permissions import access_unit
 
 bp = Blueprint("org", __name__)
 
@@ -19,7 +19,7 @@ bp = Blueprint("org", __name__)
 def me():
     """我的: the person's units and posts, and what does not fit the phone's tab
     bar (填报, 管理, password and two-step verification, 意见箱, language, 退出)."""
-    return render_template("org/me.html", is_admin=is_any_admin(current_user))
+    return render_template("org/me.html")
 
 
 @bp.get("/directory")

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.browser.conftest import DEMO_PASSWORD, settle, sign_in, size_of, visit
+from tests.browser.scene import VILLAGE, publish_notice, unit_id
 
 pytestmark = pytest.mark.browser
 
@@ -71,3 +72,29 @@ def test_the_sign_in_page_reads_in_english_before_signing_in(page):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: urlparse(url).path == "/")
     assert page.get_by_role("heading", level=1).first.inner_text() == "Inbox"   # English stays
+
+
+def _small_targets(page, selector: str) -> list[str]:
+    return page.evaluate("""(selector) => [...document.querySelectorAll(selector)]
+        .filter(e => e.getClientRects().length)
+        .map(e => { const r = e.getBoundingClientRect();
+                    return [e.outerHTML.slice(0, 80), r.height]; })
+        .filter(([_, h]) => h < 44).map(([html, h]) => `${Math.round(h)} px: ${html}`)""", selector)
+
+
+def test_the_whole_card_opens_the_item_and_targets_fit_a_thumb(page, hub_api):
+    size = size_of(page)
+    title = f"关于秋冬季森林防火的通知（{size}）"
+    notice = publish_notice(hub_api, "330802100.sj", title, units=[unit_id(hub_api, VILLAGE)])
+    sign_in(page, "330802100202.sj")
+    card = page.locator(f'.inbox-item[data-kind="notice"][data-id="{notice}"]')
+    box = card.locator(".item-summary").bounding_box()
+    # A tap on the summary, beside the title and not on it, opens the notice.
+    page.mouse.click(box["x"] + box["width"] - 4, box["y"] + box["height"] / 2)
+    page.wait_for_url(f"**/notices/{notice}")
+    if size == "phone":
+        page.goto("/inbox/")
+        page.locator("details.inbox-filters > summary").click()
+        controls = ".check, main button, main select, .foot a, .foot button, .foot select"
+        assert _small_targets(page, controls) == []
+        assert _small_targets(page, "nav.mainnav a") == []

@@ -136,4 +136,5 @@ def test_the_kind_filter_and_search(app, client, login, api, ids):
     html = page(client, "/inbox/?kind=document")
     assert rows(html) == [("document", str(document))]
     assert '<option value="document" selected>公文</option>' in html
-    assert re.search(r'<nav aria-label="主导航" class="mainnav">.*?href="/documents/"[^>]*>公文</a>', html, re.S)
+    nav = r'<nav aria-label="主导航" class="mainnav">.*?href="/documents/"[^>]*>公文</a>'
+    assert re.search(nav, html, re.S)
