@@ -140,7 +140,8 @@ def _second_factor_page(user, signing_in: bool, *, error: HubError | None = None
         "auth/second_factor.html", person=user, enrolled=enrolled, signing_in=signing_in,
         required=second_factor.is_required(user), secret=secret,
         secret_groups=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) if secret else "",
-        uri=second_factor.provisioning_uri(user) if secret else None, error=error,
+        uri=second_factor.provisioning_uri(user) if secret else None,
+        qr=second_factor.provisioning_qr(user) if secret else None, error=error,
     ), error.status if error else 200, _headers(error)
 
 

@@ -2,9 +2,11 @@
 the admins-by-default policy, the token endpoint and the security admin's reset."""
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
+import segno
 import pytest
 from sqlalchemy import select
 
@@ -45,6 +47,13 @@ def test_enrolment_shows_the_secret_and_switches_on_only_with_a_right_code(app, 
     page = client.get("/auth/second-factor").get_data(as_text=True)
     secret = person(app, "kc_clerk").totp_secret
     assert secret and "otpauth://totp/" in page and secret[:4] in page
+    # A QR code to scan, of the URI that names the login and carries this secret;
+    # the secret to type by hand in groups of four.
+    uri = pyotp.TOTP(secret).provisioning_uri(name="kc_clerk", issuer_name=app.config["TOTP_ISSUER"])
+    expected = re.findall(r' d="([^"]+)"', segno.make(uri, error="m").svg_inline())[-1]
+    shown = re.search(r'<svg [^>]*class="totp-qr".*?</svg>', page, re.S).group(0)
+    assert re.findall(r' d="([^"]+)"', shown)[-1] == expected
+    assert " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)) in page
     assert client.get("/auth/second-factor").status_code == 200
     assert person(app, "kc_clerk").totp_secret == secret        # a reload shows the same one
     authenticator = pyotp.TOTP(secret)
