@@ -55,6 +55,11 @@ def test_me_holds_the_rest_and_signs_out(page):
     settle(page, "first-me")
     for name in ("填报", "修改密码", "两步验证", "意见箱"):
         assert page.get_by_role("main").get_by_role("link", name=name).is_visible(), name
+    page.get_by_role("main").get_by_role("link", name="两步验证").click()
+    qr = page.locator("svg.totp-qr").bounding_box()          # a code to scan, not a URL to copy
+    assert qr["width"] >= 150 and qr["height"] >= 150, qr
+    settle(page, "first-second-factor")
+    page.go_back()
     page.get_by_role("main").get_by_role("button", name="退出登录").click()
     page.wait_for_url("**/auth/login**")
 
