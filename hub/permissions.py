@@ -122,6 +122,17 @@ def can_grant(user: User, role: str, unit: Any | None) -> bool:
     return role in DELEGATED_ROLES and unit is not None and _covers(unit_admin_paths(user), unit)
 
 
+def grantable_roles(user: User) -> list[Role]:
+    """The roles `user` may grant somewhere (can_grant): all but the console's
+    for the security admin, the working roles for a unit admin, none for others
+    (the system admin included, 三员分立)."""
+    if user.is_security_admin:
+        return [role for role in Role if role not in CONSOLE_MANAGED]
+    if unit_admin_paths(user):
+        return [role for role in Role if role in DELEGATED_ROLES]
+    return []
+
+
 def duty_conflict(role: str, roles_held: set[str] | frozenset[str]) -> str | None:
     """Why a person holding `roles_held` may not also hold `role` (三员分立), or None."""
     kind = DUTY_KINDS.get(role)

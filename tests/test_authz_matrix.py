@@ -218,6 +218,7 @@ MATRIX: dict[str, Row] = {
         MANAGES_KECHENG, "/admin/people/{person}/password",
         data={"password": "Aa-1234567", "confirm_password": "different"}),
     "GET /admin/import": Row(PEOPLE_ADMINS, "/admin/import"),
+    "GET /admin/import/template/<kind>.xlsx": Row(PEOPLE_ADMINS, "/admin/import/template/people.xlsx"),
     "POST /admin/import": Row(PEOPLE_ADMINS, "/admin/import", data={"kind": "units"}),
     "POST /admin/import/apply": Row(PEOPLE_ADMINS, "/admin/import/apply", data={"token": "x" * 32}),
     "POST /api/v1/units": Row(

@@ -16,15 +16,17 @@ import re
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import quote
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hub.admin.views import bp
 from hub.errors import HubError, InvalidInput, form_errors
 from hub.org import imports
-from hub.permissions import require_any_admin
+from hub.org.models import ROLE_LABELS
+from hub.permissions import grantable_roles, require_any_admin
 
 IMPORTERS = {"units": imports.import_units, "people": imports.import_people}
 EXTENSIONS = (".csv", ".xlsx")
@@ -75,9 +77,12 @@ def _forget_upload() -> None:
 
 def _upload_page(*, error: HubError | None = None):
     kind = request.values.get("kind", "units")
+    grantable = "、".join(_(ROLE_LABELS[role]) for role in grantable_roles(current_user))
     return render_template("admin/import.html", kind=kind if kind in IMPORTERS else "units",
                            error=error, dry_run=request.method == "GET"
-                           or request.form.get("dry_run") == "1"), error.status if error else 200
+                           or request.form.get("dry_run") == "1",
+                           grantable=grantable, units_header=imports.EXAMPLES["units"][0],
+                           people_header=imports.EXAMPLES["people"][0]), error.status if error else 200
 
 
 def _report_page(kind: str, report: imports.ImportReport, token: str | None = None):
@@ -91,6 +96,20 @@ def imports_page():
     """导入: the upload form, with the columns each file needs."""
     require_any_admin(current_user)
     return _upload_page()
+
+
+@bp.get("/import/template/<kind>.xlsx")
+@login_required
+def import_template(kind: str):
+    """The file to fill in: Chinese headers and one example row."""
+    require_any_admin(current_user)
+    if kind not in IMPORTERS:
+        abort(404)
+    name = _("单位导入模板") if kind == "units" else _("人员导入模板")
+    return Response(imports.template_workbook(kind), headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f"attachment; filename=\"{kind}-template.xlsx\"; "
+                               f"filename*=UTF-8''{quote(name)}.xlsx"})
 
 
 @bp.post("/import")

@@ -37,10 +37,15 @@ from hub.permissions import CONSOLE_MANAGED, account_manageable, can_grant, duty
 from hub.validation import clean_code, clean_login, clean_text
 
 REQUIRED = ("login", "name", "unit_code", "position")
+# Chinese headers, as admins write them (and the downloadable template has).
+SYNONYMS = {"账号": "login", "登录账号": "login", "姓名": "name", "单位编码": "unit_code",
+            "主单位编码": "unit_code", "职务": "position", "密码": "password", "初始密码": "password",
+            "角色": "roles"}
+TEMPLATE_HEADER = ("账号", "姓名", "单位编码", "职务", "初始密码", "角色")
 UNIT_ROLES = frozenset({Role.UNIT_ADMIN.value, Role.CLERK.value, Role.LEADER.value})
 ROLES = {role.value: role.value for role in Role} | {
     label: role.value for role, label in ROLE_LABELS.items()}
-ROLE_SEPARATORS = (";", "；")
+ROLE_SEPARATORS = (";", "；", "、")
 CHUNK = 500          # ids / codes per IN (...) list
 INSERT_BATCH = 5000
 
@@ -97,7 +102,7 @@ def import_people(actor: User | None, filename: str, data: bytes, *, dry_run: bo
     """
     scope = Scope(actor)
     report = ImportReport(dry_run=dry_run)
-    table = read_table(filename, data)
+    table = read_table(filename, data, synonyms=SYNONYMS)
     if not check_columns(table, REQUIRED, report):
         return report
     rows = _parse_rows(table, report)

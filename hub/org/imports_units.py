@@ -34,7 +34,11 @@ from hub.validation import clean_code, clean_text
 REQUIRED = ("code", "name", "parent_code")
 # The divisions files (hub/demo_data) call the kind "level"; their values
 # (province, city, county, town, village) are UnitKind values already.
-SYNONYMS = {"level": "kind"}
+# Chinese headers, as admins write them (and the downloadable template has).
+SYNONYMS = {"level": "kind", "编码": "code", "单位编码": "code", "名称": "name", "单位名称": "name",
+            "上级编码": "parent_code", "上级单位编码": "parent_code", "类型": "kind", "单位类型": "kind"}
+# The template's header, in the order of the columns.
+TEMPLATE_HEADER = ("单位编码", "单位名称", "上级单位编码", "单位类型")
 KINDS = {kind.value: kind.value for kind in UnitKind} | {
     label: kind.value for kind, label in UNIT_KIND_LABELS.items()}
 INSERT_BATCH = 5000

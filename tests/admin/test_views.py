@@ -13,6 +13,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from hub.audit import AuditEntry
@@ -570,6 +571,41 @@ def test_import_people_without_a_dry_run(app, client, login):
     report = upload(client, csv_text, kind="people", dry_run=False, filename="people.csv")
     assert report.status_code == 200 and "导入结果" in text(report)
     assert person_row(app, "sl_new")["units"] == {"330802100": ("干事", True)}
+
+
+def test_imports_as_chinese_admins_make_them(app, client, login):
+    """Chinese headers, a CSV in GB18030 as Excel saves it on Chinese Windows, roles
+    by their Chinese names joined with 、; the XLSX template to download has the
+    same headers and imports as it is filled in."""
+    login("kc_admin")
+    gbk = "账号,姓名,单位编码,职务,角色\r\nsl_gbk,钱国华,330802100,干事,文书、领导\r\n".encode("gb18030")
+    data = {"kind": "people", "file": (BytesIO(gbk), "人员.csv")}
+    report = client.post("/admin/import", data=data, content_type="multipart/form-data")
+    assert report.status_code == 200 and "导入结果" in text(report), text(report)[:2000]
+    assert person_row(app, "sl_gbk")["units"] == {"330802100": ("干事", True)}
+    assert person_row(app, "sl_gbk")["roles"] == {("clerk", "330802100"), ("leader", "330802100")}
+
+    template = client.get("/admin/import/template/units.xlsx")
+    assert template.status_code == 200 and template.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(BytesIO(template.data))
+    sheet = book.active
+    assert [c.value for c in sheet[1]] == ["单位编码", "单位名称", "上级单位编码", "单位类型"]
+    sheet.append(["330802103", "新建乡", "330802", "乡镇（街道）"])
+    out = BytesIO()
+    book.save(out)
+    data = {"kind": "units", "file": (BytesIO(out.getvalue()), "单位.xlsx")}
+    report = client.post("/admin/import", data=data, content_type="multipart/form-data")
+    assert report.status_code == 200 and "导入结果" in text(report)
+    assert unit_row(app, "330802103")["kind"] == "town"
+    assert client.get("/admin/import/template/things.xlsx").status_code == 404
+
+
+def test_the_import_page_says_which_roles_this_admin_may_grant(client, login):
+    login("kc_admin")
+    assert "您可以授予的角色：文书、领导" in text(client.get("/admin/import"))
+    login("admin")
+    page = text(client.get("/admin/import"))
+    assert "您不能授予角色" in page and "您可以授予的角色" not in page
 
 
 def test_an_upload_must_be_csv_or_xlsx(app, client, login):
