@@ -4,6 +4,7 @@ is a conditional statement on the value's version, so a concurrent change of
 the same value makes the later writer lose instead of overwriting unseen."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -29,11 +30,14 @@ class LostRace(Exception):
 
 
 def hold_value(actor_id: int, *, unit_id: int, field: DataField, period: str, value: Any,
-               held: DataValue | None, request_id: int | None, source: str) -> bool:
+               held: DataValue | None, request_id: int | None, source: str,
+               at: datetime | None = None) -> bool:
     """Hold `value` for (unit, field, period) with a history row; False when it
-    is what is held already. LostRace when the value changed since `held` was read."""
-    fields = {"value": value, "entered_by_id": actor_id, "entered_at": utcnow(), "request_id": request_id,
-              "source": source}
+    is what is held already. LostRace when the value changed since `held` was read.
+    `at` is the moment of the submit or import (the unit's submitted_at too, so
+    that "changed since the unit submitted" compares equal moments)."""
+    fields = {"value": value, "entered_by_id": actor_id, "entered_at": at or utcnow(),
+              "request_id": request_id, "source": source}
     if held is not None:
         if held.value == value:
             return False
