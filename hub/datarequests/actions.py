@@ -311,7 +311,7 @@ def record_export(actor: User, request: DataRequest) -> list[dict[str, Any]]:
     """导出填报数据 (the requesting side): audited, committed, then read; returns
     the units asked, in tree order, with their states."""
     require_requesting_side(actor, request)
-    states = unit_states(request)
+    states = unit_states(request, details=True)
     record_audit(actor, "data_request.exported", request, target_label=request.title,
                  after={"units": len(states)})
     db.session.commit()

@@ -30,6 +30,17 @@ def _cell(sheet, value: Any) -> WriteOnlyCell:
     return cell
 
 
+def state_label(state: dict[str, Any], labels: dict[str, Any]) -> str:
+    """The 状态 cell: the unit's state, with 导入 when its answer was imported and
+    其后有更正 when a value it gave has been corrected since (the import ignores
+    this column)."""
+    notes = [_("导入")] if state.get("imported") else []
+    if state.get("corrected"):
+        notes.append(_("其后有更正"))
+    label = str(labels[state["status"]])
+    return label + _("（%(notes)s）", notes="，".join(notes)) if notes else label
+
+
 def export_filename(request: DataRequest) -> str:
     return f"data-request-{request.id}.xlsx"
 
@@ -57,7 +68,7 @@ def workbook(request: DataRequest, states: list[dict[str, Any]]) -> bytes:
                for a in asked]
     sheet.append([_cell(sheet, text) for text in header])
     for state in states:
-        row = [state["code"], state["name"], str(labels[state["status"]])]
+        row = [state["code"], state["name"], state_label(state, labels)]
         for item in asked:
             value = held.get((state["unit_id"], item.field.id))
             if item.field.kind == FieldKind.FILE and value is not None:
