@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,10 +19,9 @@ from hub.files.models import Attachment
 from hub.datarequests.access import answerers, require_can_answer, require_requesting_side, role_units
 from hub.datarequests.catalogue import FieldDraft
 from hub.datarequests.drafts import CheckedScope, RequestDraft, require_evidence_reason
-from hub.datarequests.holding import LostRace, hold_value, insert_or_nothing
-from hub.datarequests.models import (SUBMITTED_VIA_FORM, DataField, DataRequest, DataRequestFeedback,
-                                     DataRequestField, DataRequestReminder, DataRequestUnit, FeedbackKind,
-                                     FieldKind, ValueSource)
+from hub.datarequests.holding import LostRace, claim_version, hold_value, insert_or_nothing
+from hub.datarequests.models import (DataField, DataRequest, DataRequestFeedback, DataRequestField,
+                                     DataRequestReminder, FeedbackKind, FieldKind, ValueSource)
 from hub.datarequests.queries import (Asked, held_values, overlaps, pending_units, request_fields, unit_form,
                                       unit_states)
 from hub.datarequests.serialize import inbox_item
@@ -173,24 +172,6 @@ def _check_file(actor: User, attachment_id: int, field: DataField) -> None:
                            field=f"values.{field.id}")
 
 
-def claim_version(actor: User, request: DataRequest, unit_id: int, version: int, *, now: datetime,
-                  via: str = SUBMITTED_VIA_FORM) -> int:
-    """Move the unit's answer from `version` to the next in one conditional
-    statement, so that of two clerks submitting the same version exactly one
-    wins; 0 for the loser. `via` (submitted or imported) is kept with it."""
-    if version == 0:
-        created = insert_or_nothing(DataRequestUnit, {
-            "request_id": request.id, "unit_id": unit_id, "status": via, "version": 1,
-            "submitted_by_id": actor.id, "submitted_at": now})
-        return 1 if created is not None else 0
-    claimed = db.session.execute(
-        update(DataRequestUnit).where(DataRequestUnit.request_id == request.id,
-                                      DataRequestUnit.unit_id == unit_id, DataRequestUnit.version == version)
-        .values(version=version + 1, status=via, submitted_by_id=actor.id, submitted_at=now)
-        .returning(DataRequestUnit.version).execution_options(synchronize_session=False)).scalar()
-    return claimed or 0
-
-
 def _stale(request: DataRequest, unit: Unit) -> StaleForm:
     # What this session read before losing is stale: read the winner's values afresh.
     db.session.expire_all()
@@ -219,7 +200,7 @@ def submit_unit_form(actor: User, request: DataRequest, unit: Unit, *, values: A
         if asked[field_id].field.kind == FieldKind.FILE and (current is None or current.value != value):
             _check_file(actor, value, asked[field_id].field)
     now = utcnow()
-    new_version = claim_version(actor, request, unit.id, version, now=now)
+    new_version = claim_version(actor.id, request.id, unit.id, version, now=now)
     if not new_version:
         raise _stale(request, unit)
     try:
