@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, or_, select
 
 from hub.files.models import Attachment
@@ -25,10 +24,8 @@ from hub.datarequests.serialize import field_json, inbox_item, source_json
 from hub.datarequests.system import system_values
 from hub.db import utcnow
 from hub.extensions import db
-from hub.notices.burden import BurdenSource
 from hub.org.models import Unit, User
-from hub.org.queries import in_any_subtree, subtree_clause
-from hub.times import TZ
+from hub.org.queries import subtree_clause
 
 PENDING, SUBMITTED, COMPLETE = "pending", "submitted", "complete"
 INBOX_BATCH = 100
@@ -418,32 +415,6 @@ def pending_count(user: User) -> int:
     states = _inbox_states(requests, units)
     return sum(1 for request_id, _period, _closed in requests
                if any(u["status"] == PENDING for u in states[request_id]))
-
-
-# ---- The sender-burden view (registered with hub.notices.burden) -------------------------------
-
-def burden_counts(scope: list[str] | None, start: datetime,
-                  end: datetime) -> dict[tuple[int, str], dict[str, int]]:
-    """Per requesting unit and month (Beijing time): data requests sent, and the
-    units they asked to type something (submitted or still pending; units that
-    held everything already are not counted: nobody asked them)."""
-    query = (select(DataRequest).join(Unit, Unit.id == DataRequest.unit_id)
-             .where(DataRequest.created_at >= start, DataRequest.created_at < end))
-    if scope is not None:
-        query = query.where(in_any_subtree(scope))
-    counts: dict[tuple[int, str], dict[str, int]] = {}
-    for request in db.session.scalars(query):
-        local = request.created_at.astimezone(TZ)
-        row = counts.setdefault((request.unit_id, f"{local.year}-{local.month:02d}"),
-                                {"data_requests": 0, "data_units_asked": 0})
-        row["data_requests"] += 1
-        row["data_units_asked"] += sum(1 for s in unit_states(request) if s["status"] != COMPLETE)
-    return counts
-
-
-BURDEN = BurdenSource(columns={"data_requests": lazy_gettext("发起填报"),
-                               "data_units_asked": lazy_gettext("要求填报的单位")},
-                      counts=burden_counts)
 
 
 # ---- Files held as values (registered with hub.files) -----------------------------
