@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 
 from hub.audit import AuditEntry
 from hub.datarequests import answers_import
+from hub.datarequests.export import excel_text
 from hub.datarequests.models import DataRequest, DataValue, DataValueHistory
 from hub.errors import HubError
 from hub.extensions import db
 from hub.org.models import User
 from tests.commits import counted_commits
+from tests.naughty import HUB_STRINGS, naughty_strings, sendable
 from tests.datarequests.conftest import TOWN, VILLAGE, add_field, by_field, form, ok, send, submit
 
 HEADER = ["单位编码", "单位", "状态"]
@@ -226,3 +228,55 @@ def test_the_import_on_the_request_page(client, login, api, ids):
     client.post("/auth/logout")
     login("sl_leader")                       # the town has a clerk: its leader does not import
     assert "代下级导入" not in client.get(f"/data/requests/{request_id}").get_data(as_text=True)
+
+
+def _text_book(rows: list[list]) -> bytes:
+    """Cells written as text, whatever they look like ("=1+1" is no formula here)."""
+    book = Workbook()
+    sheet = book.active
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_naughty_field_names_and_text_values_go_through_the_export_and_back(api, ids, village_leader):
+    """Field names and text values of tests/naughty.py are written exactly in the
+    export (control characters as their escapes), an export imported back as it
+    is changes nothing, and naughty text imported is held exactly."""
+    office, clerk, leader = api("kc_clerk"), api("sl_clerk"), api(village_leader)
+    strings = [sendable(s) for s in naughty_strings() if s.strip()][::12] + HUB_STRINGS + ["a\x01b", "\x7f"]
+    fields = []
+    for name in strings:
+        if len(fields) == 40:
+            break
+        response = office.post("/api/v1/data/fields",
+                               json={"name": name, "kind": "text", "period_kind": "year"})
+        if response.status_code == 201:
+            fields.append(response.get_json())
+    assert len(fields) == 40
+    village = ids.unit(VILLAGE)
+    request_id = send(office, [f["id"] for f in fields], {"units": [village]})["id"]
+    values = {f["id"]: strings[-(i + 1)] for i, f in enumerate(fields)}
+    submit(leader, request_id, village, values, 0)
+
+    exported = office.get(f"/api/v1/data/requests/{request_id}/export")
+    assert exported.status_code == 200
+    sheet = [list(r) for r in load_workbook(io.BytesIO(exported.data)).active.iter_rows(values_only=True)]
+    shown = [excel_text(f["name"]) for f in fields]
+    assert sheet[0][3:] == shown
+    assert sheet[1][3:] == [excel_text(values[f["id"]]) for f in fields]
+    back = ok(_upload(clerk, request_id, exported.data))
+    assert (back["errors"], back["units"], back["unchanged"]) == ([], 0, 40)
+
+    writable = [s for s in strings if excel_text(s) == s]
+    typed = {f["id"]: writable[i % len(writable)] for i, f in enumerate(fields)}
+    rows = [sheet[0], sheet[1][:3] + [typed[f["id"]] for f in fields]]
+    report = ok(_upload(clerk, request_id, _text_book(rows)))
+    assert report["errors"] == [] and report["applied"]
+    held = by_field(form(leader, request_id, village))
+    assert {f["id"]: held[f["id"]]["value"] for f in fields} == typed
