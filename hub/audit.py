@@ -127,6 +127,8 @@ AUDIT_ACTION_LABELS = {
     "data_request.submitted": lazy_gettext("提交填报"), "data_request.reminded": lazy_gettext("提醒填报"),
     "data_request.closed": lazy_gettext("结束填报"), "data_request.exported": lazy_gettext("导出填报数据"),
     "data.values_read": lazy_gettext("查看其他单位的数据"), "data.values_imported": lazy_gettext("导入数据"),
+    "data.values_moved": lazy_gettext("合并单位时转移数据"),
+    "data_request.imported": lazy_gettext("代下级导入填报数据"),
     "audit.exported": lazy_gettext("导出审计日志"), "audit.verified": lazy_gettext("校验审计日志"),
     "audit.pruned": lazy_gettext("清理过期审计记录"), "system.backup": lazy_gettext("备份数据"),
     "system.restore": lazy_gettext("恢复数据"),

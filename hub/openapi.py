@@ -183,9 +183,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "summary": "A unit asked marks the request duplicate (重复) or unnecessary (不必要), once",
         "body": {"kind": "string"}},
     ("GET", "/api/v1/data/requests/{request_id}/status"): {
-        "summary": "Requesting side: units, submitted, complete, pending; by_unit in tree order, no times"},
+        "summary": "Requesting side: units, submitted, complete, pending, imported, corrected; by_unit in tree "
+                   "order, no times"},
     ("GET", "/api/v1/data/requests/{request_id}/export"): {
         "summary": "Requesting side: XLSX, one row per unit in tree order, one column per field (audited)"},
+    ("POST", "/api/v1/data/requests/{request_id}/import"): {
+        "summary": "代下级导入: the export's XLSX layout filled in for units at or below the caller's (their "
+                   "clerks; leaders where a unit has none); all or nothing, errors by row and column (missing, "
+                   "extra or moved columns, merged cells, formulas, bad values); values held with source import; "
+                   "?dry_run=1",
+        "multipart": True},
+    ("GET", "/api/v1/data/requests/{request_id}/import/template"): {
+        "summary": "The export's XLSX layout for the units the caller imports for, pre-filled (audited)"},
     ("POST", "/api/v1/data/requests/{request_id}/remind"): {
         "summary": "Requesting side: remind the pending units' clerks (once per 4 hours, else 429)"},
     ("POST", "/api/v1/data/requests/{request_id}/close"): {

@@ -437,6 +437,11 @@ MATRIX: dict[str, Row] = {
         AT_RECIPIENT, "/api/v1/data/requests/{town_request}/remind"),
     "POST /api/v1/data/requests/<int:request_id>/close": Row(
         AT_RECIPIENT, "/api/v1/data/requests/{spare_request}/close", prepare=_data_request),
+    "POST /api/v1/data/requests/<int:request_id>/import": Row(
+        "L 404 404 ok 403 404 404 404 404 404", "/api/v1/data/requests/{data_request}/import?dry_run=1",
+        data=csv_file("unit_code\n")),
+    "GET /api/v1/data/requests/<int:request_id>/import/template": Row(
+        "L 404 404 ok 403 404 404 404 404 404", "/api/v1/data/requests/{data_request}/import/template"),
     "POST /api/v1/data/values/import": Row("L 403 403 ok 403 403 403 403 403 403",
                                            "/api/v1/data/values/import?dry_run=1",
                                            data=csv_file("unit_code,field_code,period,value\n")),
@@ -454,6 +459,9 @@ MATRIX: dict[str, Row] = {
         data={"version": "first"}),
     "POST /data/requests/<int:request_id>/units/<int:unit_id>/feedback": Row(
         AT_RECIPIENT, "/data/requests/{data_request}/units/{town}/feedback", data={"kind": "boring"}),
+    "POST /data/requests/<int:request_id>/import": Row(
+        "L 404 404 ok 403 404 404 404 404 404", "/data/requests/{data_request}/import",
+        data=lambda: {"file": (io.BytesIO(b"unit_code\n"), "x.csv"), "dry_run": "1"}),
     "POST /data/requests/<int:request_id>/remind": Row(AT_RECIPIENT, "/data/requests/{town_request}/remind"),
     "POST /data/requests/<int:request_id>/close": Row(
         AT_RECIPIENT, "/data/requests/{spare_request}/close", prepare=_data_request),

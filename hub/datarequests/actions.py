@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.audit import record_audit
@@ -19,10 +19,9 @@ from hub.files.models import Attachment
 from hub.datarequests.access import answerers, require_can_answer, require_requesting_side, role_units
 from hub.datarequests.catalogue import FieldDraft
 from hub.datarequests.drafts import CheckedScope, RequestDraft, require_evidence_reason
-from hub.datarequests.holding import LostRace, hold_value, insert_or_nothing
+from hub.datarequests.holding import LostRace, claim_version, hold_value, insert_or_nothing
 from hub.datarequests.models import (DataField, DataRequest, DataRequestFeedback, DataRequestField,
-                                     DataRequestReminder, DataRequestUnit, FeedbackKind, FieldKind,
-                                     ValueSource)
+                                     DataRequestReminder, FeedbackKind, FieldKind, ValueSource)
 from hub.datarequests.queries import (Asked, held_values, overlaps, pending_units, request_fields, unit_form,
                                       unit_states)
 from hub.datarequests.serialize import inbox_item
@@ -100,6 +99,7 @@ def create_data_request(actor: User, checked: CheckedScope, draft: RequestDraft)
     that already hold every field are complete and are not asked. Overlapping
     open requests need an overlap_reason (409 with the overlaps otherwise)."""
     require_evidence_reason(checked, draft)
+    _one_send_at_a_time(checked.period.text)
     found = overlaps(checked)
     if found and not draft.overlap_reason:
         raise OverlapConflict(_("同一期间已有相同单位、相同数据项的填报任务在进行，请先查看；"
@@ -120,6 +120,24 @@ def create_data_request(actor: User, checked: CheckedScope, draft: RequestDraft)
                         "audience": checked.audience.as_json(), "overlaps": [o["request_id"] for o in found]})
     db.session.commit()
     return request
+
+
+SENDING_LOCK = 7_240_015             # the advisory lock's first key: "sending a data request"
+
+
+def _one_send_at_a_time(period: str) -> None:
+    """Sends of the same period wait for each other before looking for overlaps,
+    so that of two identical requests sent at once the second sees the first
+    (409 without a reason). PostgreSQL: a transaction-scoped advisory lock on
+    the period, released by the commit. SQLite: the first write of a transaction
+    takes the database's one write lock (held to the commit) and the overlap
+    query after it reads what was committed before — an UPDATE that matches no
+    row is enough."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(SENDING_LOCK, func.hashtext(period))))
+    else:
+        db.session.execute(update(DataRequest).where(DataRequest.id == 0).values(closed_at=None)
+                           .execution_options(synchronize_session=False))
 
 
 # ---- Answering -----------------------------------------------------------------------------------
@@ -154,24 +172,6 @@ def _check_file(actor: User, attachment_id: int, field: DataField) -> None:
                            field=f"values.{field.id}")
 
 
-def _claim_version(actor: User, request: DataRequest, unit: Unit, version: int) -> int:
-    """Move the unit's answer from `version` to the next in one conditional
-    statement, so that of two clerks submitting the same version exactly one
-    wins; None for the loser."""
-    now = utcnow()
-    if version == 0:
-        created = insert_or_nothing(DataRequestUnit, {
-            "request_id": request.id, "unit_id": unit.id, "status": "submitted", "version": 1,
-            "submitted_by_id": actor.id, "submitted_at": now})
-        return 1 if created is not None else 0
-    claimed = db.session.execute(
-        update(DataRequestUnit).where(DataRequestUnit.request_id == request.id,
-                                      DataRequestUnit.unit_id == unit.id, DataRequestUnit.version == version)
-        .values(version=version + 1, submitted_by_id=actor.id, submitted_at=now)
-        .returning(DataRequestUnit.version).execution_options(synchronize_session=False)).scalar()
-    return claimed or 0
-
-
 def _stale(request: DataRequest, unit: Unit) -> StaleForm:
     # What this session read before losing is stale: read the winner's values afresh.
     db.session.expire_all()
@@ -199,7 +199,8 @@ def submit_unit_form(actor: User, request: DataRequest, unit: Unit, *, values: A
         current = held.get((unit.id, field_id))
         if asked[field_id].field.kind == FieldKind.FILE and (current is None or current.value != value):
             _check_file(actor, value, asked[field_id].field)
-    new_version = _claim_version(actor, request, unit, version)
+    now = utcnow()
+    new_version = claim_version(actor.id, request.id, unit.id, version, now=now)
     if not new_version:
         raise _stale(request, unit)
     try:
@@ -207,7 +208,7 @@ def submit_unit_form(actor: User, request: DataRequest, unit: Unit, *, values: A
                    if hold_value(actor.id, unit_id=unit.id, field=asked[field_id].field,
                                  period=asked[field_id].period, value=value,
                                  held=held.get((unit.id, field_id)), request_id=request.id,
-                                 source=ValueSource.FORM)]
+                                 source=ValueSource.FORM, at=now)]
     except LostRace:
         raise _stale(request, unit) from None
     emit_on_commit("data_request_status", {"request_id": request.id, "unit_id": unit.id},
@@ -291,7 +292,7 @@ def record_export(actor: User, request: DataRequest) -> list[dict[str, Any]]:
     """导出填报数据 (the requesting side): audited, committed, then read; returns
     the units asked, in tree order, with their states."""
     require_requesting_side(actor, request)
-    states = unit_states(request)
+    states = unit_states(request, details=True)
     record_audit(actor, "data_request.exported", request, target_label=request.title,
                  after={"units": len(states)})
     db.session.commit()

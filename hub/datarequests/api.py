@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hub.api import api_login_required, json_body, page_limit
-from hub.datarequests import access, actions, export, imports, queries
+from hub.datarequests import access, actions, answers_import, export, imports, queries
 from hub.datarequests.catalogue import TERM_MAX, FieldDraft, search_fields, similar_fields
 from hub.datarequests.drafts import RequestDraft, RequestScope, check_scope
 from hub.datarequests.periods import parse_period
@@ -139,6 +139,30 @@ def export_xlsx(request_id: int):
     body = export.workbook(data_request, states)
     return Response(body, mimetype=export.XLSX, headers={
         "Content-Disposition": f'attachment; filename="{export.export_filename(data_request)}"'})
+
+
+@bp.post("/data/requests/<int:request_id>/import")
+@api_login_required
+def import_answers(request_id: int):
+    """代下级导入: the export's XLSX layout filled in for units at or below the
+    caller's; all or nothing, errors by row and column; ?dry_run=1 only checks."""
+    data_request = access.access_request(current_user, request_id)
+    answers_import.require_can_import_answers(current_user, data_request)   # 403 before the upload
+    upload = request.files.get("file")
+    if upload is None or not (upload.filename or "").strip():
+        raise InvalidInput(_("请上传文件（multipart 字段 file，本任务导出的 XLSX）"), field="file")
+    dry_run = clean_bool(request.args.get("dry_run", "0"), "dry_run", "dry_run")
+    return answers_import.import_answers(current_user, data_request, upload.read(), dry_run=dry_run).as_json()
+
+
+@bp.get("/data/requests/<int:request_id>/import/template")
+@api_login_required
+def import_template(request_id: int):
+    """The export's layout for the units the caller imports for, pre-filled (audited)."""
+    data_request = access.access_request(current_user, request_id)
+    body = export.workbook(data_request, answers_import.template_states(current_user, data_request))
+    return Response(body, mimetype=export.XLSX, headers={
+        "Content-Disposition": f'attachment; filename="data-request-{data_request.id}-import.xlsx"'})
 
 
 @bp.post("/data/requests/<int:request_id>/remind")

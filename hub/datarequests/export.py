@@ -10,12 +10,13 @@ from typing import Any
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 
 from hub.files.models import Attachment
 from hub.datarequests.audience import audience_of, unit_clause
 from hub.datarequests.models import DataRequest, DataValue, FieldKind
-from hub.datarequests.queries import COMPLETE, PENDING, SUBMITTED, pairs_clause, request_fields
+from hub.datarequests.queries import COMPLETE, PENDING, SUBMITTED, Asked, pairs_clause, request_fields
 from hub.datarequests.system import system_values
 from hub.extensions import db
 from hub.org.models import Unit
@@ -23,11 +24,39 @@ from hub.org.models import Unit
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def excel_text(text: str) -> str:
+    """Text as a cell can hold it: the control characters XML forbids are
+    written as their escapes (\\x01), shown rather than dropped. The request
+    import reads such a cell back as the value it shows (answers_import.py)."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"),
+                                     text)
+
+
 def _cell(sheet, value: Any) -> WriteOnlyCell:
+    if isinstance(value, str):
+        value = excel_text(value)
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"          # "=1+1" stays text: openpyxl would make it a formula
     return cell
+
+
+def header_labels(asked: list[Asked]) -> list[str]:
+    """Row 1: the unit's code, name and state, then each field with its unit of measure."""
+    return [_("单位编码"), _("单位"), _("状态")] + [
+        excel_text(f"{a.field.name}（{a.field.unit_of_measure}）" if a.field.unit_of_measure
+                   else a.field.name) for a in asked]
+
+
+def state_label(state: dict[str, Any], labels: dict[str, Any]) -> str:
+    """The 状态 cell: the unit's state, with 导入 when its answer was imported and
+    其后有更正 when a value it gave has been corrected since (the import ignores
+    this column)."""
+    notes = [_("导入")] if state.get("imported") else []
+    if state.get("corrected"):
+        notes.append(_("其后有更正"))
+    label = str(labels[state["status"]])
+    return label + _("（%(notes)s）", notes="，".join(notes)) if notes else label
 
 
 def export_filename(request: DataRequest) -> str:
@@ -52,12 +81,9 @@ def workbook(request: DataRequest, states: list[dict[str, Any]]) -> bytes:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("填报数据"))
-    header = [_("单位编码"), _("单位"), _("状态")]
-    header += [f"{a.field.name}（{a.field.unit_of_measure}）" if a.field.unit_of_measure else a.field.name
-               for a in asked]
-    sheet.append([_cell(sheet, text) for text in header])
+    sheet.append([_cell(sheet, text) for text in header_labels(asked)])
     for state in states:
-        row = [state["code"], state["name"], str(labels[state["status"]])]
+        row = [state["code"], state["name"], state_label(state, labels)]
         for item in asked:
             value = held.get((state["unit_id"], item.field.id))
             if item.field.kind == FieldKind.FILE and value is not None:

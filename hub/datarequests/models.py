@@ -48,6 +48,11 @@ class ValueSource(enum.StrEnum):
     IMPORT = "import"            # from an XLSX import
 
 
+# How a unit's answer to a request came (DataRequestUnit.status): typed into the form,
+# or imported by a unit above it from the export's layout (docs/DATA.md).
+SUBMITTED_VIA_FORM, SUBMITTED_VIA_IMPORT = "submitted", "imported"
+
+
 class FeedbackKind(enum.StrEnum):
     DUPLICATE = "duplicate"      # 重复
     UNNECESSARY = "unnecessary"  # 不必要
@@ -185,7 +190,7 @@ class DataRequestUnit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("data_requests.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10), default="submitted")
+    status: Mapped[str] = mapped_column(String(10), default=SUBMITTED_VIA_FORM)     # or "imported"
     version: Mapped[int] = mapped_column(Integer, default=1)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)

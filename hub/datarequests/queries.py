@@ -9,25 +9,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext
 from sqlalchemy import and_, func, or_, select
 
 from hub.files.models import Attachment
 from hub.datarequests.access import answering_units, audience_reaches, can_read_unit, is_requesting_side
 from hub.datarequests.audience import DataAudience, audience_of, intersect, parts, unit_clause
+from hub.datarequests.corrections import corrected_units, used_versions
 from hub.datarequests.drafts import CheckedScope
-from hub.datarequests.models import (DataField, DataRequest, DataRequestAudience, DataRequestFeedback,
-                                     DataRequestField, DataRequestUnit, DataValue, DataValueHistory,
-                                     FeedbackKind, FieldKind)
+from hub.datarequests.models import (SUBMITTED_VIA_IMPORT, DataField, DataRequest, DataRequestAudience,
+                                     DataRequestFeedback, DataRequestField, DataRequestUnit, DataValue,
+                                     DataValueHistory, FeedbackKind, FieldKind)
 from hub.datarequests.periods import Period, parse_period
 from hub.datarequests.serialize import field_json, inbox_item, source_json
 from hub.datarequests.system import system_values
 from hub.db import utcnow
 from hub.extensions import db
-from hub.notices.burden import BurdenSource
 from hub.org.models import Unit, User
-from hub.org.queries import in_any_subtree, subtree_clause
-from hub.times import TZ
+from hub.org.queries import subtree_clause
 
 PENDING, SUBMITTED, COMPLETE = "pending", "submitted", "complete"
 INBOX_BATCH = 100
@@ -164,6 +162,9 @@ def unit_form(request: DataRequest, unit: Unit) -> dict[str, Any]:
     held = held_values([unit.id], asked)
     system = system_values([a.field for a in asked], [unit.id])
     answer = answer_of(request, unit.id)
+    status = state_of(answer, asked, held, unit.id)
+    moment = answer.submitted_at if answer else request.created_at if status == COMPLETE else None
+    used = used_versions(list(held.values()), moment) if moment is not None else {}
     files = _files([v.value for (_u, f), v in held.items() if v is not None
                     and any(a.field.id == f and a.field.kind == FieldKind.FILE for a in asked)])
     now = utcnow().isoformat()
@@ -178,12 +179,23 @@ def unit_form(request: DataRequest, unit: Unit) -> dict[str, Any]:
         else:
             value = held.get((unit.id, item.field.id))
             entry.update(value=value.value if value else None, source=source_json(value))
+            if value is not None and value.id in used:
+                before = used[value.id]
+                entry["source"]["corrected"] = {"version": before.version, "value": before.value,
+                                                "at": before.entered_at.isoformat()}
             if item.field.kind == FieldKind.FILE and value is not None:
                 entry["file"] = files.get(value.value)
         fields.append(entry)
     return {"request_id": request.id, "unit_id": unit.id, "unit_name": unit.name, "period": request.period,
-            "version": answer.version if answer else 0, "status": state_of(answer, asked, held, unit.id),
-            "closed": request.closed_at is not None, "fields": fields}
+            "version": answer.version if answer else 0, "status": status,
+            "submitted_via": _via(answer), "closed": request.closed_at is not None, "fields": fields}
+
+
+def _via(answer: DataRequestUnit | None) -> str | None:
+    """How the unit's answer came: "form", "import" (by a unit above it), or None."""
+    if answer is None:
+        return None
+    return "import" if answer.status == SUBMITTED_VIA_IMPORT else "form"
 
 
 def _files(ids: list[Any]) -> dict[int, dict[str, Any]]:
@@ -196,30 +208,42 @@ def _files(ids: list[Any]) -> dict[int, dict[str, Any]]:
 
 # ---- The requesting side's status --------------------------------------------------------------
 
-def unit_states(request: DataRequest) -> list[dict[str, Any]]:
+def unit_states(request: DataRequest, *, details: bool = False) -> list[dict[str, Any]]:
     """Every unit asked, in tree order, with its state: submitted, complete (held
-    without anyone being asked) or pending."""
+    without anyone being asked) or pending. With `details`, also `imported`
+    (its answer came by an import) and `corrected` (a value it submitted, or
+    held when the request was sent, has changed since: hub/datarequests/corrections.py)."""
     audience = audience_of(request.audience)
     asked = request_fields(request)
     needed = len([a for a in asked if not a.field.system])
     held = held_per_unit(audience, asked)
-    submitted = set(db.session.scalars(select(DataRequestUnit.unit_id)
-                                       .where(DataRequestUnit.request_id == request.id)))
+    submitted: dict[int, str] = dict(db.session.execute(
+        select(DataRequestUnit.unit_id, DataRequestUnit.status)
+        .where(DataRequestUnit.request_id == request.id)).tuples().all())
     units = db.session.execute(select(Unit.id, Unit.name, Unit.depth, Unit.path, Unit.code)
                                .where(unit_clause(audience)).order_by(Unit.path)).all()
-    return [{"unit_id": u.id, "name": u.name, "depth": u.depth, "path": u.path, "code": u.code,
-             "status": (SUBMITTED if u.id in submitted else COMPLETE if held.get(u.id, 0) >= needed
-                        else PENDING)}
-            for u in units]
+    states = [{"unit_id": u.id, "name": u.name, "depth": u.depth, "path": u.path, "code": u.code,
+               "status": (SUBMITTED if u.id in submitted else COMPLETE if held.get(u.id, 0) >= needed
+                          else PENDING)}
+              for u in units]
+    if details:
+        wanted = [a for a in asked if not a.field.system]
+        corrected = corrected_units(request, unit_clause(audience), pairs_clause(wanted)) if wanted else set()
+        for state in states:
+            state["imported"] = submitted.get(state["unit_id"]) == SUBMITTED_VIA_IMPORT
+            state["corrected"] = state["status"] != PENDING and state["unit_id"] in corrected
+    return states
 
 
 def status_report(request: DataRequest) -> dict[str, Any]:
     """Counts for the requesting side, by unit in tree order: each row counts
     the units asked in its own subtree (rows nest; the totals count each unit
     once). No times, nothing sorted by how far a unit has got."""
-    states = unit_states(request)
+    states = unit_states(request, details=True)
     rows = {s["unit_id"]: {"unit_id": s["unit_id"], "name": s["name"], "depth": s["depth"], "units": 0,
-                           "submitted": 0, "complete": 0, "status": s["status"]} for s in states}
+                           "submitted": 0, "complete": 0, "imported": 0, "corrected": 0,
+                           "status": s["status"],
+                           "via": _state_via(s)} for s in states}
     for state in states:
         for ancestor in (int(part) for part in state["path"].strip("/").split("/")):
             row = rows.get(ancestor)
@@ -227,10 +251,19 @@ def status_report(request: DataRequest) -> dict[str, Any]:
                 row["units"] += 1
                 row["submitted"] += state["status"] == SUBMITTED
                 row["complete"] += state["status"] == COMPLETE
+                row["imported"] += state["imported"]
+                row["corrected"] += state["corrected"]
     totals = {key: sum(1 for s in states if s["status"] == key) for key in (SUBMITTED, COMPLETE, PENDING)}
     return {"units": len(states), "submitted": totals[SUBMITTED], "complete": totals[COMPLETE],
-            "pending": totals[PENDING], "by_unit": [rows[s["unit_id"]] for s in states],
+            "pending": totals[PENDING], "imported": sum(s["imported"] for s in states),
+            "corrected": sum(s["corrected"] for s in states), "by_unit": [rows[s["unit_id"]] for s in states],
             "feedback": feedback_counts(request), "closed": request.closed_at is not None}
+
+
+def _state_via(state: dict[str, Any]) -> str | None:
+    if state["status"] != SUBMITTED:
+        return None
+    return "import" if state["imported"] else "form"
 
 
 def feedback_counts(request: DataRequest) -> dict[str, int]:
@@ -382,32 +415,6 @@ def pending_count(user: User) -> int:
     states = _inbox_states(requests, units)
     return sum(1 for request_id, _period, _closed in requests
                if any(u["status"] == PENDING for u in states[request_id]))
-
-
-# ---- The sender-burden view (registered with hub.notices.burden) -------------------------------
-
-def burden_counts(scope: list[str] | None, start: datetime,
-                  end: datetime) -> dict[tuple[int, str], dict[str, int]]:
-    """Per requesting unit and month (Beijing time): data requests sent, and the
-    units they asked to type something (submitted or still pending; units that
-    held everything already are not counted: nobody asked them)."""
-    query = (select(DataRequest).join(Unit, Unit.id == DataRequest.unit_id)
-             .where(DataRequest.created_at >= start, DataRequest.created_at < end))
-    if scope is not None:
-        query = query.where(in_any_subtree(scope))
-    counts: dict[tuple[int, str], dict[str, int]] = {}
-    for request in db.session.scalars(query):
-        local = request.created_at.astimezone(TZ)
-        row = counts.setdefault((request.unit_id, f"{local.year}-{local.month:02d}"),
-                                {"data_requests": 0, "data_units_asked": 0})
-        row["data_requests"] += 1
-        row["data_units_asked"] += sum(1 for s in unit_states(request) if s["status"] != COMPLETE)
-    return counts
-
-
-BURDEN = BurdenSource(columns={"data_requests": lazy_gettext("发起填报"),
-                               "data_units_asked": lazy_gettext("要求填报的单位")},
-                      counts=burden_counts)
 
 
 # ---- Files held as values (registered with hub.files) -----------------------------

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from hub.datarequests import access, actions, imports, pages, queries
+from hub.datarequests import access, actions, answers_import, imports, pages, queries
 from hub.datarequests.catalogue import FieldDraft, search_fields, similar_fields
 from hub.datarequests.drafts import RequestDraft, check_scope
 from hub.datarequests.models import FeedbackKind, FieldKind, PeriodKind
@@ -128,8 +128,30 @@ def show(request_id: int):
                 for u in mine]
     return render_template("datarequests/show.html", request_=data_request, asked=asked, my_units=my_units,
                            status=queries.status_report(data_request) if following else None,
+                           importing=answers_import.importing_roots(current_user, data_request),
                            following=following, statuses=pages.STATUS_LABELS,
                            period_label=period_label, feedback_kinds=list(FeedbackKind))
+
+
+@bp.post("/requests/<int:request_id>/import")
+@login_required
+def import_answers(request_id: int):
+    """代下级导入: a unit above uploads the export's layout filled in for units below it."""
+    data_request = access.access_request(current_user, request_id)
+    answers_import.require_can_import_answers(current_user, data_request)
+    upload = request.files.get("file")
+    with form_errors(_answers_import_page, data_request):
+        if upload is None or not (upload.filename or "").strip():
+            raise InvalidInput(_("请选择要导入的 XLSX 文件"), field="file")
+        report = answers_import.import_answers(current_user, data_request, upload.read(),
+                                               dry_run=request.form.get("dry_run") == "1")
+    return render_template("datarequests/answers_import.html", request_=data_request, report=report,
+                           error=None)
+
+
+def _answers_import_page(data_request, *, error: HubError):
+    return render_template("datarequests/answers_import.html", request_=data_request, report=None,
+                           error=error), error.status
 
 
 @bp.post("/requests/<int:request_id>/remind")

@@ -204,6 +204,72 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         raise InvalidInput(_("该文件不是有效的 XLSX 文件"), field="file") from problem
 
 
+@dataclass
+class XlsxSheet:
+    """A first sheet as typed, for imports that take a fixed layout: each row's
+    cell values (None when empty; row 1 first), and the cells a value must not
+    come from: formulas (row, column; 1-based) and merged ranges ("A2:B3")."""
+
+    rows: list[list[Any]]
+    formulas: list[tuple[int, int]]
+    merged: list[str]
+
+
+def read_xlsx_sheet(data: bytes) -> XlsxSheet:
+    """The first sheet of an XLSX file with its formulas and merged ranges
+    (read_table reads values only, as Excel last computed them). The same
+    limits as read_table; InvalidInput(field="file") when it is no XLSX."""
+    from openpyxl import load_workbook
+    if data[:4] != b"PK\x03\x04":
+        raise InvalidInput(_("请上传 XLSX 文件（导出的 Excel 表格式）"), field="file")
+    try:
+        _check_unpacked_size(data)
+        merged = _merged_ranges(data)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            rows: list[list[Any]] = []
+            formulas: list[tuple[int, int]] = []
+            widest = _limit("IMPORT_MAX_COLUMNS") + 1
+            for number, cells in enumerate(workbook.worksheets[0].iter_rows(max_col=widest), start=1):
+                values = []
+                for column, cell in enumerate(cells, start=1):
+                    if cell.data_type == "f":
+                        formulas.append((number, column))
+                    values.append(cell.value)
+                while values and values[-1] in (None, ""):
+                    values.pop()
+                rows.append(values)
+                if len(rows) > MAX_ROWS + 1:
+                    break
+        finally:
+            workbook.close()
+        _limited([_cell_text(value) for value in row] for row in rows)
+        return XlsxSheet(rows=rows, formulas=formulas, merged=merged)
+    except InvalidInput:
+        raise
+    except Exception as problem:      # BadZipFile, KeyError, openpyxl's own exceptions, ...
+        raise InvalidInput(_("该文件不是有效的 XLSX 文件"), field="file") from problem
+
+
+def _merged_ranges(data: bytes) -> list[str]:
+    """The first sheet's merged ranges, streamed from its XML (a read-only
+    openpyxl sheet does not keep them)."""
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        path = _first_sheet_path(archive)
+        if path is None:
+            return []
+        found = []
+        with archive.open(path) as source:
+            for _event, element in iterparse(source, events=("end",)):
+                if element.tag == f"{_MAIN}mergeCell":
+                    found.append(element.get("ref") or "")
+                elif element.tag == f"{_MAIN}row":
+                    element.clear()
+        return found
+
+
 def _check_unpacked_size(data: bytes) -> None:
     """Before openpyxl opens it (it reads the shared strings whole, and parses a
     whole sheet that declares no <dimension> just to find that out): the sizes

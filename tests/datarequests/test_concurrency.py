@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from hub.datarequests.models import DataRequestUnit, DataValueHistory
+from hub.datarequests.models import DataRequest, DataRequestUnit, DataValueHistory
 from hub.extensions import db
 from hub.org.models import Membership, RoleGrant, Unit, User
-from tests.datarequests.conftest import TOWN, add_field, form, send
+from tests.datarequests.conftest import TOWN, add_field, form, request_body, send
 
 ROUNDS = 3
 
@@ -75,3 +75,40 @@ def test_two_clerks_submitting_the_same_version_at_once_one_wins(app, api, ids):
                                       .where(DataValueHistory.field_id == field)
                                       .order_by(DataValueHistory.version)).all()
         assert versions == list(range(1, ROUNDS + 1))          # one history row per winning submit
+
+
+def _post_at_once(clients, path: str, bodies: list[dict]) -> list:
+    barrier = threading.Barrier(len(clients))
+    answers: list = [None] * len(clients)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        answers[index] = clients[index].post(path, json=bodies[index])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+def test_two_authors_sending_the_same_request_at_once_the_second_sees_the_first(app, api, ids, bureau):
+    """Each round, 柯城区's office and its 统计局 send the same fields to the same
+    town for the same period at the same moment: one is sent, the other is a 409
+    with the first among its overlaps — never two requests without a reason."""
+    office, statistics = api("kc_clerk"), api(bureau)
+    field = add_field(office)["id"]
+    town = ids.unit(TOWN)
+    for round_ in range(ROUNDS):
+        period = str(2020 + round_)
+        body = request_body([field], {"units": [town]}, period=period)
+        answers = _post_at_once([office, statistics], "/api/v1/data/requests", [body, body])
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [201, 409], [a.get_json() for a in answers]
+        sent = next(a for a in answers if a.status_code == 201).get_json()["id"]
+        refused = next(a for a in answers if a.status_code == 409).get_json()
+        assert refused["error"]["code"] == "overlap"
+        assert [o["request_id"] for o in refused["overlaps"]] == [sent]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(DataRequest.id))) == ROUNDS

@@ -130,3 +130,30 @@ def test_the_sender_burden_view_counts_what_requesting_units_ask(client, login, 
     login("admin")
     html = client.get("/admin/burden").get_data(as_text=True)
     assert "要求填报的单位" in html
+
+
+def test_the_sender_burden_view_counts_fields_held_answers_overlaps_and_files(client, login, api, ids,
+                                                                             village_leader):
+    """Fields asked, answers supplied from held values instead of asked, overlaps
+    sent with a reason and file fields asked, per requesting unit and month."""
+    office = api("kc_clerk")
+    people = add_field(office)["id"]
+    area = add_field(office, "耕地面积", kind="number", unit_of_measure="亩")["id"]
+    photo = add_field(office, "现场照片", kind="file", period_kind="year")["id"]
+    town, village = ids.unit(TOWN), ids.unit(VILLAGE)
+    first = send(office, [people, area], {"subtrees": [town]})["id"]             # 2 fields, nothing held
+    submit(api(village_leader), first, village, {people: 1630, area: 812.5}, 0)
+    submit(api("sl_clerk"), first, town, {people: 23150, area: 1234}, 0)
+    # Asked again with a photo: the 4 figures are held (2 units × 2 fields), the photo is not.
+    send(office, [people, area, photo], {"subtrees": [town]}, overlap_reason="复核",
+         evidence_reason="核实现场")
+    month = next(i for i in ok(api("admin").get("/api/v1/burden"))["items"]
+                 if i["code"] == "330802-GOV")["months"][-1]
+    assert {key: month[key] for key in ("data_requests", "data_fields_asked", "data_answers_held",
+                                        "data_overlaps_sent", "data_file_fields")} == {
+        "data_requests": 2, "data_fields_asked": 5, "data_answers_held": 4, "data_overlaps_sent": 1,
+        "data_file_fields": 1}
+    login("admin")
+    html = client.get("/admin/burden").get_data(as_text=True)
+    for label in ("填报数据项", "用已有数据免填", "说明理由后重复发起", "要求上传材料的数据项"):
+        assert label in html
