@@ -106,7 +106,8 @@ def seed_data_requests(county: str, departments: dict[str, Unit]) -> DemoRequest
 
 
 def _catalogue(departments: dict[str, Unit]) -> dict[str, DataField]:
-    created = datetime.combine(beijing_today() - timedelta(days=300), datetime.min.time(), tzinfo=timezone.utc)
+    day = beijing_today() - timedelta(days=300)
+    created = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc)
     fields = {}
     for code, name, kind, measure, period_kind, owner, choices in CATALOGUE:
         fields[code] = DataField(code=code, name=name, kind=kind, unit_of_measure=measure, choices=choices,

@@ -223,7 +223,8 @@ def _version(value: str | None) -> int | str | None:
 def _answer_page(data_request, unit, form: dict, *, error: HubError | None = None, typed=None,
                  version=None, unsaved=None) -> str:
     return render_template("datarequests/answer.html", request_=data_request, unit=unit, form=form,
-                           error=error, typed=typed or {}, unsaved=unsaved or {}, version=version if version is not None
-                           else form["version"], answers=access.can_answer(current_user, unit),
+                           error=error, typed=typed or {}, unsaved=unsaved or {},
+                           version=version if version is not None else form["version"],
+                           answers=access.can_answer(current_user, unit),
                            titles=pages.source_titles(form), statuses=pages.STATUS_LABELS,
                            period_label=period_label, kinds=FieldKind)
