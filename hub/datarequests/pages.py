@@ -134,6 +134,23 @@ def sent_requests(user: User, *, limit: int = SENT_PAGE) -> list[DataRequest]:
                                    .limit(limit)))
 
 
+STATUS_OPEN_UNITS = 30          # a status of up to this many units opens whole; a larger one by its top rows
+
+
+def status_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The status rows (in tree order, with depth) nested: each row with the rows
+    of its subtree as `children`, for the page's expandable status."""
+    top: list[dict[str, Any]] = []
+    stack: list[dict[str, Any]] = []
+    for row in rows:
+        node = {**row, "children": []}
+        while stack and stack[-1]["depth"] >= row["depth"]:
+            stack.pop()
+        (stack[-1]["children"] if stack else top).append(node)
+        stack.append(node)
+    return top
+
+
 def source_titles(answer: dict[str, Any]) -> dict[int, str]:
     """The titles of the requests the form's held values came through."""
     ids = {f["source"]["request_id"] for f in answer["fields"]

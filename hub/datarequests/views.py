@@ -143,8 +143,10 @@ def show(request_id: int):
     my_units = [{"unit": u, "answers": access.can_answer(current_user, u),
                  "status": queries.state_of(queries.answer_of(data_request, u.id), asked, held, u.id)}
                 for u in mine]
+    status = queries.status_report(data_request) if following else None
     return render_template("datarequests/show.html", request_=data_request, asked=asked, my_units=my_units,
-                           status=queries.status_report(data_request) if following else None,
+                           status=status, tree=pages.status_tree(status["by_unit"]) if status else [],
+                           open_all=status is not None and status["units"] <= pages.STATUS_OPEN_UNITS,
                            following=following, statuses=pages.STATUS_LABELS,
                            period_label=period_label, feedback_kinds=list(FeedbackKind))
 

@@ -201,15 +201,15 @@ def test_a_second_department_follows_up_reminds_once_and_exports_what_nobody_typ
 
     page = new_page(FARMING)
     visit(page, f"/data/requests/{second}", "data-follow-up")
-    rows = page.locator("table.board-table tbody tr")
     status = hub_api.as_(FARMING).get(f"/data/requests/{second}/status")
-    assert [row["unit_id"] for row in status["by_unit"]][0] == town               # tree order: the town first
-    expect(rows).to_have_count(len(status["by_unit"]))
-    expect(rows.nth(0)).to_contain_text(status["by_unit"][0]["name"])
-    for n, row in enumerate(status["by_unit"]):
-        expect(rows.nth(n).locator("td").first).to_have_text(row["name"])
+    assert status["by_unit"][0]["unit_id"] == town                         # tree order: the town first
+    names = page.locator("[data-status-tree] [data-unit-row] > a")
+    expect(names).to_have_text([row["name"] for row in status["by_unit"]])
+    below = page.locator(f"[data-unit-row][data-unit-id='{town}'] > details")     # the villages, expandable
+    expect(below).to_have_attribute("open", "")
+    expect(below.locator("> summary")).to_contain_text(f"下级 {status['units'] - 1} 个单位")
     # (d) The village holds both figures: complete, nobody asked.
-    expect(rows.filter(has_text=village_name)).to_contain_text("已有数据")
+    expect(page.locator(f"[data-unit-row][data-unit-id='{village}']")).to_contain_text("已有数据")
     no_sideways_scroll(page)
 
     page.get_by_role("button", name="提醒待填报的单位").click()
