@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from hub.audit import record_audit
+from hub.demo_datarequests import seed_data_requests
 from hub.passwords import hash_password
 from hub.extensions import db
 from hub.org.actions import units_created
@@ -40,11 +41,15 @@ DEPARTMENTS = [
     ("D07", "区农业农村局", "局长", "办公室文书"),
     ("D08", "区应急管理局", "局长", "办公室文书"),
     ("D09", "区卫生健康局", "局长", "办公室文书"),
+    ("D10", "区民政局", "局长", "办公室文书"),
 ]
+# Departments whose people are named after everyone else's, so that adding one
+# leaves every earlier demo name as it was.
+LATER_DEPARTMENTS = ("D10",)
 STAFF_POSITIONS = ("科员", "副主任科员", "四级主任科员")
 # 发文机关代字 after the county's first character, e.g. 柯政办发〔2026〕12号.
 DOC_PREFIXES = {"": "政发", "D01": "委办发", "D02": "政办发", "D03": "组发", "D04": "发改",
-                "D05": "教", "D06": "财", "D07": "农", "D08": "应急", "D09": "卫健"}
+                "D05": "教", "D06": "财", "D07": "农", "D08": "应急", "D09": "卫健", "D10": "民"}
 
 
 @dataclass
@@ -116,6 +121,7 @@ def seed_demo(county: str) -> DemoReport:
                  after={"units": report.units, "people": report.people})
     db.session.commit()
     _demo_documents(units, county)
+    seed_data_requests(county, {suffix: units[f"{county}-{suffix}"] for suffix, *_ in DEPARTMENTS})
     return report
 
 
@@ -193,15 +199,9 @@ def _cast_people(units: dict[str, Unit], county: str, password_hash: str) -> lis
         _person("county.secretary", names.next(), top, "区委书记", password_hash, ((Role.LEADER, top),)),
         _person("county.head", names.next(), top, "区长", password_hash, ((Role.LEADER, top),)),
     ]
-    for suffix, _, leader_position, clerk_position in DEPARTMENTS:
-        dept = units[f"{county}-{suffix}"]
-        key = suffix.lower()
-        people.append(_person(f"{key}.leader", names.next(), dept, leader_position, password_hash,
-                              ((Role.LEADER, dept),)))
-        people.append(_person(f"{key}.clerk", names.next(), dept, clerk_position, password_hash,
-                              ((Role.CLERK, dept),)))
-        for n, position in enumerate(STAFF_POSITIONS[:2], start=1):
-            people.append(_person(f"{key}.staff{n}", names.next(), dept, position, password_hash))
+    for department in DEPARTMENTS:
+        if department[0] not in LATER_DEPARTMENTS:
+            people += _department_people(units, county, department, names, password_hash)
     # The other two of the three duties (三员分立), named like `admin`: not
     # drawn from the name generator, so everyone else keeps their demo name.
     people += [
@@ -233,6 +233,23 @@ def _cast_people(units: dict[str, Unit], county: str, password_hash: str) -> lis
                 _person(f"{code}.zr", names.next(), unit,
                         "居委会主任" if community else "村委会主任", password_hash),
             ]
+    for department in DEPARTMENTS:
+        if department[0] in LATER_DEPARTMENTS:
+            people += _department_people(units, county, department, names, password_hash)
+    return people
+
+
+def _department_people(units: dict[str, Unit], county: str, department: tuple[str, str, str, str],
+                       names: _Names, password_hash: str) -> list[User]:
+    suffix, _, leader_position, clerk_position = department
+    dept = units[f"{county}-{suffix}"]
+    key = suffix.lower()
+    people = [_person(f"{key}.leader", names.next(), dept, leader_position, password_hash,
+                      ((Role.LEADER, dept),)),
+              _person(f"{key}.clerk", names.next(), dept, clerk_position, password_hash,
+                      ((Role.CLERK, dept),))]
+    for n, position in enumerate(STAFF_POSITIONS[:2], start=1):
+        people.append(_person(f"{key}.staff{n}", names.next(), dept, position, password_hash))
     return people
 
 

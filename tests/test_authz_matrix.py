@@ -451,6 +451,7 @@ MATRIX: dict[str, Row] = {
                              data=csv_file("unit_code,field_code,period,value\n")),
     "GET /data/new": Row(PUBLISHERS, "/data/new"),
     "POST /data/new": Row(PUBLISHERS, "/data/new", data={"step": "find", "field_q": "人口"}),
+    "POST /data/new/check": Row(PUBLISHERS, "/data/new/check", data={"period": "2026"}),
     "GET /data/requests/<int:request_id>": Row(AT_RECIPIENT, "/data/requests/{data_request}"),
     "GET /data/requests/<int:request_id>/units/<int:unit_id>": Row(
         AT_RECIPIENT, "/data/requests/{data_request}/units/{town}"),

@@ -23,6 +23,15 @@ def cast_of(app) -> list[tuple[str, str]]:
         return list(db.session.execute(select(User.login, User.name).order_by(User.login)))
 
 
+def figures_of(app) -> list[tuple]:
+    from hub.datarequests.models import DataField, DataValue
+    with app.app_context():
+        return [(code, field, period, repr(value)) for code, field, period, value in db.session.execute(
+            select(Unit.code, DataField.code, DataValue.period, DataValue.value)
+            .join(Unit, Unit.id == DataValue.unit_id).join(DataField, DataField.id == DataValue.field_id)
+            .order_by(Unit.code, DataField.code, DataValue.period))]
+
+
 def test_demo_loads_kecheng_with_plausible_people(tmp_path):
     app = fresh_app(tmp_path, "demo.db")
     with app.app_context():
@@ -41,7 +50,7 @@ def test_demo_loads_kecheng_with_plausible_people(tmp_path):
         assert {"党委书记", "镇长", "党政办文书"} <= town_positions
         departments = db.session.scalar(select(func.count()).select_from(Unit)
                                         .where(Unit.kind == UnitKind.DEPARTMENT))
-        assert departments == 9
+        assert departments == 10
         assert seed_demo("330802").already_loaded
         logins = dict(demo_logins())
         assert list(logins)[:4] == ["admin", "county.admin", "security.admin", "auditor"]
@@ -54,12 +63,55 @@ def test_demo_loads_kecheng_with_plausible_people(tmp_path):
     assert response.status_code == 200
 
 
+def test_demo_holds_figures_and_two_open_requests_one_overlapping(tmp_path):
+    """The demo's data requests: a catalogue of real figures, values held for
+    last year and last quarter, 区民政局's request and 区农业农村局's overlapping
+    one (with its reason), each with units submitted, complete and pending; 麻蓬村's
+    党支部书记 (a demo login) finds one to answer, pre-filled."""
+    from hub.datarequests import queries
+    from hub.datarequests.models import DataField, DataRequest, DataValue
+    from hub.demo_datarequests import last_quarter
+    from hub.times import beijing_today
+
+    app = fresh_app(tmp_path, "demo.db")
+    with app.app_context():
+        seed_demo("330802")
+        names = set(db.session.scalars(select(DataField.name).where(DataField.system.is_(False))))
+        assert len(names) >= 20 and {"常住人口", "户籍人口", "耕地面积", "低保户数", "专职网格员人数",
+                                     "村集体经济总收入", "村委会成立日期"} <= names
+        today = beijing_today()
+        periods = dict(db.session.execute(select(DataValue.period, func.count())
+                                          .group_by(DataValue.period)).all())
+        assert periods[str(today.year - 1)] > 2000 and periods[last_quarter(today)] > 500
+        assert periods["once"] > 500
+        civil, agriculture = db.session.scalars(select(DataRequest).order_by(DataRequest.id)).all()
+        assert civil.unit.name == "柯城区民政局" and agriculture.unit.name == "柯城区农业农村局"
+        assert civil.overlap_reason is None and "民政局" in agriculture.overlap_reason
+        for request in (civil, agriculture):
+            status = queries.status_report(request)
+            assert status["submitted"] > 3 and status["complete"] > 20 and status["pending"] > 3, status
+        clerk = db.session.scalar(select(User).where(User.login == "330802100202.sj"))
+        inbox = queries.inbox_data_requests(clerk, limit=10)
+        assert [(item["title"], item["read"]) for item in inbox] == [(agriculture.title, False)]
+        village = db.session.scalar(select(Unit).where(Unit.code == "330802100202"))
+        form = queries.unit_form(agriculture, village)
+        held = [f for f in form["fields"] if f["value"] is not None]
+        assert form["status"] == "pending" and len(held) == len(form["fields"]) - 1
+        assert all(f["source"]["via"] == "import" for f in held)
+        # A figure a village typed for 区民政局 is held for 区农业农村局: nobody types it again.
+        answered = [db.session.get(Unit, row["unit_id"]) for row in queries.unit_states(agriculture)
+                    if row["status"] != "pending"]
+        assert any(f["source"] and f["source"]["request_id"] == civil.id
+                   for unit in answered for f in queries.unit_form(agriculture, unit)["fields"])
+
+
 def test_demo_cast_is_the_same_every_time(tmp_path):
     first, second = fresh_app(tmp_path, "a.db"), fresh_app(tmp_path, "b.db")
     for app in (first, second):
         with app.app_context():
             seed_demo("330802")
     assert cast_of(first) == cast_of(second)
+    assert figures_of(first) == figures_of(second) and len(figures_of(first)) > 5000
 
 
 def test_first_start_loads_the_demo_once_and_prints_url_and_logins(tmp_path):

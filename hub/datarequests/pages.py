@@ -5,6 +5,7 @@ the server checks them again when a form is posted."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext
@@ -15,10 +16,11 @@ from hub.datarequests import queries
 from hub.datarequests.access import composing_unit, role_units
 from hub.datarequests.drafts import RequestScope, check_scope
 from hub.datarequests.models import DataField, DataRequest, FieldKind
+from hub.datarequests.periods import period_label
 from hub.errors import HubError, NotAllowed
 from hub.extensions import db
 from hub.forms import form_ids, store_uploads
-from hub.org.models import User
+from hub.org.models import Unit, User
 
 KIND_LABELS = {FieldKind.INTEGER: lazy_gettext("整数"), FieldKind.NUMBER: lazy_gettext("数值"),
                FieldKind.TEXT: lazy_gettext("文字"), FieldKind.DATE: lazy_gettext("日期"),
@@ -28,6 +30,20 @@ PERIOD_KIND_LABELS = {"month": lazy_gettext("按月"), "quarter": lazy_gettext("
 STATUS_LABELS = {"pending": lazy_gettext("待填报"), "submitted": lazy_gettext("已填报"),
                  "complete": lazy_gettext("已有数据")}
 SENT_PAGE = 50
+COMPLETE_NAMES = 12             # units named in the check as "will not be asked"; the rest are counted
+# Where a refusal's field is on the compose page: the id its "去修改" link goes to.
+COMPOSE_ANCHORS = {"title": "d-title", "purpose": "d-purpose", "period": "d-period", "deadline": "d-deadline",
+                   "fields": "d-field-list", "audience": "d-unit-list", "audience.units": "d-unit-list",
+                   "audience.subtrees": "d-unit-list", "overlap_reason": "d-overlap",
+                   "evidence_reason": "d-evidence", "name": "nf-name", "kind": "nf-kind",
+                   "period_kind": "nf-period", "unit_of_measure": "nf-unit", "choices": "nf-choices"}
+
+
+def script_labels() -> dict[str, dict[str, str]]:
+    """The kind and period-kind labels, in the page's language, for the compose page's script."""
+    return {"kinds": {str(k): str(v) for k, v in KIND_LABELS.items()},
+            "period_kinds": {str(k): str(v) for k, v in PERIOD_KIND_LABELS.items()},
+            "system": str(lazy_gettext("系统提供"))}
 
 
 def can_compose(user: User) -> bool:
@@ -118,6 +134,23 @@ def sent_requests(user: User, *, limit: int = SENT_PAGE) -> list[DataRequest]:
                                    .limit(limit)))
 
 
+STATUS_OPEN_UNITS = 30          # a status of up to this many units opens whole; a larger one by its top rows
+
+
+def status_tree(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The status rows (in tree order, with depth) nested: each row with the rows
+    of its subtree as `children`, for the page's expandable status."""
+    top: list[dict[str, Any]] = []
+    stack: list[dict[str, Any]] = []
+    for row in rows:
+        node = {**row, "children": []}
+        while stack and stack[-1]["depth"] >= row["depth"]:
+            stack.pop()
+        (stack[-1]["children"] if stack else top).append(node)
+        stack.append(node)
+    return top
+
+
 def source_titles(answer: dict[str, Any]) -> dict[int, str]:
     """The titles of the requests the form's held values came through."""
     ids = {f["source"]["request_id"] for f in answer["fields"]
@@ -129,9 +162,30 @@ def source_titles(answer: dict[str, Any]) -> dict[int, str]:
 
 
 def preview_of(user: User, scope_json: Any) -> tuple[dict | None, HubError | None]:
-    """The compose page's check of what is held and what overlaps, or why it cannot be made."""
+    """The compose page's check of what is held and what overlaps, or why it
+    cannot be made; with the first few units that will not be asked, by name."""
     try:
         scope = check_scope(user, composing_unit(user), RequestScope.from_json(scope_json))
-        return queries.preview(scope), None
+        shown = queries.preview(scope)
     except HubError as problem:
         return None, problem
+    shown["complete_names"] = []
+    if shown["complete_units"]:
+        asked = queries.asked_fields(scope.fields, scope.period)
+        needed = len([a for a in asked if not a.field.system])
+        complete = [unit_id for unit_id, held in queries.held_per_unit(scope.audience, asked).items()
+                    if held >= needed]
+        shown["complete_names"] = list(db.session.scalars(
+            select(Unit.name).where(Unit.id.in_(complete)).order_by(Unit.path).limit(COMPLETE_NAMES)))
+    return shown, None
+
+
+def period_suggestions(today: date) -> list[tuple[str, str]]:
+    """Periods a request most often asks, for the compose page's period box:
+    last year, this year, last and this quarter, last and this month, once."""
+    quarter = (today.month - 1) // 3 + 1
+    month = today.year * 12 + today.month - 1
+    last_quarter = f"{today.year - 1}-Q4" if quarter == 1 else f"{today.year}-Q{quarter - 1}"
+    values = [str(today.year - 1), str(today.year), last_quarter, f"{today.year}-Q{quarter}",
+              f"{(month - 1) // 12}-{(month - 1) % 12 + 1:02d}", f"{today.year}-{today.month:02d}", "once"]
+    return [(value, period_label(value)) for value in values]

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from hub.errors import InvalidInput
@@ -34,7 +35,10 @@ class Period:
         if self.kind == "month":
             return _("%(year)s年%(month)s月", year=year, month=int(self.text[5:]))
         if self.kind == "quarter":
-            return _("%(year)s年第%(quarter)s季度", year=year, quarter=QUARTER_NAMES[int(self.text[-1])])
+            # 第三季度 in Chinese, Q3 in English: the numeral follows the page's language.
+            quarter = int(self.text[-1])
+            numeral = QUARTER_NAMES[quarter] if str(get_locale() or "zh").startswith("zh") else quarter
+            return _("%(year)s年第%(quarter)s季度", year=year, quarter=numeral)
         return _("%(year)s年", year=year)
 
 

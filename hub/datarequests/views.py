@@ -16,6 +16,7 @@ from hub.datarequests.models import FeedbackKind, FieldKind, PeriodKind
 from hub.datarequests.periods import period_label
 from hub.errors import HubError, InvalidInput, form_errors
 from hub.notices import pages as notice_pages
+from hub.times import beijing_today
 
 bp = Blueprint("datarequests", __name__)
 
@@ -91,6 +92,19 @@ def create():
     return _compose(form, preview=step == "preview", similar=similar)
 
 
+@bp.post("/new/check")
+@login_required
+def check():
+    """核对 as a fragment of the compose page, for its live check (static/js/datarequests.js)."""
+    access.composing_unit(current_user)
+    form = pages.ComposeForm.from_form(request.form)
+    shown = refused = None
+    if form.field_ids and (form.unit_ids or form.subtree_ids) and form.period:
+        shown, refused = pages.preview_of(current_user, form.scope_json())
+    return render_template("datarequests/_check.html", preview=shown, error=refused, live=True,
+                           anchors=pages.COMPOSE_ANCHORS)
+
+
 def _compose(form: pages.ComposeForm, *, error: HubError | None = None, preview: bool = False,
              similar=()):
     found = search_fields(form.field_q, limit=30) if form.field_q else []
@@ -104,12 +118,15 @@ def _compose(form: pages.ComposeForm, *, error: HubError | None = None, preview:
         shown, refused = pages.preview_of(current_user, form.scope_json())
         error = error or refused
     root = notice_pages.reach_of(current_user)
-    return render_template("datarequests/new.html", form=form, error=error, fields=fields, units=unit_list,
+    return (render_template("datarequests/new.html", form=form, error=error, fields=fields, units=unit_list,
                            preview=shown, similar="、".join(f.name for f in similar), root=root,
                            kinds=pages.KIND_LABELS,
                            period_kinds=pages.PERIOD_KIND_LABELS, file_kind=FieldKind.FILE,
-                           field_kinds=list(FieldKind),
-                           period_kind_values=list(PeriodKind)), error.status if error else 200
+                           field_kinds=list(FieldKind), period_kind_values=list(PeriodKind),
+                           anchors=pages.COMPOSE_ANCHORS, live=False,
+                           periods=pages.period_suggestions(beijing_today()),
+                           labels=pages.script_labels()),
+            error.status if error else 200)
 
 
 # ---- A request ----------------------------------------------------------------------------------
@@ -126,8 +143,10 @@ def show(request_id: int):
     my_units = [{"unit": u, "answers": access.can_answer(current_user, u),
                  "status": queries.state_of(queries.answer_of(data_request, u.id), asked, held, u.id)}
                 for u in mine]
+    status = queries.status_report(data_request) if following else None
     return render_template("datarequests/show.html", request_=data_request, asked=asked, my_units=my_units,
-                           status=queries.status_report(data_request) if following else None,
+                           status=status, tree=pages.status_tree(status["by_unit"]) if status else [],
+                           open_all=status is not None and status["units"] <= pages.STATUS_OPEN_UNITS,
                            importing=answers_import.importing_roots(current_user, data_request),
                            following=following, statuses=pages.STATUS_LABELS,
                            period_label=period_label, feedback_kinds=list(FeedbackKind))
@@ -214,8 +233,8 @@ def submit(request_id: int, unit_id: int):
 
 def _refused_answer(data_request, unit, typed: dict, version: str | None, *, error: HubError):
     """A stale form shows the values as they are now (409); any other refusal keeps what was typed."""
-    if isinstance(error, actions.StaleForm):
-        return _answer_page(data_request, unit, error.current, error=error), 409
+    if isinstance(error, actions.StaleForm):       # what was typed stays on the page, beside the values now
+        return _answer_page(data_request, unit, error.current, error=error, unsaved=typed), 409
     return _answer_page(data_request, unit, queries.unit_form(data_request, unit), error=error,
                         typed=typed, version=version), error.status
 
@@ -226,9 +245,10 @@ def _version(value: str | None) -> int | str | None:
 
 
 def _answer_page(data_request, unit, form: dict, *, error: HubError | None = None, typed=None,
-                 version=None) -> str:
+                 version=None, unsaved=None) -> str:
     return render_template("datarequests/answer.html", request_=data_request, unit=unit, form=form,
-                           error=error, typed=typed or {}, version=version if version is not None
-                           else form["version"], answers=access.can_answer(current_user, unit),
+                           error=error, typed=typed or {}, unsaved=unsaved or {},
+                           version=version if version is not None else form["version"],
+                           answers=access.can_answer(current_user, unit),
                            titles=pages.source_titles(form), statuses=pages.STATUS_LABELS,
                            period_label=period_label, kinds=FieldKind)

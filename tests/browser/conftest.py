@@ -158,6 +158,12 @@ class PageErrors:
     def __init__(self) -> None:
         self.found: list[str] = []
 
+    def allow_refusal(self, status: int) -> None:
+        """Forget the console's note of a page answered with `status`: the journey
+        submitted a form that had to be refused (and checks how it was)."""
+        note = f"the server responded with a status of {status} "
+        self.found[:] = [error for error in self.found if note not in error]
+
     def watch(self, page) -> None:
         page.on("console", lambda message: self._console(page, message))
         page.on("pageerror", lambda error: self.found.append(f"{page.url}: uncaught {error}"))
@@ -408,6 +414,9 @@ class ApiCaller:
 
     def post(self, path: str, body: dict | None = None) -> dict:
         return _call(self.url, "POST", path, body or {}, self.token)
+
+    def put(self, path: str, body: dict) -> dict:
+        return _call(self.url, "PUT", path, body, self.token)
 
 
 def _call(url: str, method: str, path: str, body: dict | None, token: str | None = None) -> dict:

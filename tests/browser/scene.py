@@ -3,6 +3,8 @@ message to answer, a document to sign for. Every journey runs at two sizes on on
 hub, so what it creates carries the size in its title to stay apart."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 VILLAGE = "330802100202"        # 麻蓬村委会, in 石梁镇
 TOWN = "330802100"              # 石梁镇
 
@@ -44,3 +46,30 @@ def dispatched_document(hub_api, title: str, to_unit: int) -> int:
     clerk.post(f"/documents/{document}/actions", {"action": "number"})
     clerk.post(f"/documents/{document}/actions", {"action": "dispatch"})
     return document
+
+
+def last_year() -> str:
+    """The year the demo holds figures for (tests/test_demo.py: the year before this one, in Beijing)."""
+    from hub.times import beijing_today
+    return str(beijing_today().year - 1)
+
+
+def data_field_ids(hub_api, *codes: str) -> list[int]:
+    """The catalogue ids of the demo's fields with these codes (hub/demo_datarequests.py)."""
+    ids = []
+    for code in codes:
+        items = hub_api.as_("admin").get(f"/data/fields?q={code}")["items"]
+        ids.append(next(f["id"] for f in items if f["code"] == code))
+    return ids
+
+
+def send_data_request(hub_api, author: str, title: str, *, codes: tuple[str, ...], units=(), subtrees=(),
+                      overlap_reason: str | None = None) -> int:
+    """A data request of `author`'s unit for last year, due in two weeks; returns its id."""
+    body = {"title": title, "purpose": f"{title}：用于年度统计分析。", "period": last_year(),
+            "deadline": (date.today() + timedelta(days=14)).isoformat(),
+            "fields": data_field_ids(hub_api, *codes),
+            "audience": {"units": list(units), "subtrees": list(subtrees)}}
+    if overlap_reason:
+        body["overlap_reason"] = overlap_reason
+    return hub_api.as_(author).post("/data/requests", body)["id"]

@@ -97,3 +97,43 @@ def test_the_answer_page_in_english(client, login, api, ids):
         for text in data:
             html = html.replace(text, "")
         assert chinese_outside_data(html) == [], path
+
+
+def test_the_live_check_is_the_pages_own_fragment_and_names_the_field(client, login, api, ids):
+    office = api("kc_clerk")
+    population = add_field(office)["id"]
+    town = ids.unit(TOWN)
+    login("kc_clerk")
+    scope = {"field_ids": str(population), "subtree_ids": str(town), "unit_ids": str(town)}
+    checked = client.post("/data/new/check", data={**scope, "period": "2026"})
+    html = checked.get_data(as_text=True)
+    assert checked.status_code == 200 and "<html" not in html
+    assert "共 2 个单位；其中 0 个已有全部数据" in html and "没有重复的填报任务" in html
+    refused = client.post("/data/new/check", data={**scope, "period": "2026-13"}).get_data(as_text=True)
+    assert 'data-error-field="period"' in refused and 'data-error-anchor="d-period"' in refused
+    assert "期间格式应为" in refused
+    waiting = client.post("/data/new/check", data=scope).get_data(as_text=True)     # no period yet
+    assert "选好数据项、期间和单位后" in waiting and "data-error-field" not in waiting
+    page(client, "/data/new/check", status=405)
+    sent = send(office, [population], {"subtrees": [town]})["id"]
+    again = client.post("/data/new/check", data={**scope, "period": "2026"}).get_data(as_text=True)
+    assert "data-overlaps" in again and "关于报送2026年人口数据的通知" in again
+    shown = page(client, f"/data/requests/{sent}")
+    assert "data-status-tree" in shown and "下级 1 个单位：已完成 0" in shown
+
+
+def test_a_stale_submit_shows_the_values_now_and_keeps_what_was_typed(client, login, api, ids):
+    office = api("kc_clerk")
+    population = add_field(office)["id"]
+    town = ids.unit(TOWN)
+    request_id = send(office, [population], {"units": [town]})["id"]
+    login("sl_clerk")
+    path = f"/data/requests/{request_id}/units/{town}"
+    assert f'href="{path}"' in page(client, "/inbox/")          # one unit to answer: its form
+    assert "待填写" in page(client, path)
+    api("sl_clerk").put(f"/api/v1{path}", json={"values": {str(population): 23150}, "version": 0})
+    stale = client.post(path, data={"version": "0", f"v-{population}": "23180"})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and 'value="23150"' in html and 'name="version" value="1"' in html
+    assert "data-unsaved" in html and "您刚才填的“23180”没有保存" in html
+    assert form(api("sl_clerk"), request_id, town)["fields"][0]["value"] == 23150
