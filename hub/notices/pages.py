@@ -246,16 +246,17 @@ def people_by_id(ids: list[int]) -> list[User]:
     return [found[i] for i in ids if i in found]
 
 
-def positions_under(unit: Unit | None, *, limit: int = 100) -> list[str]:
-    """The positions (职务) held in `unit`'s subtree (everywhere for None), the
-    most common first: the suggestions for "every 村党组织书记 under ..."."""
-    query = (select(Membership.position).join(Unit, Unit.id == Membership.unit_id)
+def positions_under(unit: Unit | None, *, limit: int = 100) -> list[tuple[str, int]]:
+    """The positions (职务) held in `unit`'s subtree (everywhere for None), each
+    with how many people hold it, the most common first: the suggestions for
+    "every 党支部书记 under ...", so that nobody types a position nobody holds."""
+    query = (select(Membership.position, func.count()).join(Unit, Unit.id == Membership.unit_id)
              .where(Membership.position != "", Unit.active.is_(True)))
     if unit is not None:
         query = query.where(org_queries.subtree_clause(unit.path))
     rows = db.session.execute(query.group_by(Membership.position)
                               .order_by(func.count().desc(), Membership.position).limit(limit))
-    return [position for position, in rows]
+    return [(position, count) for position, count in rows]
 
 
 @dataclass
@@ -267,7 +268,7 @@ class Picker:
     people: list[dict[str, Any]]
     position_units: list[dict[str, Any]]
     position_rows: list[tuple[int | None, str]]
-    position_names: dict[int | None, list[str]]
+    position_names: dict[int | None, list[tuple[str, int]]]
     root: Unit | None
 
 

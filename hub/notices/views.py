@@ -128,7 +128,8 @@ def positions():
     """JSON: the positions held under a unit, for the position field's suggestions."""
     unit_id = pages.as_id(request.args.get("unit_id"))
     unit = access_unit(current_user, unit_id) if unit_id else pages.reach_of(current_user)
-    return {"items": pages.positions_under(unit)}
+    found = pages.positions_under(unit)
+    return {"items": [name for name, _count in found], "people": [count for _name, count in found]}
 
 
 # ---- The notice ---------------------------------------------------------------------------

@@ -101,7 +101,9 @@
       var list = row.querySelector("datalist");
       request("GET", positionsUrl + "?unit_id=" + encodeURIComponent(select.value)).then(function (page) {
         list.textContent = "";
-        page.items.forEach(function (name) { list.appendChild(el("option", { value: name })); });
+        page.items.forEach(function (name, i) {
+          list.appendChild(el("option", { value: name, label: t("%(position)s（%(count)s 人）", { position: name, count: page.people[i] }) }));
+        });
       }).catch(function () { /* keep the old suggestions */ });
     }
 

@@ -17,7 +17,7 @@ def compose_notice(page, title: str) -> None:
     """发通知 to 麻蓬村委会 with 需要签收, published at once whatever the hour."""
     visit(page, "/notices/new", "publisher-compose")
     page.get_by_label("标题", exact=True).fill(title)
-    page.get_by_label("提炼重点", exact=True).fill("请各村于本周五前完成冬季用火用电安全排查，并点“签收”。")
+    page.get_by_label("内容摘要", exact=True).fill("请各村于本周五前完成冬季用火用电安全排查，并点“签收”。")
     page.get_by_label("查找单位", exact=True).fill("麻蓬")
     page.locator("[data-picker='units']").get_by_role("button", name="查找").click()
     page.get_by_role("checkbox", name=re.compile(r"^麻蓬村委会 柯城区")).check()

@@ -35,7 +35,7 @@ def test_opening_the_notice_page_writes_the_receipt_for_a_recipient(client, logi
     notice = publish(api, ids)
     login("mp_secretary")
     html = page(client, f"/notices/{notice}")
-    assert "关于做好冬季防火工作的通知" in html and "提炼重点" in html
+    assert "关于做好冬季防火工作的通知" in html and "内容摘要" in html
     assert "12月1日前完成辖区隐患排查并上报" in html
     assert "柯城区人民政府办公室" in html and "吴文书" in html
     page(client, f"/notices/{notice}")                       # idempotent
@@ -142,7 +142,10 @@ def test_compose_to_a_unit_people_and_a_position(client, login, api, ids):
 def test_the_compose_page_suggests_positions_and_previews_the_reach(client, login, ids):
     login("kc_clerk")
     html = page(client, "/notices/new")
-    assert '<option value="党支部书记">' in html and '<option value="村委会主任">' in html
+    # The positions that exist, with how many hold each; the example is one that exists.
+    assert '<option value="党支部书记" label="党支部书记（1 人）">' in html
+    assert '<option value="村委会主任" label="村委会主任（1 人）">' in html
+    assert "村党组织书记" not in html
     assert "/api/v1/notices/preview" in html
     # Without JavaScript the 计算送达人数 button re-renders the form with the count.
     town = ids.unit("330802100")
@@ -162,7 +165,8 @@ def test_the_unit_search_finds_units_within_reach_only(client, login, ids):
     people = client.get("/notices/people/choices?q=王").get_json()["items"]
     assert [p["name"] for p in people] == ["王建军"]
     town = ids.unit("330802100")
-    assert "党支部书记" in client.get(f"/notices/positions?unit_id={town}").get_json()["items"]
+    positions = client.get(f"/notices/positions?unit_id={town}").get_json()
+    assert positions["people"][positions["items"].index("党支部书记")] == 1
 
 
 def test_the_summary_has_a_live_count_and_a_limit(client, login, ids):
