@@ -295,6 +295,7 @@ MATRIX: dict[str, Row] = {
     "POST /channels/announce/<int:unit_id>": Row("L 403 403 403 ok 403 403 403 403 403",
                                                  "/channels/announce/{town}"),
     "GET /channels/<int:channel_id>": Row(IN_CHANNEL, "/channels/{channel}"),
+    "GET /channels/<int:channel_id>/mentions": Row(IN_CHANNEL, "/channels/{channel}/mentions?q=李"),
     "POST /channels/<int:channel_id>/messages": Row(IN_CHANNEL, "/channels/{channel}/messages",
                                                     data={"body": "收到"}),
     "POST /channels/messages/<int:message_id>/ack": Row(IN_CHANNEL, "/channels/messages/{message}/ack"),

@@ -40,6 +40,9 @@ class MessageDraft:
     mention_users: list[int] = field(default_factory=list)
     mention_units: list[int] = field(default_factory=list)
     attachment_ids: list[int] = field(default_factory=list)
+    # The page's composer: "@name" typed in the body mentions that person or unit
+    # of the channel too (queries.named_in), picked from the suggestions or not.
+    mention_names: bool = False
 
     @classmethod
     def from_json(cls, data: Any) -> MessageDraft:
@@ -65,7 +68,8 @@ class MessageDraft:
                    reply_to=_optional_id(data, "reply_to"),
                    mention_users=clean_id_list(data.get("mention_user_ids"), "mention_user_ids"),
                    mention_units=clean_id_list(data.get("mention_unit_ids"), "mention_unit_ids"),
-                   attachment_ids=clean_id_list(data.get("attachment_ids"), "attachment_ids"))
+                   attachment_ids=clean_id_list(data.get("attachment_ids"), "attachment_ids"),
+                   mention_names=data.get("mention_names") is True)
 
 
 def _optional_id(data: dict, name: str) -> int | None:
@@ -195,6 +199,10 @@ def _mention(author: User, channel: Channel, message: Message, draft: MessageDra
     whose people are all in it, and then only those people (a unit's room would
     also hold everyone below it, who may not read the channel). One `mention`
     event per person, however many ways they were mentioned."""
+    if draft.mention_names:
+        users, units = queries.named_in(channel, draft.body)
+        draft.mention_users = [*draft.mention_users, *users]
+        draft.mention_units = [*draft.mention_units, *units]
     if not (draft.mention_users or draft.mention_units):
         return
     reader_ids = queries.member_ids(channel)

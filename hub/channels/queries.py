@@ -131,6 +131,61 @@ def unread_counts(user: User, channel_ids: list[int]) -> dict[int, int]:
 _PAGE_LOADS = selectinload(Message.attachments)
 
 
+MENTIONABLE_SHOWN = 8
+
+
+def mentionable_units(channel: Channel) -> list[Unit]:
+    """Units that may be @-mentioned in a channel: every person of theirs reads
+    it — a unit channel's own unit, a task or work channel's target units."""
+    if channel.kind == ChannelKind.UNIT:
+        ids = [channel.unit_id]
+    elif channel.kind == ChannelKind.ANNOUNCE:
+        return []
+    else:
+        ids = list(db.session.scalars(select(ChannelTarget.unit_id).where(
+            ChannelTarget.channel_id == channel.id, ChannelTarget.unit_id.is_not(None))))
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Unit).where(Unit.id.in_(ids), Unit.active.is_(True))
+                                   .order_by(Unit.path)))
+
+
+def mention_suggestions(channel: Channel, term: str) -> list[dict]:
+    """What typing "@" + term offers in the composer: the channel's people whose
+    name holds the term, then its mentionable units, a few of each."""
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    people = db.session.scalars(members(channel).where(User.name.like(pattern, escape="\\"))
+                                .order_by(User.name, User.id).limit(MENTIONABLE_SHOWN))
+    found = [{"kind": "user", "id": u.id, "name": u.name} for u in people]
+    units = [{"kind": "unit", "id": u.id, "name": u.name}
+             for u in mentionable_units(channel) if term in u.name]
+    return found + units[:MENTIONABLE_SHOWN]
+
+
+def named_in(channel: Channel, body: str) -> tuple[list[int], list[int]]:
+    """The people and units "@name" in `body` names among those who may be
+    mentioned in the channel (a mention typed on the page without picking it):
+    at each "@", the longest name that follows. Two people of one name are both
+    meant."""
+    if "@" not in body and "＠" not in body:
+        return [], []
+    text = body.replace("＠", "@")
+    people: dict[str, list[int]] = {}
+    for user_id, name in db.session.execute(members(channel).with_only_columns(User.id, User.name)):
+        people.setdefault(name, []).append(user_id)
+    units = {u.name: u.id for u in mentionable_units(channel)}
+    names = sorted({*people, *units}, key=len, reverse=True)
+    user_ids: list[int] = []
+    unit_ids: list[int] = []
+    for start in (i + 1 for i, char in enumerate(text) if char == "@"):
+        name = next((n for n in names if n and text.startswith(n, start)), None)
+        if name in units:
+            unit_ids.append(units[name])
+        elif name is not None:
+            user_ids += people[name]
+    return list(dict.fromkeys(user_ids)), list(dict.fromkeys(unit_ids))
+
+
 def may_have_messages(user: User):
     """A condition true when the inbox can have a mention or a direct message for
     the person: a mention of them or of a unit they hold a post in, or a channel

@@ -233,6 +233,14 @@ def _pane(channel: Channel, *, error: HubError | None = None, draft: dict | None
     ), error.status if error else 200
 
 
+@bp.get("/<int:channel_id>/mentions")
+@login_required
+def mention_choices(channel_id: int):
+    """JSON for the composer: whom "@" + q offers (people and units of the channel)."""
+    channel = access_channel(current_user, channel_id)
+    return {"items": queries.mention_suggestions(channel, request.args.get("q", "").strip()[:20])}
+
+
 @bp.post("/<int:channel_id>/messages")
 @login_required
 def send(channel_id: int):
@@ -242,12 +250,14 @@ def send(channel_id: int):
     form = {"body": request.form.get("body", "").replace("\r\n", "\n"),
             "topic": request.form.get("topic", ""),
             "client_msg_id": request.form.get("client_msg_id") or None}
+    # "@name" typed in the text mentions that person or unit of the channel.
+    named = {"mention_names": True}
     with form_errors(_pane, channel, draft=form):        # the text is kept; the file is chosen again
         upload, attached = request.files.get("file"), []
         if upload is not None and upload.filename:
             attached = [store_attachment(current_user, upload.filename,
                                          upload.read(current_app.config["ATTACHMENT_MAX_BYTES"] + 1)).id]
-        draft = MessageDraft.from_json({**form, "attachment_ids": attached} if attached else form)
+        draft = MessageDraft.from_json({**form, **named, "attachment_ids": attached})
         result, _posted = messages.post_message(current_user, channel, draft)
     if isinstance(result, Acknowledged):
         flash(_("已记为确认收到"))

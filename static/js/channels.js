@@ -413,6 +413,84 @@
       });
     });
 
+    // Typing "@" offers the channel's people and units (a listbox under the text,
+    // arrows and Enter or a tap to pick); picking writes "@name " into the text,
+    // and the server reads the mentions from the text (mention_names).
+    function setupMentions(form, body) {
+      var url = form.getAttribute("data-mentions-url");
+      if (!url) { return; }
+      var list = el("ul", { id: "mention-list", role: "listbox", "class": "mention-list",
+                            "aria-label": t("可以提及的人") });
+      list.hidden = true;
+      body.parentNode.insertBefore(list, body.nextSibling);
+      // The text stays a textbox (a textarea is no combobox); the list is tied to it.
+      body.setAttribute("aria-autocomplete", "list");
+      body.setAttribute("aria-controls", "mention-list");
+      var active = -1, items = [], asked = 0;
+
+      function typed() {
+        var m = /[@＠]([^\s@＠]{0,20})$/.exec(body.value.slice(0, body.selectionStart));
+        return m ? { term: m[1], start: body.selectionStart - m[0].length } : null;
+      }
+      function close() {
+        list.hidden = true; list.textContent = ""; items = []; active = -1;
+        body.removeAttribute("aria-activedescendant");
+      }
+      function mark(n) {
+        active = n;
+        Array.prototype.forEach.call(list.children, function (li, i) {
+          li.setAttribute("aria-selected", i === n ? "true" : "false");
+        });
+        if (n >= 0) { body.setAttribute("aria-activedescendant", "mention-" + n); }
+      }
+      function pick(n) {
+        var at = typed();
+        if (!at || !items[n]) { close(); return; }
+        var text = "@" + items[n].name + " ";
+        body.value = body.value.slice(0, at.start) + text + body.value.slice(body.selectionStart);
+        var caret = at.start + text.length;
+        body.setSelectionRange(caret, caret);
+        close();
+        body.focus();
+      }
+      var look = Hub.debounce(function () {
+        var at = typed();
+        if (!at) { close(); return; }
+        var ask = ++asked;
+        request("GET", url + "?q=" + encodeURIComponent(at.term)).then(function (page) {
+          if (ask !== asked || !typed()) { return; }
+          items = page.items;
+          list.textContent = "";
+          if (!items.length) { close(); return; }
+          items.forEach(function (item, i) {
+            var li = el("li", { id: "mention-" + i, role: "option", "aria-selected": "false",
+                                "data-kind": item.kind },
+                        item.kind === "unit" ? t("%(name)s（单位）", { name: item.name }) : item.name);
+            li.addEventListener("mousedown", function (event) { event.preventDefault(); pick(i); });
+            list.appendChild(li);
+          });
+          list.hidden = false;
+          mark(0);
+        }).catch(close);
+      }, 150);
+      body.addEventListener("input", look);
+      body.addEventListener("blur", function () { setTimeout(close, 150); });
+      body.addEventListener("keydown", function (event) {
+        if (list.hidden) { return; }
+        if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+          event.preventDefault();
+          var n = items.length;
+          mark(((active + (event.key === "ArrowDown" ? 1 : -1)) % n + n) % n);
+        } else if ((event.key === "Enter" && !event.ctrlKey && !event.metaKey) || event.key === "Tab") {
+          event.preventDefault();
+          pick(active < 0 ? 0 : active);
+        } else if (event.key === "Escape") {
+          event.preventDefault();
+          close();
+        }
+      });
+    }
+
     // The composer sends over the socket and waits for the server's answer;
     // while the socket is down the form posts itself (the same client_msg_id
     // means a retry never makes a second message).
@@ -425,7 +503,9 @@
       var hint = status.textContent, sending = false;
       status.setAttribute("data-hint", hint);
 
+      setupMentions(form, body);
       body.addEventListener("keydown", function (event) {
+        if (event.defaultPrevented) { return; }            // the mention list took the key
         if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
           event.preventDefault();
           if (form.requestSubmit) { form.requestSubmit(); } else { button.click(); }
@@ -439,8 +519,9 @@
         event.preventDefault();
         if (sending) { return; }
         if (!body.value.trim()) { status.textContent = t("消息内容不能为空"); return; }
+        // mention_names: "@name" in the text mentions that person or unit of the channel.
         var payload = { channel_id: channelId, body: body.value, topic: topicInput.value.trim(),
-                        client_msg_id: clientId.value };
+                        client_msg_id: clientId.value, mention_names: true };
         sending = true;
         button.disabled = true;
         status.textContent = t("正在发送…");

@@ -65,3 +65,27 @@ def test_a_bare_shou_dao_becomes_an_acknowledgement(page, size, hub_api):
     expect(acks).to_have_text("1 人已确认收到")
     expect(page.get_by_role("log").get_by_text("收到", exact=True)).to_have_count(0)
     settle(page, "cadre-channel-acknowledged")
+
+
+def test_a_mention_typed_on_the_page(page, size, hub_api):
+    """Typing "@" offers the channel's people; picking one writes the name, and
+    the person gets the mention in the inbox."""
+    channel = unit_channel_id(hub_api, CADRE)
+    director = f"{VILLAGE}.zr"
+    name = hub_api.as_(director).get("/me")["name"]
+    sign_in(page, CADRE)
+    page.goto(f"/channels/{channel}")
+    box = page.get_by_role("textbox", name="消息", exact=True)
+    box.click()
+    box.press_sequentially("@" + name[:2])
+    offered = page.get_by_role("listbox", name="可以提及的人").get_by_role("option", name=name, exact=True)
+    expect(offered).to_be_visible()
+    settle(page, "cadre-channel-mention-offered")
+    offered.click()                                      # a tap picks it
+    expect(box).to_have_value(f"@{name} ")
+    text = f"请看一下巡查记录（{size}）"
+    box.press_sequentially(text)
+    page.get_by_role("button", name="发送").click()
+    expect(page.get_by_role("log").get_by_text(f"@{name} {text}")).to_be_visible()
+    mentions = hub_api.as_(director).get("/inbox?kind=mention")["items"]
+    assert [item["summary"] for item in mentions if text in item["summary"]] == [f"@{name} {text}"]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from hub.channels import register_reads
-from hub.channels.models import Channel, ChannelState, Message
+from hub.channels.models import Channel, ChannelState, Mention, Message
 from hub.db import utcnow
 from hub.extensions import db
 from hub.org.models import User
@@ -177,6 +177,31 @@ def test_posting_through_the_form_and_a_double_submit_makes_one_message(client, 
     assert first.headers["Location"] == again.headers["Location"]
     items = secretary.get(f"/api/v1/channels/{village}/messages").get_json()["items"]
     assert [(m["body"], m["topic"]) for m in items] == [("材料已备齐\n请查收", "会议")]
+
+
+def test_a_mention_typed_on_the_page_reaches_the_inbox(app, client, login, api, ids):
+    """"@王建军" typed in the composer (picked from the suggestions or not) is a
+    mention of that member; "@麻蓬村委会" of the unit; a name of no member is text."""
+    secretary = api("mp_secretary")
+    village = channel_named(secretary, "麻蓬村委会")
+    login("mp_director")
+    offered = client.get(f"/channels/{village}/mentions?q=王").get_json()["items"]
+    assert offered == [{"kind": "user", "id": ids.user("mp_secretary"), "name": "王建军"}]
+    units = client.get(f"/channels/{village}/mentions?q=麻蓬").get_json()["items"]
+    assert units == [{"kind": "unit", "id": ids.unit("330802100202"), "name": "麻蓬村委会"}]
+    assert client.get(f"/channels/{village}/mentions?q=吴").get_json()["items"] == []   # not a member
+    body = "@王建军 请审核材料，@吴文书 也看看"
+    assert client.post(f"/channels/{village}/messages", data={"body": body}).status_code == 302
+    (item,) = [i for i in secretary.get("/api/v1/inbox").get_json()["items"] if i["kind"] == "mention"]
+    assert item["summary"] == body
+    with app.app_context():
+        rows = db.session.execute(select(Mention.user_id, Mention.unit_id)
+                                  .where(Mention.message_id == item["id"])).all()
+    assert rows == [(ids.user("mp_secretary"), None)]
+    client.post(f"/channels/{village}/messages", data={"body": "＠麻蓬村委会 周五开会"})
+    with app.app_context():
+        last = db.session.scalar(select(Mention.unit_id).order_by(Mention.id.desc()).limit(1))
+    assert last == ids.unit("330802100202")
 
 
 def test_a_bare_shou_dao_through_the_form_is_an_acknowledgement(client, login, api):
