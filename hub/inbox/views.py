@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import re
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
+from hub.auth.throttle import check_search
+from hub.channels.search import MessageSearch, search_page
 from hub.db import utcnow
 from hub.errors import HubError, form_errors
 from hub.inbox.queries import KINDS, inbox_page
@@ -22,6 +27,18 @@ bp = Blueprint("inbox", __name__)
 
 PAGE = 30
 TERM_MAX = 100
+MESSAGES_SHOWN = 10          # channel messages found by a search, under the inbox's own
+
+
+@bp.app_template_filter("highlight")
+def highlight(text: object, term: str | None) -> Markup:
+    """`text` escaped, with every occurrence of `term` (any case) marked."""
+    text = "" if text is None else str(text)
+    if not term:
+        return escape(text)
+    parts = re.split(f"({re.escape(term)})", text, flags=re.IGNORECASE)
+    return Markup("").join(Markup("<mark>%s</mark>") % part if i % 2 else escape(part)
+                           for i, part in enumerate(parts))
 
 
 def _filters() -> dict:
@@ -63,11 +80,23 @@ def index():
     filters, before = _filters(), request.args.get("before") or None
     with form_errors(_inbox, filters):   # a damaged 更早 link: show the first page and say so
         page = inbox_page(current_user, limit=PAGE, before=before, **filters)
-    return _inbox(filters, page, before)
+        messages = _messages_found(filters, before)
+    return _inbox(filters, page, before, messages=messages)
+
+
+def _messages_found(filters: dict, before: str | None) -> list:
+    """A search's channel messages (the person's readable channels, newest
+    first), shown under the inbox's own results on the first page: one search
+    box finds a word wherever the person may read it."""
+    if not filters["term"] or before or filters["kind"] not in (None, "mention", "direct") \
+            or filters["unit_id"] or filters["needs_ack"] or filters["overdue"]:
+        return []
+    check_search(current_user.id)                        # as the API's search: 429 over the limit
+    return search_page(current_user, MessageSearch(filters["term"], limit=MESSAGES_SHOWN)).found
 
 
 def _inbox(filters: dict, page: dict | None = None, before: str | None = None, *,
-           error: HubError | None = None):
+           messages: list | None = None, error: HubError | None = None):
     """The inbox page; a refused `before` (error) shows the first page, with a 200."""
     if page is None:
         page = inbox_page(current_user, limit=PAGE, **filters)
@@ -80,7 +109,7 @@ def _inbox(filters: dict, page: dict | None = None, before: str | None = None, *
     return render_template(
         "inbox/index.html", page=page, filters=filters, query=query,
         base_query={k: v for k, v in query.items() if k not in ("unread", "order")}, before=before,
-        error=error,
+        error=error, messages=messages or [],
         units=pages.sending_units(current_user), can_publish=pages.can_publish(current_user),
         past_deadline=_past_deadline(page["items"]), digest_url=_digest_url(),
         narrowed=any(k not in ("unread", "order") for k in query))

@@ -114,6 +114,29 @@ def test_search(client, login, api, ids):
     assert rows(page(client, "/inbox/?q=%25")) == []                   # a literal %, not a wildcard
 
 
+def test_one_search_finds_channel_messages_too_grouped_and_marked(client, login, api, ids):
+    """The inbox's search box (and the channel list's, which leads here) finds a
+    word in the channel messages the person may read, under the notices found."""
+    fire = publish(api, ids, title="森林防火", summary="11月底前完成巡查")
+    secretary = api("mp_secretary")
+    village = next(c["id"] for c in secretary.get("/api/v1/channels").get_json()["items"]
+                   if c["name"] == "麻蓬村委会")
+    said = secretary.post(f"/api/v1/channels/{village}/messages",
+                          json={"body": "防火巡查表放在村部了"}).get_json()["id"]
+    town = next(c["id"] for c in api("sl_leader").get("/api/v1/channels").get_json()["items"]
+                if c["name"] == "石梁镇")
+    api("sl_leader").post(f"/api/v1/channels/{town}/messages", json={"body": "镇里的防火值班表"})
+    login("mp_director")
+    html = page(client, "/inbox/?q=防火")
+    assert rows(html) == [("notice", str(fire)), ("message", str(said))]   # not 石梁镇's channel
+    assert '<h2 id="found-notice">通知 <span class="muted">1</span></h2>' in html
+    assert '<h2 id="found-messages">频道消息 <span class="muted">1</span></h2>' in html
+    assert "<mark>防火</mark>巡查表放在村部了" in html and "<mark>防火</mark></a>" in html
+    assert f'href="/channels/{village}#m-{said}"' in html
+    assert 'action="/inbox/"' in page(client, "/channels/")
+    assert rows(page(client, "/inbox/?q=防火&kind=notice")) == [("notice", str(fire))]
+
+
 def test_older_pages(client, login, api, ids, monkeypatch):
     made = [publish(api, ids, title=f"第{n}份通知") for n in range(3)]
     monkeypatch.setattr(views, "PAGE", 2)
