@@ -132,6 +132,21 @@ _PAGE_LOADS = selectinload(Message.attachments)
 
 
 MENTIONABLE_SHOWN = 8
+QUOTE_CHARS = 60
+
+
+def quoted(channel: Channel, message_ids: list[int]) -> dict[int, dict]:
+    """What a reply shows of the message it answers: its author and the start of
+    its text (nothing of a withdrawn one), for messages of this channel only."""
+    if not message_ids:
+        return {}
+    rows = db.session.execute(
+        select(Message.id, User.name, Message.body, Message.withdrawn_at)
+        .join(User, User.id == Message.author_id)
+        .where(Message.id.in_(set(message_ids)), Message.channel_id == channel.id))
+    return {message_id: {"author": name, "text": None if withdrawn else body[:QUOTE_CHARS],
+                         "more": withdrawn is None and len(body) > QUOTE_CHARS}
+            for message_id, name, body, withdrawn in rows}
 
 
 def mentionable_units(channel: Channel) -> list[Unit]:

@@ -222,8 +222,11 @@ def _pane(channel: Channel, *, error: HubError | None = None, draft: dict | None
     found = queries.messages_before(channel, before, PAGE + 1, topic=topic)
     shown = list(reversed(found[:PAGE]))
     pointer = db.session.get(ChannelRead, (current_user.id, channel.id))
+    replying = _reply_target(channel, (draft or {}).get("reply_to") or _arg_id("reply_to"))
     return render_template(
         "channels/show.html", channel=channel, title=_direct_names([channel]).get(channel.id, channel.name),
+        quoted=queries.quoted(channel, [m.reply_to_id for m in shown if m.reply_to_id]
+                              + ([replying.id] if replying else [])), replying=replying,
         messages=shown, older=found[PAGE - 1].id if len(found) > PAGE else None, latest=before is None,
         topic=topic, topics=queries.topics(channel), acked=_acked(shown),
         can_post=queries.can_post(current_user, channel), member_count=queries.member_count(channel),
@@ -231,6 +234,16 @@ def _pane(channel: Channel, *, error: HubError | None = None, draft: dict | None
         last_read=pointer.last_read_id if pointer else 0, error=error, draft=draft or {},
         client_msg_id=(draft or {}).get("client_msg_id") or uuid.uuid4().hex,
     ), error.status if error else 200
+
+
+def _reply_target(channel: Channel, message_id: object) -> Message | None:
+    """The message a reply being written quotes: one of this channel, not withdrawn."""
+    if not isinstance(message_id, int):
+        return None
+    message = db.session.get(Message, message_id)
+    if message is None or message.channel_id != channel.id or message.withdrawn_at is not None:
+        return None
+    return message
 
 
 @bp.get("/<int:channel_id>/mentions")
@@ -250,6 +263,9 @@ def send(channel_id: int):
     form = {"body": request.form.get("body", "").replace("\r\n", "\n"),
             "topic": request.form.get("topic", ""),
             "client_msg_id": request.form.get("client_msg_id") or None}
+    reply_to = request.form.get("reply_to") or None         # 回复: the message quoted
+    if reply_to is not None:
+        form["reply_to"] = int(reply_to) if reply_to.isdigit() and len(reply_to) < 16 else reply_to
     # "@name" typed in the text mentions that person or unit of the channel.
     named = {"mention_names": True}
     with form_errors(_pane, channel, draft=form):        # the text is kept; the file is chosen again

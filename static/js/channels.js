@@ -197,6 +197,8 @@
       foot.appendChild(el("span", { "class": "msg-acks", "data-acks": m.acks || 0 }, ackText(m.acks)));
       if (!state.active || m.withdrawn) { return foot; }
       var base = pageBase + "messages/" + m.id;
+      foot.appendChild(el("a", { "class": "msg-reply", href: showUrl + "?reply_to=" + m.id + "#composer-body",
+                                 "data-reply": m.id }, t("回复")));
       if (!own) {
         foot.appendChild(postForm(base + "/ack" + topicQuery("?"), "ack", t("确认收到")));
         if (state.replyDirect && m.author) {
@@ -221,6 +223,24 @@
       return foot;
     }
 
+    // What a reply shows of the message it answers, from that message on the page.
+    function quoteText(id) {
+      var quoted = document.getElementById("m-" + id);
+      var author = quoted && quoted.querySelector(".msg-author");
+      var body = quoted && quoted.querySelector(".msg-body:not(.msg-withdrawn)");
+      if (!author) { return t("回复一条消息"); }
+      if (!body) { return t("回复 %(author)s（原消息已撤回）", { author: author.textContent }); }
+      var text = body.textContent.trim();
+      return t("回复 %(author)s：%(text)s", { author: author.textContent, text: text.slice(0, 60) }) +
+             (text.length > 60 ? "…" : "");
+    }
+
+    function quoteOf(id) {
+      var p = el("p", { "class": "msg-quote" });
+      p.appendChild(el("a", { href: "#m-" + id }, quoteText(id)));
+      return p;
+    }
+
     function renderMessage(m) {
       var own = !!m.author && m.author.id === me;
       var li = el("li", { "class": "msg" + (own ? " msg-own" : ""), id: "m-" + m.id, "data-id": m.id,
@@ -240,6 +260,7 @@
         head.appendChild(el("span", { "class": "muted msg-edited" }, t("已编辑")));
       }
       li.appendChild(head);
+      if (m.reply_to && !m.withdrawn) { li.appendChild(quoteOf(m.reply_to)); }
       var body;
       if (m.withdrawn) {
         body = el("p", { "class": "msg-body msg-withdrawn" }, t("此消息已撤回"));
@@ -504,6 +525,27 @@
       status.setAttribute("data-hint", hint);
 
       setupMentions(form, body);
+      var replyBox = form.querySelector("[data-reply-box]");
+      var replyInput = replyBox.querySelector("input[name=reply_to]");
+      function replyTo(id) {
+        replyInput.value = id || "";
+        replyInput.disabled = !id;
+        replyBox.hidden = !id;
+        if (id) { replyBox.querySelector("[data-reply-text]").textContent = quoteText(id); }
+      }
+      pane.addEventListener("click", function (event) {
+        var link = event.target.closest("a[data-reply]");
+        if (link) { event.preventDefault(); replyTo(link.getAttribute("data-reply")); body.focus(); }
+        if (event.target.closest("a[data-reply-cancel]")) { event.preventDefault(); replyTo(null); }
+      });
+      var chosen = form.querySelector("[data-file-chosen]");
+      var picker = form.querySelector("[data-file-input]");
+      if (picker && chosen) {
+        picker.addEventListener("change", function () {
+          chosen.hidden = !picker.files.length;
+          chosen.textContent = picker.files.length ? t("附件：%(name)s", { name: picker.files[0].name }) : "";
+        });
+      }
       body.addEventListener("keydown", function (event) {
         if (event.defaultPrevented) { return; }            // the mention list took the key
         if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -522,6 +564,7 @@
         // mention_names: "@name" in the text mentions that person or unit of the channel.
         var payload = { channel_id: channelId, body: body.value, topic: topicInput.value.trim(),
                         client_msg_id: clientId.value, mention_names: true };
+        if (!replyInput.disabled && replyInput.value) { payload.reply_to = +replyInput.value; }
         sending = true;
         button.disabled = true;
         status.textContent = t("正在发送…");
@@ -532,6 +575,7 @@
           if (answer && answer.error) { status.textContent = answer.error.message; return; }
           body.value = "";
           clientId.value = newClientId();
+          replyTo(null);
           if (answer && answer.acknowledged) {
             var acked = document.getElementById("m-" + answer.acknowledged);
             if (acked) { markAcked(acked); }

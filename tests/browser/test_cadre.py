@@ -89,3 +89,32 @@ def test_a_mention_typed_on_the_page(page, size, hub_api):
     expect(page.get_by_role("log").get_by_text(f"@{name} {text}")).to_be_visible()
     mentions = hub_api.as_(director).get("/inbox?kind=mention")["items"]
     assert [item["summary"] for item in mentions if text in item["summary"]] == [f"@{name} {text}"]
+
+
+def test_a_reply_quotes_and_the_composer_fits_a_phone(page, size, hub_api):
+    channel = unit_channel_id(hub_api, CADRE)
+    asked = post_message(hub_api, f"{VILLAGE}.zr", channel, f"明早八点村部集合，带上巡查记录（{size}）")
+    sign_in(page, CADRE)
+    page.goto(f"/channels/{channel}")
+    page.locator(f"#m-{asked} a[data-reply]").click()
+    quote = page.locator("[data-reply-box]")
+    expect(quote).to_be_visible()
+    expect(quote).to_contain_text("明早八点村部集合")
+    box = page.get_by_role("textbox", name="消息", exact=True)
+    box.fill(f"好的，我带上（{size}）")
+    page.get_by_role("button", name="发送").click()
+    thread = page.get_by_role("log")
+    reply = thread.locator(".msg", has_text=f"好的，我带上（{size}）")
+    expect(reply.locator(".msg-quote")).to_contain_text("明早八点村部集合")
+    expect(quote).to_be_hidden()
+    # The composer's controls are whole on the screen, above the tab bar, and a thumb can hit them.
+    composer = page.locator("form[data-composer]").bounding_box()
+    viewport = page.viewport_size
+    for name in ("附件", "发送"):
+        target = page.locator("form[data-composer]").get_by_text(name, exact=True).bounding_box()
+        assert target["x"] >= 0 and target["x"] + target["width"] <= viewport["width"], (name, target)
+        assert target["height"] >= 40, (name, target)
+    if size == "phone":
+        tabs = page.get_by_role("navigation", name="主导航").bounding_box()
+        assert composer["y"] + composer["height"] <= tabs["y"] + 1, (composer, tabs)
+    settle(page, "cadre-channel-reply")

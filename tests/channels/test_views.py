@@ -204,6 +204,26 @@ def test_a_mention_typed_on_the_page_reaches_the_inbox(app, client, login, api, 
     assert last == ids.unit("330802100202")
 
 
+def test_a_reply_quotes_the_message_it_answers(client, login, api):
+    secretary = api("mp_secretary")
+    village = channel_named(secretary, "麻蓬村委会")
+    asked = secretary.post(f"/api/v1/channels/{village}/messages",
+                           json={"body": "明天上午九点村部开会，请带上巡查记录"}).get_json()["id"]
+    login("mp_director")
+    html = page(client, f"/channels/{village}?reply_to={asked}")
+    assert f'name="reply_to" value="{asked}"' in html and "回复 王建军：明天上午九点村部开会" in html
+    assert client.post(f"/channels/{village}/messages",
+                       data={"body": "好的，我带上", "reply_to": str(asked)}).status_code == 302
+    items = secretary.get(f"/api/v1/channels/{village}/messages").get_json()["items"]
+    assert (items[-1]["body"], items[-1]["reply_to"]) == ("好的，我带上", asked)
+    html = page(client, f"/channels/{village}")
+    quote = f'<p class="msg-quote"><a href="#m-{asked}">回复 王建军：明天上午九点村部开会，请带上巡查记录</a>'
+    assert quote in html
+    assert 'name="reply_to" value=""' in html                              # not replying now
+    refused = client.post(f"/channels/{village}/messages", data={"body": "好", "reply_to": "abc"})
+    assert refused.status_code == 400 and "好" in refused.get_data(as_text=True)
+
+
 def test_a_bare_shou_dao_through_the_form_is_an_acknowledgement(client, login, api):
     secretary = api("mp_secretary")
     village = channel_named(secretary, "麻蓬村委会")
