@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from hub.files.models import Attachment
 from hub.datarequests.access import answering_units, audience_reaches, can_read_unit, is_requesting_side
-from hub.datarequests.audience import DataAudience, audience_of, intersect, parts, unit_clause
+from hub.datarequests.audience import DataAudience, audience_of, intersect, parts, unit_clause, unit_paths
 from hub.datarequests.drafts import CheckedScope
 from hub.datarequests.models import (DataField, DataRequest, DataRequestAudience, DataRequestFeedback,
                                      DataRequestField, DataRequestUnit, DataValue, DataValueHistory,
@@ -60,15 +61,30 @@ def pairs_clause(asked: list[Asked]):
 
 # ---- What is held for an audience ----------------------------------------------------------------
 
+def units_and_held(audience: DataAudience, wanted: list[Asked], *columns) -> Select:
+    """SELECT `columns` FROM the units asked LEFT JOIN their held values of the
+    asked (field, period) pairs: a unit holding none of them is one row with
+    NULL value columns. The units drive the join, one probe of the unique
+    (unit_id, field_id, period) index per unit and field, so the cost follows
+    the audience, not the size of the table. (As an inner join SQLite, which has
+    no statistics, reads the (field_id, period) index instead: every unit's
+    value of those fields — 750,000 entries for 30 fields of Zhejiang's
+    villages, whatever the audience; a LEFT JOIN keeps the units first.)"""
+    return (select(*columns).select_from(Unit)
+            .outerjoin(DataValue, and_(DataValue.unit_id == Unit.id, pairs_clause(wanted)))
+            .where(unit_clause(audience)))
+
+
 def held_per_unit(audience: DataAudience, asked: list[Asked]) -> dict[int, int]:
-    """{unit_id: how many of the asked (non-system) fields it holds}, for the units asked."""
+    """{unit_id: how many of the asked (non-system) fields it holds}, for the
+    units asked (0 for a unit that holds none; {} when only system fields are asked)."""
     wanted = [a for a in asked if not a.field.system]
     if not wanted:
         return {}
-    rows = db.session.execute(
-        select(DataValue.unit_id, func.count(DataValue.id)).join(Unit, Unit.id == DataValue.unit_id)
-        .where(unit_clause(audience), pairs_clause(wanted)).group_by(DataValue.unit_id))
-    return dict(rows.all())
+    # Grouped in tree order: SQLite walks the path index and needs no temporary b-tree.
+    rows = db.session.execute(units_and_held(audience, wanted, Unit.id, func.count(DataValue.id))
+                              .group_by(Unit.path, Unit.id))
+    return dict(rows.tuples().all())
 
 
 def held_per_field(audience: DataAudience, asked: list[Asked]) -> dict[int, int]:
@@ -76,10 +92,9 @@ def held_per_field(audience: DataAudience, asked: list[Asked]) -> dict[int, int]
     wanted = [a for a in asked if not a.field.system]
     counts: dict[int, int] = {}
     if wanted:
-        rows = db.session.execute(
-            select(DataValue.field_id, func.count(DataValue.id)).join(Unit, Unit.id == DataValue.unit_id)
-            .where(unit_clause(audience), pairs_clause(wanted)).group_by(DataValue.field_id))
-        counts = dict(rows.all())
+        rows = db.session.execute(units_and_held(audience, wanted, DataValue.field_id,
+                                                 func.count(DataValue.id)).group_by(DataValue.field_id))
+        counts = {field_id: n for field_id, n in rows.tuples() if field_id is not None}
     if any(a.field.system for a in asked):
         total = count_units(audience)
         counts.update({a.field.id: total for a in asked if a.field.system})
@@ -123,9 +138,13 @@ def overlaps(checked: CheckedScope, *, exclude_id: int | None = None) -> list[di
     if exclude_id is not None:
         query = query.where(DataRequest.id != exclude_id)
     ours = parts(checked.audience)
+    # Their fields and audiences in two statements and their units' paths in a third, however many.
+    candidates = list(db.session.scalars(query.options(selectinload(DataRequest.fields),
+                                                       selectinload(DataRequest.audience))))
+    paths = unit_paths({row.unit_id for other in candidates for row in other.audience})
     found = []
-    for other in db.session.scalars(query):
-        if intersect(ours, parts(audience_of(other.audience))):
+    for other in candidates:
+        if intersect(ours, parts(audience_of(other.audience), paths)):
             common = [link.field_id for link in other.fields if link.field_id in asked_ids]
             found.append({"request_id": other.id, "title": other.title, "fields": common,
                           "from": {"unit_id": other.unit_id, "unit_name": other.unit.name},
