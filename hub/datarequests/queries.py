@@ -69,7 +69,10 @@ def units_and_held(audience: DataAudience, wanted: list[Asked], *columns) -> Sel
     the audience, not the size of the table. (As an inner join SQLite, which has
     no statistics, reads the (field_id, period) index instead: every unit's
     value of those fields — 750,000 entries for 30 fields of Zhejiang's
-    villages, whatever the audience; a LEFT JOIN keeps the units first.)"""
+    villages, whatever the audience; a LEFT JOIN keeps the units first.) Count
+    DataValue.unit_id, not its id: the unique index holds it, so PostgreSQL
+    reads the index only and takes the nested loop over the units (counting ids
+    it hashed 750,000 rows of the (field_id, period) index's bitmap: 7 times slower)."""
     return (select(*columns).select_from(Unit)
             .outerjoin(DataValue, and_(DataValue.unit_id == Unit.id, pairs_clause(wanted)))
             .where(unit_clause(audience)))
@@ -82,7 +85,7 @@ def held_per_unit(audience: DataAudience, asked: list[Asked]) -> dict[int, int]:
     if not wanted:
         return {}
     # Grouped in tree order: SQLite walks the path index and needs no temporary b-tree.
-    rows = db.session.execute(units_and_held(audience, wanted, Unit.id, func.count(DataValue.id))
+    rows = db.session.execute(units_and_held(audience, wanted, Unit.id, func.count(DataValue.unit_id))
                               .group_by(Unit.path, Unit.id))
     return dict(rows.tuples().all())
 
@@ -93,7 +96,7 @@ def held_per_field(audience: DataAudience, asked: list[Asked]) -> dict[int, int]
     counts: dict[int, int] = {}
     if wanted:
         rows = db.session.execute(units_and_held(audience, wanted, DataValue.field_id,
-                                                 func.count(DataValue.id)).group_by(DataValue.field_id))
+                                                 func.count(DataValue.unit_id)).group_by(DataValue.field_id))
         counts = {field_id: n for field_id, n in rows.tuples() if field_id is not None}
     if any(a.field.system for a in asked):
         total = count_units(audience)
@@ -341,7 +344,7 @@ def _inbox_states(requests: list[tuple[int, str, bool]],
     # values of those fields, every unit's).
     held_period = case((DataField.period_kind == "once", "once"), else_=DataRequest.period)
     held = {(request_id, unit_id): count for request_id, unit_id, count in db.session.execute(
-        asked.add_columns(DataValue.unit_id, func.count(DataValue.id))
+        asked.add_columns(DataValue.unit_id, func.count(DataValue.unit_id))
         .join(DataRequest, DataRequest.id == DataRequestField.request_id)
         .outerjoin(DataValue, and_(DataValue.unit_id.in_(unit_ids), DataValue.field_id == DataField.id,
                                    DataValue.period == held_period))
