@@ -19,6 +19,16 @@ the clerk of the last village in tree order. Then, each figure p50/p95 over
 4. the clerk's inbox source: queries.inbox_data_requests (a first page of 51)
    and queries.pending_count (the inbox's unread number for data requests);
 5. the village's form: queries.unit_form.
+
+    .venv/bin/python bench/datarequests.py --scale zhejiang --with-postgres --keep /tmp/dr-keep
+
+issue 15's targets (bench/_datarequests_zhejiang.py builds the world: 10,000,000
+held values, a clerk per unit, 300 open requests to 丽水市): the preview, the form,
+the status and the export of a 30-field request to 丽水市's 2,191 units, in
+process and through the API; create_data_request to 20, 197, 2,191 and 19,856
+units against a naive design that also writes a row per (unit, field); the
+village clerk's pending_count and inbox. --keep builds the databases once and
+reuses them (delete the folder when done); --phases reads,create,inbox.
 """
 from __future__ import annotations
 
