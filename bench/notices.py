@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import math
@@ -497,7 +498,9 @@ def run_on_backends(name: str, run, report, args) -> None:
     results["start"]["calibration_ms"] = calibration_ms()
     print(f"machine: {json.dumps(results['machine'], ensure_ascii=False)}; {results['start']}", flush=True)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"hub-bench-{name}-") as tmp:
+    keep = getattr(args, "keep", None)         # a folder kept between runs (its databases are reused)
+    with contextlib.nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory(
+            prefix=f"hub-bench-{name}-") as tmp:
         folder = Path(tmp)
         if not args.skip_sqlite:
             results["backends"].append(run("sqlite", f"sqlite:///{folder / 'sqlite' / 'hub.db'}",
@@ -508,6 +511,10 @@ def run_on_backends(name: str, run, report, args) -> None:
             if args.postgres:
                 from import_units import scratch_postgres
                 uri, drop = scratch_postgres(args.postgres)
+            elif args.with_postgres and keep:
+                postgres = KeptPostgres(folder / "postgresql-server")
+                postgres.start()
+                uri = postgres.database(f"hub_bench_{name}")
             elif args.with_postgres:
                 from tests.pg import PostgresServer
                 postgres = PostgresServer()
@@ -526,6 +533,34 @@ def run_on_backends(name: str, run, report, args) -> None:
     print(f"\nwall time {results['wall_s']} s; {json.dumps(results['machine'], ensure_ascii=False)}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+
+
+class KeptPostgres:
+    """tests/pg.py's throwaway server, but in a folder that outlives the run
+    (--keep): initialised once, started and stopped by each run, its databases kept."""
+
+    def __init__(self, folder: Path) -> None:
+        from tests.pg import PostgresServer
+        self.server = PostgresServer()
+        os.rmdir(self.server.dir)                 # the temp dir it made: this one lives in `folder`
+        folder.mkdir(parents=True, exist_ok=True)
+        self.server.dir, self.server.data = folder, folder / "data"
+
+    def start(self) -> None:
+        server = self.server
+        if (server.data / "PG_VERSION").exists():
+            server.initdb = "true"                # initialised by an earlier run
+        server.start()
+
+    def database(self, name: str) -> str:
+        import psycopg
+        with psycopg.connect(self.server.url(), autocommit=True) as connection:
+            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                connection.execute(f'CREATE DATABASE "{name}"')
+        return self.server.url(name)
+
+    def stop(self) -> None:
+        self.server._run(self.server.pg_ctl, "-D", str(self.server.data), "-m", "fast", "stop")
 
 
 def _postgres_version(uri: str) -> str:

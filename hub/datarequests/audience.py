@@ -56,6 +56,11 @@ def audience_of(rows: list[DataRequestAudience]) -> DataAudience:
                         units=[r.unit_id for r in rows if not r.subtree])
 
 
+def unit_paths(unit_ids: set[int]) -> dict[int, str]:
+    """{unit id: path} of the units, read once for several audiences."""
+    return _paths(unit_ids)
+
+
 def _paths(unit_ids: set[int]) -> dict[int, str]:
     if not unit_ids:
         return {}
@@ -77,9 +82,10 @@ def audience_units(audience: DataAudience) -> list[tuple[int, str, int, str, str
                                    .where(unit_clause(audience)).order_by(Unit.path)).all())
 
 
-def parts(audience: DataAudience) -> list[tuple[str, bool]]:
-    """(path, subtree) of each part of the audience, for comparing audiences without resolving them."""
-    paths = _paths(audience.unit_ids())
+def parts(audience: DataAudience, paths: dict[int, str] | None = None) -> list[tuple[str, bool]]:
+    """(path, subtree) of each part of the audience, for comparing audiences without
+    resolving them; `paths` (unit_paths) when they were read already."""
+    paths = _paths(audience.unit_ids()) if paths is None else paths
     return ([(paths[i], True) for i in audience.subtrees if i in paths]
             + [(paths[i], False) for i in audience.units if i in paths])
 

@@ -14,12 +14,12 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 
 from hub.files.models import Attachment
-from hub.datarequests.audience import audience_of, unit_clause
+from hub.datarequests.audience import audience_of
 from hub.datarequests.models import DataRequest, DataValue, FieldKind
-from hub.datarequests.queries import COMPLETE, PENDING, SUBMITTED, Asked, pairs_clause, request_fields
+from hub.datarequests.queries import (COMPLETE, PENDING, SUBMITTED, Asked, request_fields,
+                                      units_and_held)
 from hub.datarequests.system import system_values
 from hub.extensions import db
-from hub.org.models import Unit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -69,11 +69,9 @@ def workbook(request: DataRequest, states: list[dict[str, Any]]) -> bytes:
     wanted = [a for a in asked if not a.field.system]
     held: dict[tuple[int, int], Any] = {}
     if wanted:
-        rows = db.session.execute(
-            select(DataValue.unit_id, DataValue.field_id, DataValue.value)
-            .join(Unit, Unit.id == DataValue.unit_id)
-            .where(unit_clause(audience_of(request.audience)), pairs_clause(wanted)))
-        held = {(unit_id, field_id): value for unit_id, field_id, value in rows}
+        rows = db.session.execute(units_and_held(audience_of(request.audience), wanted,
+                                                 DataValue.unit_id, DataValue.field_id, DataValue.value))
+        held = {(unit_id, field_id): value for unit_id, field_id, value in rows if field_id is not None}
     held.update(system_values([a.field for a in asked], [s["unit_id"] for s in states]))
     file_fields = {a.field.id for a in wanted if a.field.kind == FieldKind.FILE}
     files = _filenames([v for (_u, f), v in held.items() if f in file_fields])
