@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from hub.audit import record_audit
 from hub.demo_datarequests import seed_data_requests
+from hub.demo_week import seed_week
 from hub.passwords import hash_password
 from hub.extensions import db
 from hub.org.actions import units_created
@@ -122,6 +123,7 @@ def seed_demo(county: str) -> DemoReport:
     db.session.commit()
     _demo_documents(units, county)
     seed_data_requests(county, {suffix: units[f"{county}-{suffix}"] for suffix, *_ in DEPARTMENTS})
+    seed_week(county)
     return report
 
 

@@ -162,3 +162,26 @@ def test_processes_starting_together_on_postgresql_take_turns(backend, request, 
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Unit).where(Unit.code == "330802")) == 1
         db.engine.dispose()
+
+
+def test_the_village_secretary_finds_a_lived_in_week(tmp_path):
+    """The first sign-in is not an empty inbox (issue 16): notices read and unread
+    (one to acknowledge), channel talk under a topic with a mention, a task channel
+    near its end, and the data request waiting."""
+    from hub.inbox.queries import inbox_page
+    app = fresh_app(tmp_path, "week.db")
+    with app.app_context():
+        seed_demo("330802")
+        secretary = db.session.scalar(select(User).where(User.login == "330802100202.sj"))
+        page = inbox_page(secretary, limit=30)
+        kinds = [(i["kind"], i["read"]) for i in page["items"]]
+        assert kinds.count(("notice", False)) == 2 and kinds.count(("notice", True)) == 1
+        assert ("mention", False) in kinds and ("data_request", False) in kinds
+        assert any(i["kind"] == "notice" and i.get("requires_ack") for i in page["items"])
+        from hub.channels.models import Channel, ChannelKind, Message
+        task = db.session.scalar(select(Channel).where(Channel.kind == ChannelKind.TASK,
+                                                       Channel.name == "冬季森林防火巡查"))
+        assert task.state == "active" and task.ends_on is not None
+        topics = set(db.session.scalars(select(Message.topic).where(Message.topic == "防火巡查")))
+        assert topics == {"防火巡查"}
+

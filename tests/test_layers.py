@@ -27,8 +27,8 @@ DOMAINS = ["org", "files", "auth", "channels", "notices", "documents", "datarequ
 # Top-level modules that belong to a domain's layer: who may do what in the org
 # tree; the form helpers of the notice and document pages (uploads, choices).
 IN_A_DOMAIN = {"hub.permissions": "org", "hub.forms": "files"}
-APP = {"hub", "hub.cli", "hub.startup", "hub.jobs", "hub.demo", "hub.demo_datarequests", "hub.backup",
-       "hub.models", "hub.migrate", "hub.admin"}
+APP = {"hub", "hub.cli", "hub.startup", "hub.jobs", "hub.demo", "hub.demo_datarequests", "hub.demo_week",
+       "hub.backup", "hub.models", "hub.migrate", "hub.admin"}
 
 
 def _modules() -> dict[str, Path]:
