@@ -32,6 +32,7 @@ from hub.datarequests.access import answering_units
 from hub.datarequests.audience import audience_of, parts, reaches, touches_subtree
 from hub.datarequests.export import excel_text, header_labels
 from hub.datarequests.holding import LostRace, claim_version, hold_value
+from hub.datarequests.imports import by_code
 from hub.datarequests.models import (SUBMITTED_VIA_IMPORT, DataRequest, DataRequestUnit, FieldKind,
                                      ValueSource)
 from hub.datarequests.queries import Asked, held_values, request_fields, unit_states
@@ -44,7 +45,6 @@ from hub.org.models import Unit, User
 from hub.realtime import emit_on_commit, user_room
 
 FIXED = 3                                   # 单位编码, 单位, 状态
-CHUNK = 5000
 
 
 @dataclass
@@ -130,12 +130,7 @@ def _check_header(header: list[Any], accepted: list[set[str]], report: ImportRep
 
 
 def _units_by_code(codes: set[str]) -> dict[str, Unit]:
-    found: dict[str, Unit] = {}
-    ordered = sorted(codes)
-    for start in range(0, len(ordered), CHUNK):
-        for unit in db.session.scalars(select(Unit).where(Unit.code.in_(ordered[start:start + CHUNK]))):
-            found[unit.code] = unit
-    return found
+    return by_code(Unit, codes)
 
 
 def import_answers(actor: User, request: DataRequest, data: bytes, *, dry_run: bool = False) -> AnswersReport:

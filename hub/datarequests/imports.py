@@ -40,7 +40,8 @@ def require_can_import(actor: User) -> None:
         raise NotAllowed(_("只有单位的文书（没有文书的单位由领导）可以导入本单位的数据"))
 
 
-def _by_code(model, codes: set[str]) -> dict[str, object]:
+def by_code(model, codes: set[str]) -> dict[str, object]:
+    """Rows of `model` by their `code`, a few hundred codes per statement."""
     found: dict[str, object] = {}
     codes_list = sorted(codes)
     for start in range(0, len(codes_list), CHUNK):
@@ -75,8 +76,8 @@ def import_values(actor: User, filename: str, data: bytes, *, dry_run: bool = Fa
     if not check_columns(table, COLUMNS, report):
         return report
     records = table.records(COLUMNS)
-    units = _by_code(Unit, {(r["unit_code"] or "").strip() for _n, r in records})
-    fields = _by_code(DataField, {(r["field_code"] or "").strip() for _n, r in records})
+    units = by_code(Unit, {(r["unit_code"] or "").strip() for _n, r in records})
+    fields = by_code(DataField, {(r["field_code"] or "").strip() for _n, r in records})
     rows: dict[tuple[int, int, str], tuple[int, DataField, object]] = {}
     for number, record in records:
         unit = units.get((record["unit_code"] or "").strip())

@@ -29,14 +29,14 @@ def _second_clerk(app) -> str:
     return "sl_clerk2"
 
 
-def _race(clients, path: str, bodies: list[dict]) -> list:
+def _race(clients, path: str, bodies: list[dict], method: str = "put") -> list:
     """Send the bodies at once, one thread each; the responses in the same order."""
     barrier = threading.Barrier(len(clients))
     answers: list = [None] * len(clients)
 
     def run(index: int) -> None:
         barrier.wait()
-        answers[index] = clients[index].put(path, json=bodies[index])
+        answers[index] = getattr(clients[index], method)(path, json=bodies[index])
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
     for thread in threads:
@@ -78,19 +78,7 @@ def test_two_clerks_submitting_the_same_version_at_once_one_wins(app, api, ids):
 
 
 def _post_at_once(clients, path: str, bodies: list[dict]) -> list:
-    barrier = threading.Barrier(len(clients))
-    answers: list = [None] * len(clients)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        answers[index] = clients[index].post(path, json=bodies[index])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return answers
+    return _race(clients, path, bodies, method="post")
 
 
 def test_two_authors_sending_the_same_request_at_once_the_second_sees_the_first(app, api, ids, bureau):
