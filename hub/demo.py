@@ -161,8 +161,15 @@ def _load_units(rows: list[dict[str, str]], county: str) -> dict[str, Unit]:
             units[row["code"]].doc_prefix = _doc_prefix(units[row["code"]], county, "")
     for row in rows:
         if len(row["code"]) == 12:
-            add(row["code"], row["name"], row["parent_code"], row["level"])
+            add(row["code"], _village_name(row["name"]), row["parent_code"], row["level"])
     return units
+
+
+def _village_name(name: str) -> str:
+    """One way of writing a level: the statistics list names some communities
+    "…社区" and others "…社区居委会"; the demo calls them all "…社区" (villages
+    stay "…村委会", as the list has every one of them)."""
+    return name.removesuffix("居委会") if name.endswith("社区居委会") else name
 
 
 def _doc_prefix(unit: Unit, county: str, county_name: str) -> str | None:

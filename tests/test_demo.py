@@ -44,6 +44,9 @@ def test_demo_loads_kecheng_with_plausible_people(tmp_path):
         positions = set(db.session.scalars(select(Membership.position)
                                            .where(Membership.unit_id == village.id)))
         assert positions == {"党支部书记", "村委会主任"}
+        names = set(db.session.scalars(select(Unit.name).where(Unit.kind == UnitKind.VILLAGE)))
+        assert not {n for n in names if n.endswith("居委会")}              # one way per level
+        assert all(n.endswith(("村委会", "社区")) for n in names), sorted(names)[:5]
         town = db.session.scalar(select(Unit).where(Unit.code == "330802100"))
         town_positions = set(db.session.scalars(select(Membership.position)
                                                 .where(Membership.unit_id == town.id)))
