@@ -43,11 +43,16 @@ def corrected_units(request: DataRequest, units_where, pairs_where) -> set[int]:
     sent = literal(request.created_at, DataRequest.created_at.type)
     moment = func.coalesce(DataRequestUnit.submitted_at, sent)
     earlier = aliased(DataValueHistory)
-    query = (select(DataValue.unit_id).distinct()
-             .join(Unit, Unit.id == DataValue.unit_id)
+    # The units drive the joins, as in queries.units_and_held: one probe of the
+    # unique (unit_id, field_id, period) index per unit and field. (Read from the
+    # values' side, SQLite walked every value of the asked fields: 3 s for 30
+    # fields of Zhejiang's villages against 0.1 s this way.)
+    changed = and_(DataValue.unit_id == Unit.id, pairs_where, DataValue.entered_at > request.created_at,
+                   DataValue.entered_at > moment,
+                   exists().where(earlier.value_id == DataValue.id, earlier.entered_at <= moment))
+    query = (select(Unit.id, func.count(DataValue.unit_id)).select_from(Unit)
              .outerjoin(DataRequestUnit, and_(DataRequestUnit.request_id == request.id,
-                                              DataRequestUnit.unit_id == DataValue.unit_id))
-             .where(units_where, pairs_where, DataValue.entered_at > request.created_at,
-                    DataValue.entered_at > moment,
-                    exists().where(earlier.value_id == DataValue.id, earlier.entered_at <= moment)))
-    return set(db.session.scalars(query))
+                                              DataRequestUnit.unit_id == Unit.id))
+             .outerjoin(DataValue, changed)
+             .where(units_where).group_by(Unit.path, Unit.id))
+    return {unit_id for unit_id, count in db.session.execute(query) if count}
