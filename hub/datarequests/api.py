@@ -59,9 +59,8 @@ def create():
     draft = RequestDraft.from_json(json_body())
     checked = check_scope(current_user, unit, draft.scope)
     data_request = actions.create_data_request(current_user, checked, draft)
-    states = queries.unit_states(data_request)
-    return {**request_json(data_request), "units": len(states),
-            "complete_units": sum(1 for s in states if s["status"] == queries.COMPLETE)}, 201
+    units, complete = queries.asked_counts(data_request)
+    return {**request_json(data_request), "units": units, "complete_units": complete}, 201
 
 
 @bp.get("/data/requests/<int:request_id>")

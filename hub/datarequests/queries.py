@@ -317,6 +317,18 @@ def feedback_counts(request: DataRequest) -> dict[str, int]:
     return counts
 
 
+def asked_counts(request: DataRequest) -> tuple[int, int]:
+    """(units asked, units complete already) of a request just sent: from the
+    held counts alone, without the units' names, answers or corrections."""
+    asked = request_fields(request)
+    needed = len([a for a in asked if not a.field.system])
+    if needed == 0:
+        total = count_units(audience_of(request.audience))
+        return total, total
+    held = held_per_unit(audience_of(request.audience), asked)
+    return len(held), sum(1 for count in held.values() if count >= needed)
+
+
 def pending_units(request: DataRequest) -> list[int]:
     """The units asked that still have to answer: pending in unit_states, without
     reading the units' names and paths (sending pushes to their clerks)."""
