@@ -66,4 +66,10 @@ def take_step(actor: User, document: Document, action: str, *, comment: str | No
         if action == "assign":
             return assign_handlers(actor, recipient, people, lead_id=lead_id, comment=comment)
         return circulate(actor, recipient, people, in_order=in_order, comment=comment)
+    # 送领导批办 names the leaders; 批办 may name the handlers at once (both optional).
+    named = clean_id_list(user_ids, "user_ids", limit=200) if user_ids else []
+    if action == "propose":
+        return propose(actor, recipient, comment=comment, leader_ids=named)
+    if action == "instruct":
+        return instruct(actor, recipient, comment=comment, user_ids=named, lead_id=lead_id)
     return _INCOMING_STEPS[action](actor, recipient, comment=comment)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _, lazy_gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from hub.documents import actions, page_reads, pages, queries
+from hub.documents import actions, page_reads, pages, panel, queries
 from hub.documents.models import (CAPTION_MAX, COMMENT_MAX, DOC_TYPES, NOTES_MAX, STATUS_LABELS, TITLE_MAX,
                                   URGENCIES, Document, DocumentRecipient, DocumentStatus)
 from hub.documents.pages import DraftForm, StepForm
@@ -208,9 +208,16 @@ def _document_page(document: Document, *, error: HubError | None = None, failed:
     issuing = actions.is_issuing_side(current_user, document)
     recipient = _acting_recipient(document)
     steps = pages.incoming_steps(current_user, recipient) if recipient is not None else []
+    outgoing = pages.outgoing_steps(current_user, document)
     people_q = request.args.get("people_q", "").strip()[:100]
     people = (pages.person_choices(pages.unit_people(recipient.unit, people_q))
-              if recipient is not None and ({"assign", "circulate"} & set(steps)) else [])
+              if recipient is not None and ({"assign", "circulate", "instruct"} & set(steps)) else [])
+    if recipient is not None:
+        next_panel = panel.incoming_panel(recipient, steps)
+    elif outgoing or (issuing and document.status != DocumentStatus.DISPATCHED):
+        next_panel = panel.outgoing_panel(document, outgoing)
+    else:
+        next_panel = None
     entries, more = _timeline_page(document, issuing, recipient)
     dispatched = document.status == DocumentStatus.DISPATCHED
     board = queries.status_board(document) if issuing and dispatched else None
@@ -218,7 +225,7 @@ def _document_page(document: Document, *, error: HubError | None = None, failed:
     task, turn = pages.open_read_task(current_user, recipient) if recipient is not None else (None, False)
     return render_template(
         "documents/show.html", document=document, issuing=issuing, recipient=recipient, error=error,
-        failed=failed, outgoing=pages.outgoing_steps(current_user, document), incoming=steps,
+        failed=failed, outgoing=outgoing, incoming=steps, panel=next_panel,
         can_edit=pages.can_edit(current_user, document), people=people, people_q=people_q,
         entries=entries, more_steps=more, board=board,
         counts=page_reads.board_counts(board) if board else None,

@@ -374,6 +374,48 @@ def test_the_town_signs_for_registers_proposes_instructs_and_circulates(app, cli
     assert sheet.index("王建军</span>") < sheet.index("徐志强</span>")      # readers in their order
 
 
+def test_the_panel_says_where_it_stands_who_holds_it_and_what_is_next(app, client, login, api, ids):
+    """After each step the page says the unit's own state, who holds it, and the
+    one or two steps that move it on; the other steps are behind 更多."""
+    document = dispatched(app, api, ids)
+    leader, secretary = ids.user("sl_leader"), ids.user("mp_secretary")
+    login("sl_clerk")
+    panel = page(client, f"/documents/{document}").split("data-next-panel")[1].split("</div>")[0]
+    assert "待签收" in panel and "周晓梅" in panel and "请您办理：<strong>签收</strong>" in panel
+    post_step(client, document, "sign_for")
+    post_step(client, document, "register")
+    html = page(client, f"/documents/{document}")
+    more = html.split('class="more-steps"')[1].split("</details>")[0]
+    assert 'data-step="circulate"' in more and 'data-step="propose"' not in more
+    # 送领导批办 names the leader (the only one is ticked), and only a leader of the unit.
+    assert f'id="propose-p{leader}" name="user_ids" value="{leader}" checked' in html
+    refused = post_step(client, document, "propose", status=400, comment="拟请阅示。", user_ids=[secretary])
+    assert "只能送石梁镇的领导批办" in refused
+    post_step(client, document, "propose", comment="拟请徐书记阅示。", user_ids=[leader])
+    html = page(client, f"/documents/{document}")
+    assert "送徐志强批办" in html
+    panel = html.split("data-next-panel")[1].split("</div>")[0]
+    assert "待批办" in panel and "徐志强" in panel and "目前没有等您办理的步骤" in panel
+    # 批办 names the handlers at once: it is being handled, by them.
+    login("sl_leader")
+    html = page(client, f"/documents/{document}")
+    assert f'id="instruct-lead-{leader}"' in html
+    post_step(client, document, "instruct", comment="请王建军牵头落实。", user_ids=[secretary])
+    login("sl_clerk")
+    html = page(client, f"/documents/{document}")
+    panel = html.split("data-next-panel")[1].split("</div>")[0]
+    assert "办理中" in panel and '王建军<span class="muted">（主办）' in panel
+    assert "请您办理：<strong>办结</strong>、<strong>答复发文单位</strong>" in panel
+    more = html.split('class="more-steps"')[1].split("</details>")[0]
+    assert step_forms(more) == ["assign", "circulate", "remind"]
+    document_json = api("sl_clerk").get(f"/api/v1/documents/{document}").get_json()
+    tasks = document_json["recipients"][0]["tasks"]
+    assert [(t["name"], t["kind"]) for t in tasks] == [("王建军", "handle")]
+    # A refused step behind 更多 opens it, with the reason.
+    html = post_step(client, document, "assign", status=400)
+    assert '<details class="more-steps" open>' in html
+
+
 def test_a_reader_outside_the_path_cannot_mark_read(app, client, login, api, ids):
     document = dispatched(app, api, ids)
     for action in ("sign_for", "register"):
