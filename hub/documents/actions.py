@@ -19,8 +19,8 @@ from hub.documents.actions_drafting import (BODY_TYPES, DocumentDraft, create_dr
 from hub.documents.actions_incoming import (archive, assign_handlers, chase, chase_due, circulate,  # noqa: F401
                                             complete, instruct, mark_read, propose, recipient_for, register,
                                             reply, sign_for)
-from hub.documents.actions_outgoing import (assign_number, dispatch, remind_unit, return_draft,  # noqa: F401
-                                            review, sign_off)
+from hub.documents.actions_outgoing import (assign_number, dispatch, mark_seen, remind_unit,  # noqa: F401
+                                            return_draft, review, sign_off)
 from hub.documents.models import COMMENT_MAX, Document, DocumentStatus
 from hub.documents.steps import STEPS, is_issuing_side, next_number  # noqa: F401
 from hub.errors import Conflict, InvalidInput, NotAllowed

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext
 from sqlalchemy import or_, select
 
@@ -138,6 +139,16 @@ def _unit_step_waits(user: User, item: InboxDocument) -> bool:
     return item.status in RECEIVING_WAITING and user.has_role(Role.CLERK, item.unit_id)
 
 
+def heard_back(replied: int, completed: int) -> str:
+    """What the sender hears back, e.g. "1 个单位答复，2 个单位办结"."""
+    parts = []
+    if replied:
+        parts.append(ngettext("%(num)s 个单位答复", "%(num)s 个单位答复", replied))
+    if completed:
+        parts.append(ngettext("%(num)s 个单位办结", "%(num)s 个单位办结", completed))
+    return _("，").join(parts)
+
+
 def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
     """Inbox items (API.md: kind "document") for a page of the person's documents.
     `read` is false while the document waits for them; the summary says for what."""
@@ -145,7 +156,9 @@ def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         document = item.document
-        if not item.waiting:
+        if item.replied or item.completed:
+            label = heard_back(item.replied, item.completed)
+        elif not item.waiting:
             label = STATUS_LABELS.get(item.status, item.status)
         elif item.unit_id is None:
             label = ISSUING_WAITING.get(item.status, STATUS_LABELS.get(item.status, item.status))

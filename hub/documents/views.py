@@ -201,7 +201,10 @@ def _acting_recipient(document: Document) -> DocumentRecipient | None:
 def show(document_id: int):
     """The document: its elements, files, the steps the person may take, the
     timeline and, for the issuing side, the status board."""
-    return _document_page(queries.access_document(current_user, document_id))
+    document = queries.access_document(current_user, document_id)
+    if queries.has_news(current_user, document):       # the replies and completions are read now
+        actions.mark_seen(current_user, document)
+    return _document_page(document)
 
 
 def _document_page(document: Document, *, error: HubError | None = None, failed: StepForm | None = None):
@@ -282,7 +285,7 @@ def board(document_id: int):
     return {"items": [{"unit_id": r["unit_id"], "status": r["status"],
                        "status_label": STATUS_LABELS.get(r["status"], r["status"]),
                        "signed_for": local_when(r["signed_for_at"]), "done": local_when(r["done_at"]),
-                       "replied": bool(r["replied"]), "overdue": bool(r["overdue"]),
+                       "replied": bool(r["replied"]), "reply": r["reply"], "overdue": bool(r["overdue"]),
                        "reminded": local_when(r["last_reminded_at"])} for r in rows],
             "counts": page_reads.board_counts(rows)}
 

@@ -197,6 +197,8 @@
         cell(row, "signed_for").textContent = item.signed_for;
         cell(row, "done").textContent = item.done;
         cell(row, "replied").textContent = item.replied ? t("已答复") : "";
+        cell(row, "reply").textContent = item.reply || "";
+        cell(row, "reply").hidden = !item.reply;
         cell(row, "reminded").textContent = item.reminded ? t("已提醒 %(when)s", { when: item.reminded }) : "";
         cell(row, "overdue").hidden = !item.overdue;
         row.classList.toggle("is-overdue", item.overdue);
