@@ -15,7 +15,8 @@ from sqlalchemy import or_, select
 
 from hub.documents.models import (STATUS_LABELS, Document, DocumentRecipient, DocumentStatus, DocumentStep,
                                   DocumentTask, RecipientStatus, TaskKind)
-from hub.documents.queries import InboxDocument
+from hub.documents.queries import InboxDocument, own_states
+from hub.documents.steps import is_issuing_side
 from hub.extensions import db
 from hub.i18n import term
 from hub.org.models import Role, Unit, User
@@ -178,10 +179,14 @@ def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
     return rows
 
 
-def document_rows(documents: list[Document]) -> list[dict[str, Any]]:
-    """Search results as list rows (the document's own status)."""
+def document_rows(user: User, documents: list[Document]) -> list[dict[str, Any]]:
+    """Search results as list rows, each with the person's side's status: on the
+    issuing side the document's own (已分发 …), at a recipient unit that unit's
+    (已签收 … 已办结)."""
+    received = own_states(user, [d for d in documents if not is_issuing_side(user, d)])
     return [{"id": d.id, "title": d.title, "number": d.number, "doc_type": d.doc_type, "urgency": d.urgency,
-             "status_label": STATUS_LABELS.get(d.status, d.status), "deadline": _iso(d.deadline),
+             "status_label": STATUS_LABELS.get(received.get(d.id, d.status), d.status),
+             "status": received.get(d.id, d.status), "deadline": _iso(d.deadline),
              "from": {"unit_id": d.issuer_id, "name": "、".join(i.unit.name for i in d.issuers)},
              "at": _iso(d.dispatched_at or d.created_at), "read": True} for d in documents]
 

@@ -369,10 +369,18 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
     if search.until:
         query = query.where(Document.created_at < _start_of(search.until + timedelta(days=1)))
     if search.status:
-        if search.status not in DocumentStatus.__members__.values():
-            raise InvalidInput(_("status 应为 draft、reviewed、signed、numbered 或 dispatched"),
-                               field="status")
-        query = query.where(Document.status == search.status)
+        if search.status in RecipientStatus.__members__.values():
+            # A state of the receiving side: where it stands at the person's own recipient unit.
+            rows = _path_rows(user)
+            query = query.where(Document.id.in_(
+                select(rows.c.document_id).join(DocumentRecipient, DocumentRecipient.id == rows.c.id)
+                .where(DocumentRecipient.status == search.status)))
+        elif search.status in DocumentStatus.__members__.values():
+            query = query.where(Document.status == search.status)
+        else:
+            raise InvalidInput(_("status 应为发文状态（draft、reviewed、signed、numbered、dispatched）"
+                                 "或收文状态（pending、signed_for、registered、proposed、instructed、handling、"
+                                 "done、archived）"), field="status")
     if before is not None:
         query = query.where(Document.id < before)
     # Ids first, then the page's documents: sorting whole rows of every match
@@ -382,6 +390,23 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
         return []
     return list(db.session.scalars(select(Document).where(Document.id.in_(ids))
                                    .options(selectinload(Document.issuers)).order_by(Document.id.desc())))
+
+
+def own_states(user: User, documents: list[Document]) -> dict[int, str]:
+    """Where each dispatched document stands at the person's own recipient unit
+    (the first of their rows, by id), for those they receive: the receiving side
+    sees its own state, not the sender's "已分发"."""
+    ids = [d.id for d in documents if d.status == DocumentStatus.DISPATCHED]
+    if not ids:
+        return {}
+    rows = _path_rows(user)
+    states: dict[int, str] = {}
+    for document_id, status in db.session.execute(
+            select(rows.c.document_id, DocumentRecipient.status)
+            .join(DocumentRecipient, DocumentRecipient.id == rows.c.id)
+            .where(rows.c.document_id.in_(ids)).order_by(rows.c.id)):
+        states.setdefault(document_id, status)
+    return states
 
 
 def _start_of(day: date) -> datetime:

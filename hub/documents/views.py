@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from hub.documents import actions, page_reads, pages, panel, queries
 from hub.documents.models import (CAPTION_MAX, COMMENT_MAX, DOC_TYPES, NOTES_MAX, STATUS_LABELS, TITLE_MAX,
-                                  URGENCIES, Document, DocumentRecipient, DocumentStatus)
+                                  URGENCIES, Document, DocumentRecipient, DocumentStatus, RecipientStatus)
 from hub.documents.pages import DraftForm, StepForm
 from hub.errors import Conflict, HubError, NotAllowed, NotFound, form_errors, not_found
 from hub.extensions import db
@@ -30,6 +30,7 @@ bp = Blueprint("documents", __name__)
 PAGE = 30
 SEARCH_ARGS = ("q", "doc_type", "issuer_id", "since", "until", "status")
 WAITING_MAX = 50
+STATES = {*DocumentStatus.__members__.values(), *RecipientStatus.__members__.values()}
 TIMELINE_PAGE = 100        # steps on the document page at a time
 DONE = {
     "review": lazy_gettext("已核稿，等待领导签发"), "return": lazy_gettext("已退回拟稿人修改"),
@@ -53,7 +54,7 @@ def _search() -> queries.DocumentSearch:
         doc_type=args.get("doc_type") if args.get("doc_type") in DOC_TYPES else None,
         issuer_id=pages.as_id(args.get("issuer_id")), since=pages.as_date(args.get("since"), "since"),
         until=pages.as_date(args.get("until"), "until"),
-        status=status if status in DocumentStatus.__members__.values() else None)
+        status=status if status in STATES else None)
 
 
 @bp.get("/")
@@ -74,10 +75,11 @@ def _index_page(search: queries.DocumentSearch, *, error: HubError | None = None
     recent = queries.search_documents(current_user, queries.DocumentSearch(), limit=200)
     query = {k: v for k, v in request.args.items() if k in SEARCH_ARGS and v}
     return render_template(
-        "documents/index.html", waiting=waiting, found=page_reads.document_rows(found[:PAGE]),
+        "documents/index.html", waiting=waiting, found=page_reads.document_rows(current_user, found[:PAGE]),
         next_before=found[PAGE - 1].id if len(found) > PAGE else None, before=before, search=search,
         searching=bool(query), query=query, error=error, doc_types=DOC_TYPES,
-        statuses=[(s.value, STATUS_LABELS[s]) for s in DocumentStatus],
+        statuses={_("发文办理"): [(s.value, STATUS_LABELS[s]) for s in DocumentStatus],
+                  _("收文办理"): [(s.value, STATUS_LABELS[s]) for s in RecipientStatus]},
         issuers=page_reads.issuer_choices(recent, search.issuer_id), can_draft=pages.can_draft(current_user),
         waiting_max=WAITING_MAX,
     ), error.status if error else 200

@@ -464,6 +464,34 @@ def test_the_status_board_lists_units_in_tree_order_and_highlights_overdue(app, 
     assert live["counts"]["units"] == 4 and live["items"][0]["overdue"]
 
 
+def test_each_side_sees_its_own_status_and_filters_by_it(app, client, login, api, ids):
+    """The town's list shows the town's own state (已办结), not the sender's 已分发;
+    the status filter offers both sides' states and a recipient state finds the
+    documents at that state at the person's own unit."""
+    document = dispatched(app, api, ids)
+    for action in ("sign_for", "register"):
+        api_step(api, document, "sl_clerk", action)
+    api_step(api, document, "sl_leader", "instruct", comment="同意。")
+    api_step(api, document, "sl_clerk", "complete")
+
+    def listed(query: str = "") -> list[str]:
+        html = page(client, f"/documents/{query}")
+        found = html.split('id="list-h"')[1]
+        return re.findall(rf'data-id="{document}".*?class="item-mark[^"]*">([^<]+)', found, re.S)
+
+    login("sl_clerk")
+    assert listed() == ["已办结"]
+    assert listed("?status=done") == ["已办结"] and listed("?status=pending") == []
+    html = page(client, "/documents/")
+    assert '<optgroup label="发文办理">' in html and '<optgroup label="收文办理">' in html
+    assert '<option value="handling">办理中</option>' in html
+    login("kc_clerk")
+    assert listed() == ["已分发"] and listed("?status=done") == []
+    assert [d["id"] for d in api("sl_clerk").get("/api/v1/documents?status=done").get_json()["items"]] == \
+        [document]
+    assert api("sl_clerk").get("/api/v1/documents?status=finished").status_code == 400
+
+
 def test_remind_a_unit_once_every_four_hours(app, client, login, api, ids):
     document = dispatched(app, api, ids)
     town = ids.unit(TOWN)
