@@ -83,6 +83,12 @@ class Sheet:
     readers: list[DocumentTask]
 
     @property
+    def completed_by(self) -> set[int]:
+        """Who took the 办结 step: only they show 已办结 (a co-handler who never
+        acted is closed with it, but did not finish anything)."""
+        return {s.actor_id for s in self.steps.get("complete", []) if s.actor_id is not None}
+
+    @property
     def register_number(self) -> str | None:
         r = self.recipient
         return f"收文〔{r.register_year}〕{r.register_seq}号" if r.register_seq else None

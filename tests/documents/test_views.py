@@ -416,6 +416,23 @@ def test_the_panel_says_where_it_stands_who_holds_it_and_what_is_next(app, clien
     assert '<details class="more-steps" open>' in html
 
 
+def test_the_sheet_says_who_finished_and_prints_the_year(app, client, login, api, ids):
+    """办文单: a co-handler who never acted is not "已办结"; printed times carry the year."""
+    document = dispatched(app, api, ids)
+    for action in ("sign_for", "register"):
+        api_step(api, document, "sl_clerk", action)
+    secretary, director = ids.user("mp_secretary"), ids.user("mp_director")
+    api_step(api, document, "sl_leader", "instruct", comment="同意。", user_ids=[secretary, director],
+             lead_id=secretary)
+    api_step(api, document, "mp_secretary", "complete", comment="已完成。")
+    login("sl_clerk")
+    sheet = page(client, f"/documents/{document}/sheet")
+    handlers = sheet.split("承办</th>")[1].split("</td>")[0]
+    assert re.search(r"王建军（主办）\s*<span class=\"muted\">已办结</span>", handlers)
+    assert "李秀英" in handlers and handlers.count("已办结") == 1
+    assert f"{YEAR}年" in sheet.split("签收时间</th>")[1].split("</td>")[0]
+
+
 def test_a_reader_outside_the_path_cannot_mark_read(app, client, login, api, ids):
     document = dispatched(app, api, ids)
     for action in ("sign_for", "register"):
