@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from hub.audit import record_audit
 from hub.db import insert_ignore, utcnow
-from hub.documents.models import Document, DocumentRecipient, DocumentSeen, RecipientStatus
+from hub.documents.models import Document, DocumentRecipient, DocumentNewsRead, RecipientStatus
 from hub.documents.steps import (check, holders, issuer_prefix, issuing_people, need,
                                  next_number, notify, one_step, record_step, require_comment)
 from hub.errors import InvalidInput, TooSoon
@@ -138,8 +138,9 @@ def mark_seen(person: User, document: Document) -> None:
     """The issuing office's person has opened the dispatched document: the 答复
     and 办结 of recipient units so far are no longer news in their inbox."""
     now = utcnow()
-    if not insert_ignore(db.session, DocumentSeen, {"document_id": document.id, "user_id": person.id,
-                                                    "seen_at": now}):
-        db.session.execute(update(DocumentSeen).where(DocumentSeen.document_id == document.id,
-                                                      DocumentSeen.user_id == person.id).values(seen_at=now))
+    if not insert_ignore(db.session, DocumentNewsRead, {"document_id": document.id, "user_id": person.id,
+                                                    "read_at": now}):
+        mine = DocumentNewsRead
+        db.session.execute(update(mine).where(mine.document_id == document.id, mine.user_id == person.id)
+                           .values(read_at=now))
     db.session.commit()

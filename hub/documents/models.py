@@ -244,16 +244,16 @@ class DocumentStep(db.Model):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
 
-class DocumentSeen(db.Model):
+class DocumentNewsRead(db.Model):
     """When a person of the issuing office last opened a dispatched document: the
     答复 and 办结 of recipient units after that are news for them (their inbox)."""
 
-    __tablename__ = "document_seen"
+    __tablename__ = "document_news_reads"
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
                                          index=True)
-    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class NumberCounter(db.Model):

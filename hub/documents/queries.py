@@ -12,7 +12,7 @@ from sqlalchemy import (String, and_, case, cast, exists, func, literal, or_, se
 from sqlalchemy.orm import aliased, selectinload
 
 from hub.db import UTCDateTime, utcnow
-from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient, DocumentSeen,
+from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient, DocumentNewsRead,
                                   DocumentStatus, DocumentTask, RecipientStatus, TaskKind)
 from hub.errors import InvalidInput, NotFound, not_found
 from hub.extensions import db
@@ -95,10 +95,11 @@ class InboxDocument:
 EPOCH = datetime(1970, 1, 1, tzinfo=TZ)
 
 
-def _last_seen(user: User):
-    seen = select(DocumentSeen.seen_at).where(DocumentSeen.document_id == DocumentRecipient.document_id,
-                                              DocumentSeen.user_id == user.id)
-    return func.coalesce(seen.correlate(DocumentRecipient).scalar_subquery(),
+def _last_read(user: User):
+    mine = DocumentNewsRead
+    read = select(mine.read_at).where(mine.document_id == DocumentRecipient.document_id,
+                                      mine.user_id == user.id)
+    return func.coalesce(read.correlate(DocumentRecipient).scalar_subquery(),
                          literal(EPOCH, UTCDateTime(timezone=True)))
 
 
@@ -113,7 +114,7 @@ def _news(user: User):
     """Per dispatched document the person hears back on, with a 答复 or 办结 of a
     recipient unit since they last opened it: when the latest was, and how many
     units replied and finished since."""
-    r, last = DocumentRecipient, _last_seen(user)
+    r, last = DocumentRecipient, _last_read(user)
     replied, done = r.replied_at > last, r.done_at > last
     latest = case((and_(replied, or_(r.done_at.is_(None), r.replied_at > r.done_at)), r.replied_at),
                   else_=r.done_at)
