@@ -25,9 +25,10 @@ def beijing_today() -> date:
 
 # ---- How pages show times (template filters) -----------------------------------------------------
 
-def local_when(value: Any) -> str:
+def local_when(value: Any, year: bool = False) -> str:
     """A stored time (datetime or ISO string) as Beijing time, "11月22日 14:05",
-    with the year when it is not this year. inbox.js and channels.js format
+    with the year when it is not this year, or always (`year`: what is printed,
+    such as the 办文单, is read in later years). inbox.js and channels.js format
     live items the same way."""
     if not value:
         return ""
@@ -38,7 +39,7 @@ def local_when(value: Any) -> str:
             return value
     local = value.astimezone(TZ)
     parts = {"year": local.year, "month": local.month, "day": local.day, "time": f"{local:%H:%M}"}
-    if local.year == datetime.now(TZ).year:
+    if local.year == datetime.now(TZ).year and not year:
         return _("%(month)s月%(day)s日 %(time)s", **parts)
     return _("%(year)s年%(month)s月%(day)s日 %(time)s", **parts)
 

@@ -19,8 +19,8 @@ from hub.documents.actions_drafting import (BODY_TYPES, DocumentDraft, create_dr
 from hub.documents.actions_incoming import (archive, assign_handlers, chase, chase_due, circulate,  # noqa: F401
                                             complete, instruct, mark_read, propose, recipient_for, register,
                                             reply, sign_for)
-from hub.documents.actions_outgoing import (assign_number, dispatch, remind_unit, return_draft,  # noqa: F401
-                                            review, sign_off)
+from hub.documents.actions_outgoing import (assign_number, dispatch, mark_seen, remind_unit,  # noqa: F401
+                                            return_draft, review, sign_off)
 from hub.documents.models import COMMENT_MAX, Document, DocumentStatus
 from hub.documents.steps import STEPS, is_issuing_side, next_number  # noqa: F401
 from hub.errors import Conflict, InvalidInput, NotAllowed
@@ -66,4 +66,10 @@ def take_step(actor: User, document: Document, action: str, *, comment: str | No
         if action == "assign":
             return assign_handlers(actor, recipient, people, lead_id=lead_id, comment=comment)
         return circulate(actor, recipient, people, in_order=in_order, comment=comment)
+    # 送领导批办 names the leaders; 批办 may name the handlers at once (both optional).
+    named = clean_id_list(user_ids, "user_ids", limit=200) if user_ids else []
+    if action == "propose":
+        return propose(actor, recipient, comment=comment, leader_ids=named)
+    if action == "instruct":
+        return instruct(actor, recipient, comment=comment, user_ids=named, lead_id=lead_id)
     return _INCOMING_STEPS[action](actor, recipient, comment=comment)

@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hub.db import utcnow
 from hub.documents.models import (Document, DocumentRecipient, DocumentStatus, DocumentTask, RecipientStatus,
                                   TaskKind)
-from hub.documents.steps import (check, check_who, holders, issuing_people, need, next_number,
+from hub.documents.steps import (STEPS, check, check_who, holders, issuing_people, need, next_number,
                                  notify, one_step, record_step, require_comment)
 from hub.errors import Conflict, InvalidInput, TooSoon
 from hub.extensions import db
@@ -76,25 +76,42 @@ def register(actor: User, recipient: DocumentRecipient, *, comment: str | None =
 
 
 @one_step
-def propose(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
-    """拟办: the clerk proposes how to handle it, for the leader."""
+def propose(actor: User, recipient: DocumentRecipient, *, comment: str | None = None,
+            leader_ids: list[int] | None = None) -> Document:
+    """拟办: the clerk proposes how to handle it, for the leader: the leaders
+    named (送领导批办: `leader_ids`, leaders of the unit), or else all of them."""
     step = check("propose", actor, recipient)
     require_comment("propose", comment)
+    leaders = holders(Role.LEADER, [recipient.unit_id])
+    if leader_ids:
+        if not set(leader_ids) <= set(leaders):
+            raise InvalidInput(_("只能送%(unit)s的领导批办", unit=recipient.unit.name), field="user_ids")
+        leaders = list(dict.fromkeys(leader_ids))
     recipient.status = step.to_state
-    record_step(recipient.document, actor, "propose", recipient=recipient, comment=comment)
-    notify(recipient.document, holders(Role.LEADER, [recipient.unit_id]), "propose", recipient.unit_id)
+    record_step(recipient.document, actor, "propose", recipient=recipient, comment=comment,
+                detail=("送" + "、".join(_names(leaders)) + "批办") if leader_ids else None)
+    notify(recipient.document, leaders, "propose", recipient.unit_id)
     db.session.commit()
     return recipient.document
 
 
+def _names(user_ids: list[int]) -> list[str]:
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).tuples().all())
+    return [names[i] for i in user_ids if i in names]
+
+
 @one_step
-def instruct(actor: User, recipient: DocumentRecipient, *, comment: str | None = None) -> Document:
-    """批办: the unit's leader gives the instruction."""
+def instruct(actor: User, recipient: DocumentRecipient, *, comment: str | None = None,
+             user_ids: list[int] | None = None, lead_id: int | None = None) -> Document:
+    """批办: the unit's leader gives the instruction, and may name the handlers
+    at once (then it is 交办 too, in the same step: the state is 办理中)."""
     step = check("instruct", actor, recipient)
     require_comment("instruct", comment)
     recipient.status = step.to_state
     record_step(recipient.document, actor, "instruct", recipient=recipient, comment=comment)
     notify(recipient.document, holders(Role.CLERK, [recipient.unit_id]), "instruct", recipient.unit_id)
+    if user_ids:
+        _assign(actor, recipient, user_ids, lead_id=lead_id, comment=None)
     db.session.commit()
     return recipient.document
 
@@ -117,7 +134,16 @@ def _unit_people(recipient: DocumentRecipient, user_ids: list[int]) -> list[User
 def assign_handlers(actor: User, recipient: DocumentRecipient, user_ids: list[int], *,
                     lead_id: int | None = None, comment: str | None = None) -> Document:
     """承办: handlers, one of them the lead (主办; the first named, or lead_id)."""
-    step = check("assign", actor, recipient)
+    check("assign", actor, recipient)
+    _assign(actor, recipient, user_ids, lead_id=lead_id, comment=comment)
+    db.session.commit()
+    return recipient.document
+
+
+def _assign(actor: User, recipient: DocumentRecipient, user_ids: list[int], *, lead_id: int | None,
+            comment: str | None) -> None:
+    """The handlers of 交办 (or of a 批办 that names them), not committed."""
+    step = STEPS["assign"]
     people = _unit_people(recipient, user_ids)
     lead = lead_id if lead_id is not None else people[0].id
     if lead not in user_ids:
@@ -134,8 +160,6 @@ def assign_handlers(actor: User, recipient: DocumentRecipient, user_ids: list[in
                 detail="、".join(p.name + ("（主办）" if p.id == lead else "") for p in people))
     notify(recipient.document, [p.id for p in people], "assign", recipient.unit_id)
     _to_sender(recipient, "assign")
-    db.session.commit()
-    return recipient.document
 
 
 @one_step

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from hub.audit import record_audit
-from hub.db import utcnow
-from hub.documents.models import Document, DocumentRecipient, RecipientStatus
+from hub.db import insert_ignore, utcnow
+from hub.documents.models import Document, DocumentRecipient, DocumentNewsRead, RecipientStatus
 from hub.documents.steps import (check, holders, issuer_prefix, issuing_people, need,
                                  next_number, notify, one_step, record_step, require_comment)
 from hub.errors import InvalidInput, TooSoon
@@ -132,3 +132,15 @@ def remind_unit(actor: User, document: Document, unit_id: int) -> Document:
     db.session.commit()
     return document
 
+
+
+def mark_seen(person: User, document: Document) -> None:
+    """The issuing office's person has opened the dispatched document: the 答复
+    and 办结 of recipient units so far are no longer news in their inbox."""
+    now = utcnow()
+    if not insert_ignore(db.session, DocumentNewsRead, {"document_id": document.id, "user_id": person.id,
+                                                    "read_at": now}):
+        mine = DocumentNewsRead
+        db.session.execute(update(mine).where(mine.document_id == document.id, mine.user_id == person.id)
+                           .values(read_at=now))
+    db.session.commit()

@@ -244,6 +244,18 @@ class DocumentStep(db.Model):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
 
+class DocumentNewsRead(db.Model):
+    """When a person of the issuing office last opened a dispatched document: the
+    答复 and 办结 of recipient units after that are news for them (their inbox)."""
+
+    __tablename__ = "document_news_reads"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
+                                         index=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class NumberCounter(db.Model):
     """The last number given per unit, year and kind ("out": 发文字号, "in": 收文编号).
     Taken with UPDATE … RETURNING in the transaction of the step that uses it,

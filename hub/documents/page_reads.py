@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext
 from sqlalchemy import or_, select
 
 from hub.documents.models import (STATUS_LABELS, Document, DocumentRecipient, DocumentStatus, DocumentStep,
                                   DocumentTask, RecipientStatus, TaskKind)
-from hub.documents.queries import InboxDocument
+from hub.documents.queries import InboxDocument, own_states
+from hub.documents.steps import is_issuing_side
 from hub.extensions import db
 from hub.i18n import term
 from hub.org.models import Role, Unit, User
@@ -81,6 +83,12 @@ class Sheet:
     readers: list[DocumentTask]
 
     @property
+    def completed_by(self) -> set[int]:
+        """Who took the 办结 step: only they show 已办结 (a co-handler who never
+        acted is closed with it, but did not finish anything)."""
+        return {s.actor_id for s in self.steps.get("complete", []) if s.actor_id is not None}
+
+    @property
     def register_number(self) -> str | None:
         r = self.recipient
         return f"收文〔{r.register_year}〕{r.register_seq}号" if r.register_seq else None
@@ -138,6 +146,16 @@ def _unit_step_waits(user: User, item: InboxDocument) -> bool:
     return item.status in RECEIVING_WAITING and user.has_role(Role.CLERK, item.unit_id)
 
 
+def heard_back(replied: int, completed: int) -> str:
+    """What the sender hears back, e.g. "1 个单位答复，2 个单位办结"."""
+    parts = []
+    if replied:
+        parts.append(ngettext("%(num)s 个单位答复", "%(num)s 个单位答复", replied))
+    if completed:
+        parts.append(ngettext("%(num)s 个单位办结", "%(num)s 个单位办结", completed))
+    return _("，").join(parts)
+
+
 def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
     """Inbox items (API.md: kind "document") for a page of the person's documents.
     `read` is false while the document waits for them; the summary says for what."""
@@ -145,7 +163,9 @@ def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         document = item.document
-        if not item.waiting:
+        if item.replied or item.completed:
+            label = heard_back(item.replied, item.completed)
+        elif not item.waiting:
             label = STATUS_LABELS.get(item.status, item.status)
         elif item.unit_id is None:
             label = ISSUING_WAITING.get(item.status, STATUS_LABELS.get(item.status, item.status))
@@ -165,10 +185,14 @@ def inbox_rows(user: User, items: list[InboxDocument]) -> list[dict[str, Any]]:
     return rows
 
 
-def document_rows(documents: list[Document]) -> list[dict[str, Any]]:
-    """Search results as list rows (the document's own status)."""
+def document_rows(user: User, documents: list[Document]) -> list[dict[str, Any]]:
+    """Search results as list rows, each with the person's side's status: on the
+    issuing side the document's own (已分发 …), at a recipient unit that unit's
+    (已签收 … 已办结)."""
+    received = own_states(user, [d for d in documents if not is_issuing_side(user, d)])
     return [{"id": d.id, "title": d.title, "number": d.number, "doc_type": d.doc_type, "urgency": d.urgency,
-             "status_label": STATUS_LABELS.get(d.status, d.status), "deadline": _iso(d.deadline),
+             "status_label": STATUS_LABELS.get(received.get(d.id, d.status), d.status),
+             "status": received.get(d.id, d.status), "deadline": _iso(d.deadline),
              "from": {"unit_id": d.issuer_id, "name": "、".join(i.unit.name for i in d.issuers)},
              "at": _iso(d.dispatched_at or d.created_at), "read": True} for d in documents]
 

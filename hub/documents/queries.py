@@ -7,12 +7,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, cast, exists, func, or_, select, union, union_all
+from sqlalchemy import (String, and_, case, cast, exists, func, literal, or_, select, type_coerce, union,
+                        union_all)
 from sqlalchemy.orm import aliased, selectinload
 
-from hub.db import utcnow
-from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient, DocumentStatus,
-                                  DocumentTask, RecipientStatus, TaskKind)
+from hub.db import UTCDateTime, utcnow
+from hub.documents.models import (Document, DocumentFile, DocumentIssuer, DocumentRecipient, DocumentNewsRead,
+                                  DocumentStatus, DocumentTask, RecipientStatus, TaskKind)
 from hub.errors import InvalidInput, NotFound, not_found
 from hub.extensions import db
 from hub.org.models import Role, Unit, User
@@ -85,6 +86,51 @@ class InboxDocument:
     waiting: bool              # something for this person to do (shown as unread)
     unit_id: int | None        # the recipient unit it concerns, or None on the issuing side
     status: str
+    replied: int = 0           # the sender hears back: units that replied since the person last looked
+    completed: int = 0         # … and units that finished (办结)
+
+
+# ---- The sender hears back: 答复 and 办结 since the issuing office's person last looked ----------
+
+EPOCH = datetime(1970, 1, 1, tzinfo=TZ)
+
+
+def _last_read(user: User):
+    mine = DocumentNewsRead
+    read = select(mine.read_at).where(mine.document_id == DocumentRecipient.document_id,
+                                      mine.user_id == user.id)
+    return func.coalesce(read.correlate(DocumentRecipient).scalar_subquery(),
+                         literal(EPOCH, UTCDateTime(timezone=True)))
+
+
+def _hears_back(user: User):
+    """Documents the person hears back on: they drafted it, or they are a clerk of an issuer."""
+    clerk_units = _role_units(user, Role.CLERK)
+    return or_(Document.author_id == user.id,
+               Document.id.in_(select(DocumentIssuer.document_id).where(DocumentIssuer.unit_id.in_(clerk_units))))
+
+
+def _news(user: User):
+    """Per dispatched document the person hears back on, with a 答复 or 办结 of a
+    recipient unit since they last opened it: when the latest was, and how many
+    units replied and finished since."""
+    r, last = DocumentRecipient, _last_read(user)
+    replied, done = r.replied_at > last, r.done_at > last
+    latest = case((and_(replied, or_(r.done_at.is_(None), r.replied_at > r.done_at)), r.replied_at),
+                  else_=r.done_at)
+    at = type_coerce(func.max(latest), UTCDateTime(timezone=True)).label("at")
+    query = (select(r.document_id, at, func.sum(case((replied, 1), else_=0)).label("replied"),
+                    func.sum(case((done, 1), else_=0)).label("completed"))
+             .join(Document, Document.id == r.document_id)
+             .where(Document.status == DocumentStatus.DISPATCHED, _hears_back(user), or_(replied, done))
+             .group_by(r.document_id))
+    return query, at
+
+
+def has_news(user: User, document: Document) -> bool:
+    """Whether the document has a 答复 or 办结 the person has not seen (opening it clears that)."""
+    query, _at = _news(user)
+    return db.session.execute(query.where(DocumentRecipient.document_id == document.id)).first() is not None
 
 
 def may_have_documents(user: User):
@@ -211,8 +257,31 @@ def inbox_documents(user: User, *, limit: int, before: tuple[datetime, int] | No
                 seen[document.id] = (0, bool(waiting))
                 items.append(InboxDocument(document, document.created_at, bool(waiting), None,
                                            document.status))
+    if read is not True:
+        for item in _news_items(user, limit, before, matches if term else None):
+            if item.document.id not in seen:
+                seen[item.document.id] = (0, True)
+                items.append(item)
     items.sort(key=lambda i: (i.at, i.document.id), reverse=True)
     return items[:limit]
+
+
+def _news_items(user: User, limit: int, before: tuple[datetime, int] | None, matches) -> list[InboxDocument]:
+    """The sender hears back: a page of the dispatched documents with news for the person (see _news)."""
+    news, news_at = _news(user)
+    if matches is not None:
+        news = news.where(matches)
+    if before is not None:
+        at, item_id = before
+        news = news.having(or_(news_at < at, and_(news_at == at, DocumentRecipient.document_id < item_id)))
+    rows = db.session.execute(news.order_by(news_at.desc(), DocumentRecipient.document_id.desc())
+                              .limit(limit)).all()
+    if not rows:
+        return []
+    loaded = {d.id: d for d in db.session.scalars(select(Document).where(
+        Document.id.in_([row.document_id for row in rows])))}
+    return [InboxDocument(loaded[row.document_id], row.at, True, None, DocumentStatus.DISPATCHED,
+                          replied=row.replied or 0, completed=row.completed or 0) for row in rows]
 
 
 def waiting_count(user: User) -> int:
@@ -224,8 +293,10 @@ def waiting_count(user: User) -> int:
                        DocumentRecipient.received_at.is_not(None)))
     issuing = select(func.count(Document.id)).where(Document.status != DocumentStatus.DISPATCHED,
                                                     _issuing_waiting(user))
-    # One round trip for both.
-    return db.session.scalar(select(received.scalar_subquery() + issuing.scalar_subquery())) or 0
+    news = select(func.count()).select_from(_news(user)[0].subquery())
+    # One round trip for all three.
+    return db.session.scalar(select(received.scalar_subquery() + issuing.scalar_subquery()
+                                    + news.scalar_subquery())) or 0
 
 
 # ---- The sender's status board -----------------------------------------------------------
@@ -242,16 +313,17 @@ def status_board(document: Document) -> list[dict[str, Any]]:
     r = DocumentRecipient
     rows = db.session.execute(
         select(r.unit_id, Unit.name, Unit.depth, r.copy, r.status, r.signed_for_at, r.done_at, r.replied_at,
-               r.last_reminded_at)
+               r.last_reminded_at, r.reply)
         .join(Unit, Unit.id == r.unit_id)
         .where(r.document_id == document.id).order_by(Unit.path)).all()
     open_states = set(OPEN)
     return [{"unit_id": unit_id, "name": name, "depth": depth, "copy": copy, "status": status,
              "signed_for_at": signed_for_at, "done_at": done_at,
              "replied": replied_at is not None or unit_id in replies,
-             "overdue": overdue_possible and status in open_states, "last_reminded_at": last_reminded_at}
-            for unit_id, name, depth, copy, status, signed_for_at, done_at, replied_at, last_reminded_at
-            in rows]
+             "overdue": overdue_possible and status in open_states, "last_reminded_at": last_reminded_at,
+             "reply": reply, "replied_at": replied_at}
+            for (unit_id, name, depth, copy, status, signed_for_at, done_at, replied_at, last_reminded_at,
+                 reply) in rows]
 
 
 def _today() -> date:
@@ -298,10 +370,18 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
     if search.until:
         query = query.where(Document.created_at < _start_of(search.until + timedelta(days=1)))
     if search.status:
-        if search.status not in DocumentStatus.__members__.values():
-            raise InvalidInput(_("status 应为 draft、reviewed、signed、numbered 或 dispatched"),
-                               field="status")
-        query = query.where(Document.status == search.status)
+        if search.status in RecipientStatus.__members__.values():
+            # A state of the receiving side: where it stands at the person's own recipient unit.
+            rows = _path_rows(user)
+            query = query.where(Document.id.in_(
+                select(rows.c.document_id).join(DocumentRecipient, DocumentRecipient.id == rows.c.id)
+                .where(DocumentRecipient.status == search.status)))
+        elif search.status in DocumentStatus.__members__.values():
+            query = query.where(Document.status == search.status)
+        else:
+            raise InvalidInput(_("status 应为发文状态（draft、reviewed、signed、numbered、dispatched）"
+                                 "或收文状态（pending、signed_for、registered、proposed、instructed、handling、"
+                                 "done、archived）"), field="status")
     if before is not None:
         query = query.where(Document.id < before)
     # Ids first, then the page's documents: sorting whole rows of every match
@@ -311,6 +391,23 @@ def search_documents(user: User, search: DocumentSearch, *, limit: int,
         return []
     return list(db.session.scalars(select(Document).where(Document.id.in_(ids))
                                    .options(selectinload(Document.issuers)).order_by(Document.id.desc())))
+
+
+def own_states(user: User, documents: list[Document]) -> dict[int, str]:
+    """Where each dispatched document stands at the person's own recipient unit
+    (the first of their rows, by id), for those they receive: the receiving side
+    sees its own state, not the sender's "已分发"."""
+    ids = [d.id for d in documents if d.status == DocumentStatus.DISPATCHED]
+    if not ids:
+        return {}
+    rows = _path_rows(user)
+    states: dict[int, str] = {}
+    for document_id, status in db.session.execute(
+            select(rows.c.document_id, DocumentRecipient.status)
+            .join(DocumentRecipient, DocumentRecipient.id == rows.c.id)
+            .where(rows.c.document_id.in_(ids)).order_by(rows.c.id)):
+        states.setdefault(document_id, status)
+    return states
 
 
 def _start_of(day: date) -> datetime:

@@ -15,9 +15,9 @@ from flask_babel import gettext as _, lazy_gettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from hub.documents import actions, page_reads, pages, queries
+from hub.documents import actions, page_reads, pages, panel, queries
 from hub.documents.models import (CAPTION_MAX, COMMENT_MAX, DOC_TYPES, NOTES_MAX, STATUS_LABELS, TITLE_MAX,
-                                  URGENCIES, Document, DocumentRecipient, DocumentStatus)
+                                  URGENCIES, Document, DocumentRecipient, DocumentStatus, RecipientStatus)
 from hub.documents.pages import DraftForm, StepForm
 from hub.errors import Conflict, HubError, NotAllowed, NotFound, form_errors, not_found
 from hub.extensions import db
@@ -30,6 +30,7 @@ bp = Blueprint("documents", __name__)
 PAGE = 30
 SEARCH_ARGS = ("q", "doc_type", "issuer_id", "since", "until", "status")
 WAITING_MAX = 50
+STATES = {*DocumentStatus.__members__.values(), *RecipientStatus.__members__.values()}
 TIMELINE_PAGE = 100        # steps on the document page at a time
 DONE = {
     "review": lazy_gettext("已核稿，等待领导签发"), "return": lazy_gettext("已退回拟稿人修改"),
@@ -53,7 +54,7 @@ def _search() -> queries.DocumentSearch:
         doc_type=args.get("doc_type") if args.get("doc_type") in DOC_TYPES else None,
         issuer_id=pages.as_id(args.get("issuer_id")), since=pages.as_date(args.get("since"), "since"),
         until=pages.as_date(args.get("until"), "until"),
-        status=status if status in DocumentStatus.__members__.values() else None)
+        status=status if status in STATES else None)
 
 
 @bp.get("/")
@@ -74,10 +75,11 @@ def _index_page(search: queries.DocumentSearch, *, error: HubError | None = None
     recent = queries.search_documents(current_user, queries.DocumentSearch(), limit=200)
     query = {k: v for k, v in request.args.items() if k in SEARCH_ARGS and v}
     return render_template(
-        "documents/index.html", waiting=waiting, found=page_reads.document_rows(found[:PAGE]),
+        "documents/index.html", waiting=waiting, found=page_reads.document_rows(current_user, found[:PAGE]),
         next_before=found[PAGE - 1].id if len(found) > PAGE else None, before=before, search=search,
         searching=bool(query), query=query, error=error, doc_types=DOC_TYPES,
-        statuses=[(s.value, STATUS_LABELS[s]) for s in DocumentStatus],
+        statuses={_("发文办理"): [(s.value, STATUS_LABELS[s]) for s in DocumentStatus],
+                  _("收文办理"): [(s.value, STATUS_LABELS[s]) for s in RecipientStatus]},
         issuers=page_reads.issuer_choices(recent, search.issuer_id), can_draft=pages.can_draft(current_user),
         waiting_max=WAITING_MAX,
     ), error.status if error else 200
@@ -201,16 +203,26 @@ def _acting_recipient(document: Document) -> DocumentRecipient | None:
 def show(document_id: int):
     """The document: its elements, files, the steps the person may take, the
     timeline and, for the issuing side, the status board."""
-    return _document_page(queries.access_document(current_user, document_id))
+    document = queries.access_document(current_user, document_id)
+    if queries.has_news(current_user, document):       # the replies and completions are read now
+        actions.mark_seen(current_user, document)
+    return _document_page(document)
 
 
 def _document_page(document: Document, *, error: HubError | None = None, failed: StepForm | None = None):
     issuing = actions.is_issuing_side(current_user, document)
     recipient = _acting_recipient(document)
     steps = pages.incoming_steps(current_user, recipient) if recipient is not None else []
+    outgoing = pages.outgoing_steps(current_user, document)
     people_q = request.args.get("people_q", "").strip()[:100]
     people = (pages.person_choices(pages.unit_people(recipient.unit, people_q))
-              if recipient is not None and ({"assign", "circulate"} & set(steps)) else [])
+              if recipient is not None and ({"assign", "circulate", "instruct"} & set(steps)) else [])
+    if recipient is not None:
+        next_panel = panel.incoming_panel(recipient, steps)
+    elif outgoing or (issuing and document.status != DocumentStatus.DISPATCHED):
+        next_panel = panel.outgoing_panel(document, outgoing)
+    else:
+        next_panel = None
     entries, more = _timeline_page(document, issuing, recipient)
     dispatched = document.status == DocumentStatus.DISPATCHED
     board = queries.status_board(document) if issuing and dispatched else None
@@ -218,7 +230,7 @@ def _document_page(document: Document, *, error: HubError | None = None, failed:
     task, turn = pages.open_read_task(current_user, recipient) if recipient is not None else (None, False)
     return render_template(
         "documents/show.html", document=document, issuing=issuing, recipient=recipient, error=error,
-        failed=failed, outgoing=pages.outgoing_steps(current_user, document), incoming=steps,
+        failed=failed, outgoing=outgoing, incoming=steps, panel=next_panel,
         can_edit=pages.can_edit(current_user, document), people=people, people_q=people_q,
         entries=entries, more_steps=more, board=board,
         counts=page_reads.board_counts(board) if board else None,
@@ -275,7 +287,7 @@ def board(document_id: int):
     return {"items": [{"unit_id": r["unit_id"], "status": r["status"],
                        "status_label": STATUS_LABELS.get(r["status"], r["status"]),
                        "signed_for": local_when(r["signed_for_at"]), "done": local_when(r["done_at"]),
-                       "replied": bool(r["replied"]), "overdue": bool(r["overdue"]),
+                       "replied": bool(r["replied"]), "reply": r["reply"], "overdue": bool(r["overdue"]),
                        "reminded": local_when(r["last_reminded_at"])} for r in rows],
             "counts": page_reads.board_counts(rows)}
 

@@ -140,10 +140,10 @@
       }
       main.appendChild(label);
       li.appendChild(main);
-      if (action === "assign") {
+      if (action === "assign" || action === "instruct") {
         var lead = el("span", { "class": "check sub" });
-        lead.appendChild(el("input", { type: "radio", id: "lead-" + person.id, name: "lead_id", value: person.id }));
-        var leadLabel = el("label", { "for": "lead-" + person.id });
+        lead.appendChild(el("input", { type: "radio", id: action + "-lead-" + person.id, name: "lead_id", value: person.id }));
+        var leadLabel = el("label", { "for": action + "-lead-" + person.id });
         leadLabel.appendChild(el("span", { "class": "sr-only" }, person.name));
         leadLabel.appendChild(document.createTextNode(t("主办")));
         lead.appendChild(leadLabel);
@@ -197,6 +197,8 @@
         cell(row, "signed_for").textContent = item.signed_for;
         cell(row, "done").textContent = item.done;
         cell(row, "replied").textContent = item.replied ? t("已答复") : "";
+        cell(row, "reply").textContent = item.reply || "";
+        cell(row, "reply").hidden = !item.reply;
         cell(row, "reminded").textContent = item.reminded ? t("已提醒 %(when)s", { when: item.reminded }) : "";
         cell(row, "overdue").hidden = !item.overdue;
         row.classList.toggle("is-overdue", item.overdue);

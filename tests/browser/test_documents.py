@@ -98,3 +98,47 @@ def test_town_clerk_signs_for_registers_and_sends_to_the_leader(new_page, size, 
     take_step(reader, "已阅", "已阅，同意。")
     expect(timeline(reader).get_by_text("已阅，同意。")).to_be_visible()
     settle(reader, "town-reader-read")
+
+
+def test_after_the_instruction_the_panel_says_what_is_next_and_the_sender_hears_back(new_page, size, hub_api):
+    """The clerk sees where the document stands, who holds it and the next steps
+    (交办, 传阅) with the rest behind 更多; the handler replies, and the county
+    clerk sees the reply on the status board at once and in the inbox."""
+    title = f"关于开展冬季森林防火隐患排查的通知（{size}）"
+    document = dispatched_document(hub_api, title, unit_id(hub_api, TOWN))
+    town_clerk, town_leader = hub_api.as_(f"{TOWN}.ws"), hub_api.as_(f"{TOWN}.sj")
+    for action in ("sign_for", "register"):
+        town_clerk.post(f"/documents/{document}/actions", {"action": action})
+    town_clerk.post(f"/documents/{document}/actions", {"action": "propose", "comment": "拟请书记阅示。"})
+    town_leader.post(f"/documents/{document}/actions", {"action": "instruct", "comment": "请抓紧落实。"})
+
+    clerk = new_page(f"{TOWN}.ws")
+    visit(clerk, f"/documents/{document}", "town-document-what-next")
+    panel = clerk.locator("[data-next-panel]")
+    expect(panel).to_contain_text("已批办")
+    expect(panel).to_contain_text("请您办理：交办承办、传阅")
+    expect(clerk.locator("form.step-form[data-step='assign']")).to_be_visible()
+    expect(clerk.locator("form.step-form[data-step='complete']")).to_be_hidden()
+    more = clerk.locator("details.more-steps")
+    more.locator("summary").click()
+    expect(clerk.locator("form.step-form[data-step='complete']")).to_be_visible()
+    more.locator("summary").click()
+    handler_login = f"{TOWN}.zz"
+    assign = clerk.locator("form.step-form[data-step='assign']")
+    assign.locator(f"#assign-p{person_id(hub_api, handler_login)}").check()
+    take_step(clerk, "交办", form="assign")
+    expect(panel).to_contain_text("办理中")
+
+    sender = new_page("d02.clerk")
+    visit(sender, f"/documents/{document}", "office-board-before-reply")
+    handler = new_page(handler_login)
+    visit(handler, f"/documents/{document}", "town-handler-document")
+    expect(handler.locator("[data-next-panel]")).to_contain_text("请您办理：办结、答复发文单位")
+    take_step(handler, "答复", "我镇已完成全部隐患排查，整改 3 处。", form="reply")
+
+    board = sender.get_by_role("region", name="各收文单位办理情况")
+    expect(board.get_by_text("我镇已完成全部隐患排查，整改 3 处。")).to_be_visible()
+    settle(sender, "office-board-hears-back")
+    visit(sender, "/inbox/", "office-inbox-hears-back")
+    item = sender.locator("li.inbox-item").filter(has_text=title).first
+    expect(item).to_contain_text("1 个单位答复")

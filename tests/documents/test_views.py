@@ -374,6 +374,65 @@ def test_the_town_signs_for_registers_proposes_instructs_and_circulates(app, cli
     assert sheet.index("王建军</span>") < sheet.index("徐志强</span>")      # readers in their order
 
 
+def test_the_panel_says_where_it_stands_who_holds_it_and_what_is_next(app, client, login, api, ids):
+    """After each step the page says the unit's own state, who holds it, and the
+    one or two steps that move it on; the other steps are behind 更多."""
+    document = dispatched(app, api, ids)
+    leader, secretary = ids.user("sl_leader"), ids.user("mp_secretary")
+    login("sl_clerk")
+    panel = page(client, f"/documents/{document}").split("data-next-panel")[1].split("</div>")[0]
+    assert "待签收" in panel and "周晓梅" in panel and "请您办理：<strong>签收</strong>" in panel
+    post_step(client, document, "sign_for")
+    post_step(client, document, "register")
+    html = page(client, f"/documents/{document}")
+    more = html.split('class="more-steps"')[1].split("</details>")[0]
+    assert 'data-step="circulate"' in more and 'data-step="propose"' not in more
+    # 送领导批办 names the leader (the only one is ticked), and only a leader of the unit.
+    assert f'id="propose-p{leader}" name="user_ids" value="{leader}" checked' in html
+    refused = post_step(client, document, "propose", status=400, comment="拟请阅示。", user_ids=[secretary])
+    assert "只能送石梁镇的领导批办" in refused
+    post_step(client, document, "propose", comment="拟请徐书记阅示。", user_ids=[leader])
+    html = page(client, f"/documents/{document}")
+    assert "送徐志强批办" in html
+    panel = html.split("data-next-panel")[1].split("</div>")[0]
+    assert "待批办" in panel and "徐志强" in panel and "目前没有等您办理的步骤" in panel
+    # 批办 names the handlers at once: it is being handled, by them.
+    login("sl_leader")
+    html = page(client, f"/documents/{document}")
+    assert f'id="instruct-lead-{leader}"' in html
+    post_step(client, document, "instruct", comment="请王建军牵头落实。", user_ids=[secretary])
+    login("sl_clerk")
+    html = page(client, f"/documents/{document}")
+    panel = html.split("data-next-panel")[1].split("</div>")[0]
+    assert "办理中" in panel and '王建军<span class="muted">（主办）' in panel
+    assert "请您办理：<strong>办结</strong>、<strong>答复发文单位</strong>" in panel
+    more = html.split('class="more-steps"')[1].split("</details>")[0]
+    assert step_forms(more) == ["assign", "circulate", "remind"]
+    document_json = api("sl_clerk").get(f"/api/v1/documents/{document}").get_json()
+    tasks = document_json["recipients"][0]["tasks"]
+    assert [(t["name"], t["kind"]) for t in tasks] == [("王建军", "handle")]
+    # A refused step behind 更多 opens it, with the reason.
+    html = post_step(client, document, "assign", status=400)
+    assert '<details class="more-steps" open>' in html
+
+
+def test_the_sheet_says_who_finished_and_prints_the_year(app, client, login, api, ids):
+    """办文单: a co-handler who never acted is not "已办结"; printed times carry the year."""
+    document = dispatched(app, api, ids)
+    for action in ("sign_for", "register"):
+        api_step(api, document, "sl_clerk", action)
+    secretary, director = ids.user("mp_secretary"), ids.user("mp_director")
+    api_step(api, document, "sl_leader", "instruct", comment="同意。", user_ids=[secretary, director],
+             lead_id=secretary)
+    api_step(api, document, "mp_secretary", "complete", comment="已完成。")
+    login("sl_clerk")
+    sheet = page(client, f"/documents/{document}/sheet")
+    handlers = sheet.split("承办</th>")[1].split("</td>")[0]
+    assert re.search(r"王建军（主办）\s*<span class=\"muted\">已办结</span>", handlers)
+    assert "李秀英" in handlers and handlers.count("已办结") == 1
+    assert f"{YEAR}年" in sheet.split("签收时间</th>")[1].split("</td>")[0]
+
+
 def test_a_reader_outside_the_path_cannot_mark_read(app, client, login, api, ids):
     document = dispatched(app, api, ids)
     for action in ("sign_for", "register"):
@@ -420,6 +479,34 @@ def test_the_status_board_lists_units_in_tree_order_and_highlights_overdue(app, 
         ids.unit(c) for c in ("330802", TOWN, VILLAGE, OTHER_TOWN)]
     assert live["items"][1]["status_label"] == "已签收" and live["items"][1]["signed_for"]
     assert live["counts"]["units"] == 4 and live["items"][0]["overdue"]
+
+
+def test_each_side_sees_its_own_status_and_filters_by_it(app, client, login, api, ids):
+    """The town's list shows the town's own state (已办结), not the sender's 已分发;
+    the status filter offers both sides' states and a recipient state finds the
+    documents at that state at the person's own unit."""
+    document = dispatched(app, api, ids)
+    for action in ("sign_for", "register"):
+        api_step(api, document, "sl_clerk", action)
+    api_step(api, document, "sl_leader", "instruct", comment="同意。")
+    api_step(api, document, "sl_clerk", "complete")
+
+    def listed(query: str = "") -> list[str]:
+        html = page(client, f"/documents/{query}")
+        found = html.split('id="list-h"')[1]
+        return re.findall(rf'data-id="{document}".*?class="item-mark[^"]*">([^<]+)', found, re.S)
+
+    login("sl_clerk")
+    assert listed() == ["已办结"]
+    assert listed("?status=done") == ["已办结"] and listed("?status=pending") == []
+    html = page(client, "/documents/")
+    assert '<optgroup label="发文办理">' in html and '<optgroup label="收文办理">' in html
+    assert '<option value="handling">办理中</option>' in html
+    login("kc_clerk")
+    assert listed() == ["已分发"] and listed("?status=done") == []
+    assert [d["id"] for d in api("sl_clerk").get("/api/v1/documents?status=done").get_json()["items"]] == \
+        [document]
+    assert api("sl_clerk").get("/api/v1/documents?status=finished").status_code == 400
 
 
 def test_remind_a_unit_once_every_four_hours(app, client, login, api, ids):
