@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,32 +118,12 @@ def preview(checked: CheckedScope) -> dict[str, Any]:
     """Before sending: how many units are asked, what is held already, how many
     units hold everything (they will not be asked), and overlapping open requests."""
     asked = asked_fields(checked.fields, checked.period)
-    units, held, complete = _held_summary(checked.audience, asked)
-    return {"units": units,
+    held = held_per_field(checked.audience, asked)
+    return {"units": count_units(checked.audience),
             "fields": [{"field_id": a.field.id, "name": a.field.name, "period": a.period,
                         "system": a.field.system, "held": held.get(a.field.id, 0)} for a in asked],
-            "complete_units": complete,
+            "complete_units": complete_units(checked.audience, asked),
             "overlaps": overlaps(checked)}
-
-
-def _held_summary(audience: DataAudience, asked: list[Asked]) -> tuple[int, dict[int, int], int]:
-    """The preview's three figures from one pass over the units and their held
-    values (the unit, field pairs: one row per value held, one per unit holding
-    none): units asked, {field_id: units holding it}, units holding every field."""
-    wanted = [a for a in asked if not a.field.system]
-    if not wanted:
-        total = count_units(audience)
-        return total, {a.field.id: total for a in asked}, total
-    per_field: Counter[int] = Counter()
-    per_unit: Counter[int] = Counter()
-    pairs = db.session.execute(units_and_held(audience, wanted, Unit.id, DataValue.field_id))
-    for unit_id, field_id in pairs:
-        per_unit[unit_id] += 0 if field_id is None else 1
-        if field_id is not None:
-            per_field[field_id] += 1
-    total = len(per_unit)
-    held = {**per_field, **{a.field.id: total for a in asked if a.field.system}}
-    return total, held, sum(1 for count in per_unit.values() if count >= len(wanted))
 
 
 def overlaps(checked: CheckedScope, *, exclude_id: int | None = None) -> list[dict[str, Any]]:
