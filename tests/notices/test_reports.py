@@ -195,11 +195,13 @@ def test_burden_counts_the_load_per_sending_unit_in_tree_order(app, api, ids):
     assert month["柯城区人民政府办公室"] == {
         "month": body["months"][-1], "notices": 3, "people_reached": 13, "urgent": 1, "after_hours": 1,
         "feedback": {"duplicate": 1, "unclear": 0, "unnecessary": 0}, "task_channels_open": 0,
-        "data_requests": 0, "data_units_asked": 0}
+        "data_requests": 0, "data_units_asked": 0, "data_fields_asked": 0, "data_answers_held": 0,
+        "data_overlaps_sent": 0, "data_file_fields": 0}
     assert month["石梁镇"] == {
         "month": body["months"][-1], "notices": 4, "people_reached": 8, "urgent": 0, "after_hours": 1,
         "feedback": {"duplicate": 0, "unclear": 0, "unnecessary": 1}, "task_channels_open": 1,
-        "data_requests": 0, "data_units_asked": 0}
+        "data_requests": 0, "data_units_asked": 0, "data_fields_asked": 0, "data_answers_held": 0,
+        "data_overlaps_sent": 0, "data_file_fields": 0}
     assert all(m["notices"] == 0 for row in body["items"] for m in row["months"][:-1])
 
 
