@@ -93,6 +93,8 @@ class DataValue(db.Model):
     __table_args__ = (
         UniqueConstraint("unit_id", "field_id", "period"),
         Index("ix_data_values_field_id_period", "field_id", "period"),
+        # Values changed since a request used them (corrections.py): few, found from here.
+        Index("ix_data_values_entered_at", "entered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
